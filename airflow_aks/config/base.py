@@ -1,0 +1,126 @@
+"""Shared base for the stack's pydantic models and the error report they produce.
+
+Every model is strict (unknown keys are errors) and speaks camelCase, the convention of
+Pulumi stack files. Validation errors are collected into one report whose lines name the
+full key path (``airflow-aks:aks.systemPool.nodeCount``) and, for a misspelt key, the
+closest valid one.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic.alias_generators import to_camel
+
+NAMESPACE = "airflow-aks"
+
+
+class StrictModel(BaseModel):
+    """Base for every config model: camelCase keys, unknown keys rejected, frozen."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        validate_default=True,
+    )
+
+
+@dataclass(frozen=True)
+class ConfigIssue:
+    """One problem in a stack file: where it is and what is wrong."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+class ConfigError(ValueError):
+    """Raised with *all* problems of a stack configuration at once."""
+
+    def __init__(self, issues: Iterable[ConfigIssue]) -> None:
+        self.issues = list(issues)
+        lines = "\n".join(f"  - {i}" for i in self.issues)
+        super().__init__(f"invalid stack configuration ({len(self.issues)} problem(s)):\n{lines}")
+
+
+def _field_keys(model: type[BaseModel]) -> list[str]:
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def _submodel(model: type[BaseModel] | None, key: str | int) -> type[BaseModel] | None:
+    """Follow one step of an error location through the model tree (best effort)."""
+    if model is None or isinstance(key, int):
+        return model
+    for name, field in model.model_fields.items():
+        if key in (name, field.alias):
+            ann = field.annotation
+            candidates = [ann, *getattr(ann, "__args__", ())]
+            for c in candidates:
+                if isinstance(c, type) and issubclass(c, BaseModel):
+                    return c
+                # dict[str, Model] / list[Model]
+                for inner in getattr(c, "__args__", ()):
+                    if isinstance(inner, type) and issubclass(inner, BaseModel):
+                        return inner
+            return None
+    return None
+
+
+def format_path(loc: Iterable[str | int], prefix: str = NAMESPACE) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + part
+    return f"{prefix}:{out}" if out else prefix
+
+
+def suggest(key: str, valid: Iterable[str]) -> str | None:
+    """The closest valid key to a misspelt one, or None when nothing is close."""
+    lowered = {v.lower(): v for v in valid}
+    match = difflib.get_close_matches(key.lower(), list(lowered), n=1, cutoff=0.6)
+    return lowered[match[0]] if match else None
+
+
+def issues_from_validation(root: type[BaseModel], err: ValidationError) -> list[ConfigIssue]:
+    """Turn pydantic errors into key-path issues, with a suggestion for unknown keys."""
+    issues: list[ConfigIssue] = []
+    for e in err.errors(by_alias=True):
+        loc = [p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+        path = format_path(loc)
+        if e["type"] == "extra_forbidden":
+            parent: type[BaseModel] | None = root
+            for part in loc[:-1]:
+                parent = _submodel(parent, part)
+            valid = _field_keys(parent) if parent else []
+            key = str(loc[-1])
+            hint = suggest(key, valid)
+            msg = f"unknown key '{key}'"
+            msg += f"; did you mean '{hint}'?" if hint else ""
+            if valid:
+                msg += f" (valid keys: {', '.join(sorted(valid))})"
+            issues.append(ConfigIssue(path, msg))
+        else:
+            msg = e["msg"].removeprefix("Value error, ")
+            issues.append(ConfigIssue(path, msg))
+    return issues
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge ``override`` onto ``base``; nested mappings merge, everything else replaces."""
+    out: dict[str, Any] = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
