@@ -94,7 +94,7 @@ def suggest(key: str, valid: Iterable[str]) -> str | None:
 def issues_from_validation(root: type[BaseModel], err: ValidationError) -> list[ConfigIssue]:
     """Turn pydantic errors into key-path issues, with a suggestion for unknown keys."""
     issues: list[ConfigIssue] = []
-    for e in err.errors(by_alias=True):
+    for e in err.errors():
         loc = [p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
         path = format_path(loc)
         if e["type"] == "extra_forbidden":

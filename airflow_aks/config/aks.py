@@ -1,0 +1,251 @@
+"""Config models for the network and the AKS cluster (stack keys ``network`` and ``aks``).
+
+Cross-field validators encode the AKS preconditions that otherwise fail minutes into a
+deployment (see Azure/terraform-azurerm-aks): workload identity needs the OIDC issuer,
+overlay and ``networkPolicy: azure`` need the azure plugin, cilium needs overlay, and so on.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import uuid
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from .base import StrictModel
+
+POOL_NAME = r"^[a-z][a-z0-9]{0,11}$"
+
+
+def _net(value: str, key: str) -> ipaddress.IPv4Network:
+    try:
+        return ipaddress.IPv4Network(value, strict=True)
+    except ValueError as exc:
+        raise ValueError(f"{key} {value!r} is not an IPv4 CIDR block ({exc})") from None
+
+
+class NodePoolConfig(StrictModel):
+    """One AKS node pool."""
+
+    name: str = Field(pattern=POOL_NAME, description="AKS pool name: ^[a-z][a-z0-9]{0,11}$")
+    vm_size: str = Field(pattern=r"^Standard_[A-Za-z0-9_]+$")
+    enable_auto_scaling: bool = True
+    min_count: int = Field(default=1, ge=0, le=1000)
+    max_count: int = Field(default=3, ge=1, le=1000)
+    node_count: int | None = Field(default=None, ge=0, le=1000)
+    max_pods: int = Field(default=50, ge=10, le=250)
+    os_disk_type: Literal["Ephemeral", "Managed"] = "Ephemeral"
+    os_disk_size_gb: int = Field(default=64, ge=30, le=2048)
+    os_sku: Literal["AzureLinux", "Ubuntu"] = "AzureLinux"
+    zones: list[Literal["1", "2", "3"]] = Field(default_factory=list)
+    encryption_at_host: bool = True
+    spot: bool = False
+    spot_max_price: float = Field(default=-1, description="-1 = pay up to on-demand price")
+    taints: list[str] = Field(default_factory=list)
+    labels: dict[str, str] = Field(default_factory=dict)
+    max_surge: str = Field(default="33%", pattern=r"^(\d{1,3}%|\d+)$")
+
+    @model_validator(mode="after")
+    def _counts(self) -> NodePoolConfig:
+        if self.enable_auto_scaling and self.min_count > self.max_count:
+            raise ValueError(f"minCount ({self.min_count}) exceeds maxCount ({self.max_count})")
+        if self.node_count is not None and self.enable_auto_scaling:
+            if not self.min_count <= self.node_count <= self.max_count:
+                raise ValueError(
+                    f"nodeCount ({self.node_count}) must lie within minCount..maxCount "
+                    f"({self.min_count}..{self.max_count})"
+                )
+        for t in self.taints:
+            if "=" not in t or ":" not in t:
+                raise ValueError(f"taint {t!r} must look like key=value:NoSchedule")
+        return self
+
+    @property
+    def initial_count(self) -> int:
+        """Nodes at creation: nodeCount, else minCount (never 0 for a non-scaling pool)."""
+        if self.node_count is not None:
+            return self.node_count
+        return self.min_count if self.enable_auto_scaling else max(self.min_count, 1)
+
+
+class GpuPoolConfig(NodePoolConfig):
+    """Optional GPU pool for tasks that ask for ``nvidia.com/gpu``."""
+
+    enabled: bool = False
+
+
+class MaintenanceWindowConfig(StrictModel):
+    """Weekly window in which AKS may upgrade Kubernetes and node images."""
+
+    day_of_week: Literal[
+        "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"
+    ] = "Sunday"
+    start_time: str = Field(default="02:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    duration_hours: int = Field(default=4, ge=4, le=24)
+    utc_offset: str = Field(default="+00:00", pattern=r"^[+-](0\d|1[0-4]):[0-5]\d$")
+
+
+class AksConfig(StrictModel):
+    """The managed cluster (stack key ``aks``)."""
+
+    kubernetes_version: str = Field(
+        default="1.33", description="MAJOR.MINOR; AKS picks the latest patch"
+    )
+    tier: Literal["Free", "Standard", "Premium"] = "Free"
+    admin_group_object_ids: list[str] = Field(default_factory=list)
+    tenant_id: str | None = None
+    oidc_issuer: bool = True
+    workload_identity: bool = True
+    azure_rbac: bool = True
+    local_accounts: bool = False
+    network_plugin: Literal["azure", "kubenet", "none"] = "azure"
+    network_plugin_mode: Literal["overlay"] | None = "overlay"
+    network_dataplane: Literal["cilium", "azure"] = "cilium"
+    network_policy: Literal["cilium", "azure", "calico", "none"] = "cilium"
+    pod_cidr: str = "192.168.0.0/16"
+    service_cidr: str = "172.16.0.0/16"
+    dns_service_ip: str = "172.16.0.10"
+    outbound_type: Literal["loadBalancer", "userDefinedRouting", "managedNATGateway"] = (
+        "loadBalancer"
+    )
+    private_cluster: bool = False
+    authorized_ip_ranges: list[str] = Field(default_factory=list)
+    disable_run_command: bool = True
+    upgrade_channel: Literal["stable", "patch", "rapid", "node-image", "none"] = "stable"
+    node_os_upgrade_channel: Literal["NodeImage", "SecurityPatch", "Unmanaged", "None"] = (
+        "NodeImage"
+    )
+    maintenance_window: MaintenanceWindowConfig = Field(default_factory=MaintenanceWindowConfig)
+    secret_rotation_interval: str = Field(default="2m", pattern=r"^\d+[smh]$")
+    image_cleaner_interval_hours: int = Field(default=168, ge=24, le=2160)
+    azure_policy: bool = True
+    defender: bool = False
+    monitoring: bool = True
+    system_pool: NodePoolConfig
+    workload_pool: NodePoolConfig
+    task_pool: NodePoolConfig
+    gpu_pool: GpuPoolConfig | None = None
+
+    @field_validator("kubernetes_version")
+    @classmethod
+    def _version(cls, v: str) -> str:
+        parts = v.split(".")
+        if len(parts) != 2 or not all(p.isdigit() for p in parts):
+            raise ValueError(f"kubernetesVersion {v!r} must be MAJOR.MINOR, e.g. '1.33'")
+        if (int(parts[0]), int(parts[1])) < (1, 29):
+            # Native sidecars (the mesh's run-to-completion fix) need 1.29+.
+            raise ValueError(
+                f"kubernetesVersion {v!r} is too old: 1.29+ needed for native sidecars"
+            )
+        return v
+
+    @field_validator("admin_group_object_ids")
+    @classmethod
+    def _uuids(cls, v: list[str]) -> list[str]:
+        for g in v:
+            try:
+                uuid.UUID(g)
+            except ValueError:
+                raise ValueError(f"adminGroupObjectIds: {g!r} is not an object id (GUID)") from None
+        return v
+
+    @field_validator("authorized_ip_ranges")
+    @classmethod
+    def _ranges(cls, v: list[str]) -> list[str]:
+        for r in v:
+            _net(r, "authorizedIpRanges entry")
+        return v
+
+    @model_validator(mode="after")
+    def _preconditions(self) -> AksConfig:
+        errs: list[str] = []
+        if self.workload_identity and not self.oidc_issuer:
+            errs.append("workloadIdentity needs oidcIssuer: true")
+        if self.network_plugin_mode == "overlay" and self.network_plugin != "azure":
+            errs.append("networkPluginMode 'overlay' needs networkPlugin 'azure'")
+        if self.network_policy == "azure" and self.network_plugin != "azure":
+            errs.append("networkPolicy 'azure' needs networkPlugin 'azure'")
+        if self.network_dataplane == "cilium":
+            if self.network_plugin_mode != "overlay":
+                errs.append("networkDataplane 'cilium' needs networkPluginMode 'overlay'")
+            if self.network_policy != "cilium":
+                errs.append("networkDataplane 'cilium' needs networkPolicy 'cilium'")
+        if self.network_policy == "cilium" and self.network_dataplane != "cilium":
+            errs.append("networkPolicy 'cilium' needs networkDataplane 'cilium'")
+        if self.private_cluster and self.authorized_ip_ranges:
+            errs.append("authorizedIpRanges do not apply to a privateCluster: set one or the other")
+        if self.azure_rbac and not self.admin_group_object_ids:
+            errs.append("azureRbac needs at least one adminGroupObjectIds entry (Entra group)")
+        service = _net(self.service_cidr, "serviceCidr")
+        pods = _net(self.pod_cidr, "podCidr")
+        if service.overlaps(pods):
+            errs.append(f"serviceCidr {service} overlaps podCidr {pods}")
+        if ipaddress.IPv4Address(self.dns_service_ip) not in service:
+            errs.append(f"dnsServiceIp {self.dns_service_ip} is outside serviceCidr {service}")
+        names = [p.name for p in self.pools()]
+        dupes = {n for n in names if names.count(n) > 1}
+        if dupes:
+            errs.append(f"node pool names must be unique, repeated: {sorted(dupes)}")
+        if self.system_pool.spot:
+            errs.append("systemPool cannot be spot: AKS requires regular VMs for system pools")
+        if self.system_pool.enable_auto_scaling and self.system_pool.min_count < 1:
+            errs.append("systemPool.minCount must be >= 1")
+        if errs:
+            raise ValueError("; ".join(errs))
+        return self
+
+    def pools(self) -> list[NodePoolConfig]:
+        """All enabled pools, system first."""
+        pools = [self.system_pool, self.workload_pool, self.task_pool]
+        if self.gpu_pool and self.gpu_pool.enabled:
+            pools.append(self.gpu_pool)
+        return pools
+
+
+class NetworkConfig(StrictModel):
+    """The VNet (stack key ``network``): ours, or bring your own subnet ids."""
+
+    vnet_cidr: str = "10.42.0.0/16"
+    aks_subnet_cidr: str = "10.42.0.0/22"
+    database_subnet_cidr: str = "10.42.8.0/24"
+    private_endpoint_subnet_cidr: str = "10.42.9.0/24"
+    existing_vnet_id: str | None = None
+    existing_aks_subnet_id: str | None = None
+    existing_database_subnet_id: str | None = None
+
+    @model_validator(mode="after")
+    def _layout(self) -> NetworkConfig:
+        byo = [self.existing_vnet_id, self.existing_aks_subnet_id, self.existing_database_subnet_id]
+        if any(byo) and not all(byo):
+            raise ValueError(
+                "bring-your-own network needs existingVnetId, existingAksSubnetId and "
+                "existingDatabaseSubnetId together"
+            )
+        if all(byo):
+            return self
+        vnet = _net(self.vnet_cidr, "vnetCidr")
+        subnets = {
+            "aksSubnetCidr": _net(self.aks_subnet_cidr, "aksSubnetCidr"),
+            "databaseSubnetCidr": _net(self.database_subnet_cidr, "databaseSubnetCidr"),
+            "privateEndpointSubnetCidr": _net(
+                self.private_endpoint_subnet_cidr, "privateEndpointSubnetCidr"
+            ),
+        }
+        errs = [
+            f"{k} {n} is outside vnetCidr {vnet}"
+            for k, n in subnets.items()
+            if not n.subnet_of(vnet)
+        ]
+        items = list(subnets.items())
+        for i, (ka, a) in enumerate(items):
+            for kb, b in items[i + 1 :]:
+                if a.overlaps(b):
+                    errs.append(f"{ka} {a} overlaps {kb} {b}")
+        if errs:
+            raise ValueError("; ".join(errs))
+        return self
+
+    @property
+    def byo(self) -> bool:
+        return bool(self.existing_aks_subnet_id)

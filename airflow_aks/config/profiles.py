@@ -1,0 +1,90 @@
+"""Environment profiles: defaults merged *under* a stack's own keys.
+
+``dev`` is cheap (Free tier, one small system node, task pool from zero, spot tasks);
+``prod`` is highly available (Standard tier SLA, three zones, >= 3 system nodes,
+Defender). A stack file only states what differs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Pools carry a label and taint so Airflow pods land where they belong; task pods
+# tolerate "airflow-aks/pool=tasks" (and the spot taint AKS adds to spot pools).
+SYSTEM_TAINT = "CriticalAddonsOnly=true:NoSchedule"
+TASKS_TAINT = "airflow-aks/pool=tasks:NoSchedule"
+GPU_TAINT = "nvidia.com/gpu=present:NoSchedule"
+
+_ZONES = ["1", "2", "3"]
+
+DEV: dict[str, Any] = {
+    "aks": {
+        "tier": "Free",
+        "upgradeChannel": "patch",
+        "systemPool": {
+            "name": "system",
+            "vmSize": "Standard_D2ds_v5",  # has a temp disk: ephemeral OS disk fits
+            "minCount": 1,
+            "maxCount": 2,
+            "nodeCount": 1,
+            "osDiskSizeGb": 64,
+            "taints": [SYSTEM_TAINT],
+        },
+        "workloadPool": {
+            "name": "workload",
+            "vmSize": "Standard_D4ds_v5",
+            "minCount": 1,
+            "maxCount": 3,
+            "osDiskSizeGb": 128,
+            "labels": {"airflow-aks/pool": "workload"},
+        },
+        "taskPool": {
+            "name": "tasks",
+            "vmSize": "Standard_D4ds_v5",
+            "minCount": 0,
+            "maxCount": 5,
+            "osDiskSizeGb": 128,
+            "spot": True,
+            "taints": [TASKS_TAINT],
+            "labels": {"airflow-aks/pool": "tasks"},
+        },
+    },
+}
+
+PROD: dict[str, Any] = {
+    "aks": {
+        "tier": "Standard",
+        "upgradeChannel": "stable",
+        "defender": True,
+        "systemPool": {
+            "name": "system",
+            "vmSize": "Standard_D4ds_v5",
+            "minCount": 3,
+            "maxCount": 5,
+            "osDiskSizeGb": 128,
+            "zones": _ZONES,
+            "taints": [SYSTEM_TAINT],
+        },
+        "workloadPool": {
+            "name": "workload",
+            "vmSize": "Standard_D4ds_v5",
+            "minCount": 2,
+            "maxCount": 6,
+            "osDiskSizeGb": 128,
+            "zones": _ZONES,
+            "labels": {"airflow-aks/pool": "workload"},
+        },
+        "taskPool": {
+            "name": "tasks",
+            "vmSize": "Standard_D4ds_v5",
+            "minCount": 0,
+            "maxCount": 20,
+            "osDiskSizeGb": 128,
+            "zones": _ZONES,
+            "taints": [TASKS_TAINT],
+            "labels": {"airflow-aks/pool": "tasks"},
+        },
+    },
+}
+
+PROFILES: dict[str, dict[str, Any]] = {"dev": DEV, "prod": PROD}

@@ -1,0 +1,171 @@
+"""The whole stack configuration: one typed model, read from ``airflow-aks:*`` config keys.
+
+Flow: stack file (or the engine's config) -> :func:`load` (profile defaults merged under
+the user's keys) -> :class:`StackConfig` -> the assembler in ``airflow_aks.program``.
+Every problem is reported at once, with its key path, before any resource is registered.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field, ValidationError, model_validator
+
+from .aks import AksConfig, NetworkConfig, _net
+from .base import (
+    NAMESPACE,
+    ConfigError,
+    ConfigIssue,
+    StrictModel,
+    deep_merge,
+    issues_from_validation,
+)
+from .profiles import PROFILES
+
+
+class ResourceGroupConfig(StrictModel):
+    """Where everything lives: a new resource group, or an existing one by name."""
+
+    name: str | None = Field(default=None, pattern=r"^[-\w._()]{1,89}[-\w_()]$")
+    existing: bool = False
+
+    @model_validator(mode="after")
+    def _existing_needs_name(self) -> ResourceGroupConfig:
+        if self.existing and not self.name:
+            raise ValueError("existing: true needs the resource group's name")
+        return self
+
+
+class StackConfig(StrictModel):
+    """Every ``airflow-aks:`` key of a stack."""
+
+    environment: str = Field(pattern=r"^[a-z][a-z0-9]{1,7}$")
+    profile: Literal["dev", "prod"]
+    location: str = Field(pattern=r"^[a-z][a-z0-9]+$")
+    name_prefix: str = Field(default="airflow", pattern=r"^[a-z][a-z0-9]{1,9}$")
+    tags: dict[str, str] = Field(default_factory=dict)
+    resource_group: ResourceGroupConfig = Field(default_factory=ResourceGroupConfig)
+    network: NetworkConfig = Field(default_factory=NetworkConfig)
+    aks: AksConfig
+
+    @model_validator(mode="after")
+    def _cross(self) -> StackConfig:
+        errs: list[str] = []
+        if not self.network.byo:
+            vnet = _net(self.network.vnet_cidr, "vnetCidr")
+            for key, value in (
+                ("podCidr", self.aks.pod_cidr),
+                ("serviceCidr", self.aks.service_cidr),
+            ):
+                if _net(value, key).overlaps(vnet):
+                    errs.append(f"aks.{key} {value} overlaps network.vnetCidr {vnet}")
+        if self.profile == "prod":
+            if self.aks.tier == "Free":
+                errs.append("aks.tier: prod needs 'Standard' or 'Premium' (uptime SLA)")
+            if len(self.aks.system_pool.zones) < 2:
+                errs.append("aks.systemPool.zones: prod needs at least two availability zones")
+            if self.aks.system_pool.min_count < 3:
+                errs.append("aks.systemPool.minCount: prod needs >= 3 system nodes")
+            if not (self.aks.private_cluster or self.aks.authorized_ip_ranges):
+                errs.append("aks: prod needs privateCluster or authorizedIpRanges")
+        if errs:
+            raise ValueError("; ".join(errs))
+        return self
+
+    @property
+    def production(self) -> bool:
+        return self.profile == "prod"
+
+
+# ---------------------------------------------------------------------------------------
+# Loading
+
+
+def _decode(value: Any) -> Any:
+    """The engine passes structured config as JSON strings; stack files as YAML objects."""
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def split_namespace(raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Separate ``airflow-aks:`` keys (namespace stripped) from other providers' keys."""
+    ours: dict[str, Any] = {}
+    others: dict[str, Any] = {}
+    for key, value in raw.items():
+        ns, _, name = key.partition(":")
+        if ns == NAMESPACE and name:
+            ours[name] = _decode(value)
+        else:
+            others[key] = _decode(value)
+    return ours, others
+
+
+def load(raw: Mapping[str, Any], stack: str) -> StackConfig:
+    """Validate a stack's config map (``{"airflow-aks:aks": {...}, ...}``).
+
+    ``environment`` defaults to the stack name, ``profile`` to the environment when it is a
+    known profile, and ``location`` to ``azure-native:location``. Raises ConfigError with
+    every problem found.
+    """
+    ours, others = split_namespace(raw)
+    ours.setdefault("environment", re.sub(r"[^a-z0-9]", "", stack.lower())[:8] or stack)
+    if "location" not in ours and "azure-native:location" in others:
+        ours["location"] = others["azure-native:location"]
+    profile = ours.get("profile", ours["environment"])
+    if profile not in PROFILES:
+        raise ConfigError(
+            [
+                ConfigIssue(
+                    f"{NAMESPACE}:profile",
+                    f"stack {stack!r} needs a profile; allowed: {', '.join(sorted(PROFILES))}",
+                )
+            ]
+        )
+    ours["profile"] = profile
+    merged = deep_merge(PROFILES[profile], ours)
+    try:
+        return StackConfig.model_validate(merged)
+    except ValidationError as err:
+        issues: list[ConfigIssue] = []
+        for issue in issues_from_validation(StackConfig, err):
+            # Model validators join several findings with "; ": report each on its own.
+            issues.extend(ConfigIssue(issue.path, m) for m in _split(issue.message))
+        raise ConfigError(issues) from None
+
+
+def _split(message: str) -> list[str]:
+    if "did you mean" in message or "valid keys" in message:
+        return [message]
+    return [m.strip() for m in message.split("; ") if m.strip()]
+
+
+def read_stack_file(path: Path) -> dict[str, Any]:
+    """The ``config:`` map of a ``Pulumi.<stack>.yaml`` file."""
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError([ConfigIssue(str(path), f"not valid YAML: {exc}")]) from None
+    if not isinstance(data, dict):
+        raise ConfigError([ConfigIssue(str(path), "a stack file must be a mapping")])
+    config = data.get("config") or {}
+    if not isinstance(config, dict):
+        raise ConfigError([ConfigIssue(f"{path}:config", "must be a mapping of keys")])
+    return config
+
+
+def from_engine() -> dict[str, Any]:
+    """All config keys the Pulumi engine (or the mock engine) handed to this program."""
+    from pulumi.runtime import config as rc
+
+    raw: dict[str, Any] = dict(rc.get_config_env())
+    raw.update(rc.CONFIG.get())
+    return raw
