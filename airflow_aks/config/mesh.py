@@ -1,0 +1,112 @@
+"""``airflow-aks:mesh`` — which service mesh runs, and the versions we pin.
+
+Pins checked 2026-11-23 (newest releases found then):
+- Linkerd edge-26.10.1 -> chart ``2026.10.1`` (helm.linkerd.io/edge; edge only since 2.15)
+- cert-manager v1.21.2 (charts.jetstack.io)
+- trust-manager v0.26.0 (charts.jetstack.io; drops the compromised eMudhra roots)
+- Kuma 2.14.5 (kumahq.github.io/charts; chart version = Kuma version)
+
+High availability is not a key here: the assembler derives it from the environment
+(prod -> HA).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from airflow_aks.config.base import StrictModel
+from components.mesh import MeshArgs
+
+_SEMVER_V = re.compile(r"^v\d+\.\d+\.\d+$")
+_SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
+_LINKERD_EDGE = re.compile(r"^20\d\d\.(1[0-2]|[1-9])\.\d+$")
+_HOST_PORT = re.compile(r"^(?:https?://)?[A-Za-z0-9.-]+:\d{1,5}$")
+
+
+class MeshConfig(StrictModel):
+    """Service mesh selection and pins."""
+
+    provider: Literal["linkerd", "kuma", "none"] = "linkerd"
+    """The one switch: linkerd | kuma | none."""
+
+    # Pins (checked 2026-11-23).
+    linkerd_version: str = "2026.10.1"
+    """Linkerd edge chart version YYYY.M.N (edge-26.10.1)."""
+    cert_manager_version: str = "v1.21.2"
+    """cert-manager chart version (Linkerd identity rotation)."""
+    trust_manager_version: str = "v0.26.0"
+    """trust-manager chart version (Linkerd trust-anchor bundle)."""
+    kuma_version: str = "2.14.5"
+    """Kuma chart version."""
+
+    viz: bool = False
+    """Linkerd only: install the linkerd-viz extension."""
+    cni: bool = False
+    """Linkerd only: linkerd2-cni plugin instead of the proxy-init container."""
+    install_gateway_api: bool = True
+    """Linkerd only: let linkerd-crds install the Gateway API CRDs (off if the cluster
+    already has them, e.g. the AKS managed Gateway API add-on)."""
+    otel_endpoint: str | None = Field(default=None)
+    """Kuma only: OpenTelemetry collector host:port for a mesh-wide MeshTrace."""
+
+    @field_validator("linkerd_version")
+    @classmethod
+    def _linkerd_version(cls, v: str) -> str:
+        if not _LINKERD_EDGE.match(v):
+            raise ValueError(
+                f"'{v}' is not a Linkerd edge chart version (YYYY.M.N, e.g. 2026.10.1 "
+                "for edge-26.10.1)"
+            )
+        return v
+
+    @field_validator("cert_manager_version", "trust_manager_version")
+    @classmethod
+    def _jetstack_version(cls, v: str) -> str:
+        if not _SEMVER_V.match(v):
+            raise ValueError(f"'{v}' is not a pinned chart version like v1.21.2")
+        return v
+
+    @field_validator("kuma_version")
+    @classmethod
+    def _kuma_version(cls, v: str) -> str:
+        if not _SEMVER.match(v):
+            raise ValueError(f"'{v}' is not a pinned Kuma version like 2.14.5")
+        return v
+
+    @field_validator("otel_endpoint")
+    @classmethod
+    def _otel_endpoint(cls, v: str | None) -> str | None:
+        if v is not None and not _HOST_PORT.match(v):
+            raise ValueError(f"'{v}' is not host:port (e.g. otel-collector.observability:4317)")
+        return v
+
+    @model_validator(mode="after")
+    def _provider_specific(self) -> MeshConfig:
+        problems: list[str] = []
+        if self.otel_endpoint and self.provider != "kuma":
+            problems.append("otelEndpoint is only supported with provider 'kuma'")
+        if self.provider != "linkerd":
+            for key, on in (("viz", self.viz), ("cni", self.cni)):
+                if on:
+                    problems.append(f"{key} is a Linkerd option; provider is '{self.provider}'")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+def mesh_args(cfg: MeshConfig, ha: bool) -> MeshArgs:
+    """The assembler's one step from config to component args (HA from the environment)."""
+    return MeshArgs(
+        ha=ha,
+        linkerd_version=cfg.linkerd_version,
+        cert_manager_version=cfg.cert_manager_version,
+        trust_manager_version=cfg.trust_manager_version,
+        viz=cfg.viz,
+        cni=cfg.cni,
+        install_gateway_api=cfg.install_gateway_api,
+        kuma_version=cfg.kuma_version,
+        otel_endpoint=cfg.otel_endpoint,
+    )

@@ -1,0 +1,208 @@
+"""The small mesh interface the rest of the platform talks to.
+
+The Airflow component and future data-domain namespaces only ever see a :class:`Mesh`:
+which labels and annotations make a namespace or a pod part of the mesh, which settings a
+run-to-completion pod needs so it can finish, how to allow a set of ServiceAccounts to reach
+a workload, and which resources must exist before anything is injected. Which mesh runs
+(Linkerd, Kuma, or none) is decided once, by :func:`components.mesh.build_mesh`.
+
+Everything here is plain data and pure functions; the provider modules turn the
+manifests into Kubernetes objects.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, runtime_checkable
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+MeshProvider = Literal["linkerd", "kuma", "none"]
+"""The value of the ``mesh.provider`` switch."""
+
+PodKind = Literal["service", "job"]
+"""``service``: long-running pods (API server, scheduler, ...). ``job``: run-to-completion
+pods (KubernetesExecutor task pods, KubernetesPodOperator pods, migration / user Jobs) that
+must be able to finish, i.e. run their proxy as a native sidecar or not be meshed at all."""
+
+Manifest = dict[str, Any]
+"""A Kubernetes object as a plain dict: apiVersion, kind, metadata, spec."""
+
+PROVIDERS: tuple[MeshProvider, ...] = ("linkerd", "kuma", "none")
+
+
+@dataclass(frozen=True)
+class WorkloadSelector:
+    """The pods and the port a permission opens up."""
+
+    labels: Mapping[str, str]
+    """Pod labels selecting the target pods (all must match)."""
+    port: int
+    """Container port the clients connect to."""
+    port_name: str
+    """Name of that container port (Linkerd ``Server.spec.port`` prefers names)."""
+    protocol: Literal["http", "opaque"] = "http"
+    """``opaque`` for server-speaks-first / non-HTTP protocols (Postgres, PgBouncer)."""
+
+    def __post_init__(self) -> None:
+        if not self.labels:
+            raise ValueError("a WorkloadSelector needs at least one pod label")
+        if not 0 < self.port < 65536:
+            raise ValueError(f"port {self.port} out of range")
+
+
+@dataclass(frozen=True)
+class Client:
+    """One workload allowed to connect: identified by its ServiceAccount (Linkerd's
+    identity) and by its pod labels (Kuma's builtin-CA identity is tag based)."""
+
+    namespace: str
+    service_account: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """Pod labels of the client; Kuma matches them as data-plane tags. When empty, Kuma
+    allows the whole client namespace (``k8s.kuma.io/namespace``)."""
+
+
+@dataclass(frozen=True)
+class AllowRule:
+    """``clients`` may reach ``target`` in ``namespace`` — and, under default deny, nobody
+    else may."""
+
+    name: str
+    """Kubernetes name of the policy objects (DNS-1123 label)."""
+    namespace: str
+    target: WorkloadSelector
+    clients: tuple[Client, ...]
+
+    def __post_init__(self) -> None:
+        if not self.clients:
+            raise ValueError(f"allow rule {self.name!r} has no clients")
+        if not _is_dns_label(self.name):
+            raise ValueError(f"allow rule name {self.name!r} is not a DNS-1123 label")
+
+
+def _is_dns_label(value: str) -> bool:
+    return bool(re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", value))
+
+
+@runtime_checkable
+class Mesh(Protocol):
+    """What callers may rely on, whichever mesh runs."""
+
+    @property
+    def provider(self) -> MeshProvider:
+        """``linkerd``, ``kuma`` or ``none``."""
+        ...
+
+    @property
+    def ready(self) -> list[pulumi.Resource]:
+        """Resources app namespaces and charts must depend on: the control plane (and its
+        admission webhook) exists before any pod is created for injection."""
+        ...
+
+    def namespace_labels(self) -> dict[str, str]:
+        """Labels for a meshed application namespace."""
+        ...
+
+    def namespace_annotations(self) -> dict[str, str]:
+        """Annotations for a meshed application namespace (default-deny inbound, ...)."""
+        ...
+
+    def pod_labels(self, kind: PodKind) -> dict[str, str]:
+        """Labels for a pod template of the given kind."""
+        ...
+
+    def pod_annotations(self, kind: PodKind) -> dict[str, str]:
+        """Annotations for a pod template of the given kind."""
+        ...
+
+    def allow(
+        self,
+        name: str,
+        namespace: str,
+        target: WorkloadSelector,
+        clients: Sequence[Client],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> list[pulumi.Resource]:
+        """Create the provider's authorization objects letting ``clients`` reach
+        ``target``; returns them (empty for ``none``)."""
+        ...
+
+
+class NoMesh:
+    """``mesh.provider: none``: no objects, no labels, no annotations."""
+
+    provider: MeshProvider = "none"
+
+    @property
+    def ready(self) -> list[pulumi.Resource]:
+        return []
+
+    def namespace_labels(self) -> dict[str, str]:
+        return {}
+
+    def namespace_annotations(self) -> dict[str, str]:
+        return {}
+
+    def pod_labels(self, kind: PodKind) -> dict[str, str]:
+        return {}
+
+    def pod_annotations(self, kind: PodKind) -> dict[str, str]:
+        return {}
+
+    def allow(
+        self,
+        name: str,
+        namespace: str,
+        target: WorkloadSelector,
+        clients: Sequence[Client],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> list[pulumi.Resource]:
+        AllowRule(name, namespace, target, tuple(clients))  # same validation as the others
+        return []
+
+
+def with_ready(mesh: Mesh, opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOptions:
+    """``opts`` plus a dependency on ``mesh.ready`` (merged, never replaced)."""
+    extra = pulumi.ResourceOptions(depends_on=list(mesh.ready))
+    return pulumi.ResourceOptions.merge(opts or pulumi.ResourceOptions(), extra)
+
+
+def meshed_namespace(
+    mesh: Mesh,
+    resource_name: str,
+    namespace: str,
+    opts: pulumi.ResourceOptions | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> k8s.core.v1.Namespace:
+    """A Namespace carrying the mesh's labels and annotations, created only once the mesh
+    control plane is ready — for the Airflow namespace and future data-domain ones."""
+    return k8s.core.v1.Namespace(
+        resource_name,
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name=namespace,
+            labels={**(labels or {}), **mesh.namespace_labels()},
+            annotations=mesh.namespace_annotations() or None,
+        ),
+        opts=with_ready(mesh, opts),
+    )
+
+
+def custom_resource(
+    resource_name: str, manifest: Manifest, opts: pulumi.ResourceOptions
+) -> k8s.apiextensions.CustomResource:
+    """A ``CustomResource`` from a plain manifest built by the pure functions."""
+    unexpected = set(manifest) - {"apiVersion", "kind", "metadata", "spec"}
+    if unexpected:
+        raise ValueError(f"unsupported top-level keys {sorted(unexpected)} in {manifest['kind']}")
+    return k8s.apiextensions.CustomResource(
+        resource_name,
+        api_version=manifest["apiVersion"],
+        kind=manifest["kind"],
+        metadata=manifest["metadata"],
+        spec=manifest.get("spec"),
+        opts=opts,
+    )
