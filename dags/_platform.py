@@ -1,0 +1,193 @@
+"""What the platform tells DAGs about the cluster they run in (shared by the example DAGs).
+
+The Airflow component (``components/airflow``) sets these environment variables on every
+Airflow container, task pods included, so a DAG never hard-codes a ServiceAccount, a mesh or
+an Azure resource name:
+
+``AIRFLOW_AKS_NAMESPACE``
+    Namespace task pods (and KubernetesPodOperator pods) run in.
+``AIRFLOW_AKS_TASK_SERVICE_ACCOUNT``
+    ServiceAccount federated with the *tasks* workload identity.
+``AIRFLOW_AKS_TASK_POD_LABELS`` / ``AIRFLOW_AKS_TASK_POD_ANNOTATIONS``
+    JSON objects: the ``azure.workload.identity/use`` label plus whatever the configured mesh
+    needs for run-to-completion pods (native sidecar / drain settings). ``{}`` without a mesh.
+``AIRFLOW_AKS_KEY_VAULT_URL``, ``AIRFLOW_AKS_STORAGE_ACCOUNT``, ...
+    Azure endpoints; see :func:`setting`.
+
+Everything here is pure (environment passed in, no Airflow import) so it is unit-tested
+without a cluster, and cheap to import while the DAG processor parses files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+WORKLOAD_IDENTITY_LABEL = "azure.workload.identity/use"
+
+ENV_NAMESPACE = "AIRFLOW_AKS_NAMESPACE"
+ENV_TASK_SERVICE_ACCOUNT = "AIRFLOW_AKS_TASK_SERVICE_ACCOUNT"
+ENV_TASK_POD_LABELS = "AIRFLOW_AKS_TASK_POD_LABELS"
+ENV_TASK_POD_ANNOTATIONS = "AIRFLOW_AKS_TASK_POD_ANNOTATIONS"
+
+DEFAULT_NAMESPACE = "airflow"
+DEFAULT_TASK_SERVICE_ACCOUNT = "airflow-tasks"
+
+# Non-root uid/gid used for pods whose image runs as root by default (python, busybox).
+NON_ROOT_UID = 65532
+
+
+class PlatformConfigError(RuntimeError):
+    """A setting a DAG needs is missing or malformed; the message says where to set it."""
+
+
+def _json_object(env: Mapping[str, str], name: str) -> dict[str, str]:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise PlatformConfigError(f"{name} is not valid JSON: {exc}") from exc
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise PlatformConfigError(f"{name} must be a JSON object of string to string")
+    return dict(value)
+
+
+def namespace(env: Mapping[str, str] | None = None) -> str:
+    """Namespace for pods a DAG launches (defaults to the platform's ``airflow``)."""
+    env = os.environ if env is None else env
+    return env.get(ENV_NAMESPACE) or DEFAULT_NAMESPACE
+
+
+def task_service_account(env: Mapping[str, str] | None = None) -> str:
+    """ServiceAccount (with its federated credential) that task pods run as."""
+    env = os.environ if env is None else env
+    return env.get(ENV_TASK_SERVICE_ACCOUNT) or DEFAULT_TASK_SERVICE_ACCOUNT
+
+
+def task_pod_labels(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Labels for a launched pod: mesh labels plus the workload-identity label, always."""
+    env = os.environ if env is None else env
+    labels = _json_object(env, ENV_TASK_POD_LABELS)
+    labels[WORKLOAD_IDENTITY_LABEL] = "true"
+    return labels
+
+
+def task_pod_annotations(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Mesh annotations for run-to-completion pods (empty without a mesh)."""
+    env = os.environ if env is None else env
+    return _json_object(env, ENV_TASK_POD_ANNOTATIONS)
+
+
+def pod_security_context(run_as_user: int = NON_ROOT_UID) -> dict[str, Any]:
+    """Restricted pod security context (Pod Security Standard ``restricted``)."""
+    return {
+        "runAsNonRoot": True,
+        "runAsUser": run_as_user,
+        "runAsGroup": run_as_user,
+        "fsGroup": run_as_user,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+
+
+def container_security_context() -> dict[str, Any]:
+    """Restricted container security context: no escalation, no capabilities, read-only."""
+    return {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "runAsNonRoot": True,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+
+
+def resources(
+    cpu: str = "100m", memory: str = "128Mi", cpu_limit: str = "500m", memory_limit: str = "256Mi"
+) -> dict[str, dict[str, str]]:
+    """Requests and limits for a launched container (plain dict, K8s field names)."""
+    return {
+        "requests": {"cpu": cpu, "memory": memory},
+        "limits": {"cpu": cpu_limit, "memory": memory_limit},
+    }
+
+
+def pod_operator_defaults(env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Keyword arguments every KubernetesPodOperator in our DAGs shares.
+
+    ServiceAccount, labels (workload identity + mesh), mesh annotations for pods that must
+    run to completion, restricted security contexts, and deletion of finished pods. The
+    operator adds ``dag_id``, ``task_id``, ``run_id`` and ``try_number`` labels itself, which
+    is what lines mesh metrics up with DAG runs.
+    """
+    from kubernetes.client import models as k8s  # the provider depends on it
+
+    res = resources()
+    return {
+        "namespace": namespace(env),
+        "service_account_name": task_service_account(env),
+        "labels": task_pod_labels(env),
+        "annotations": task_pod_annotations(env),
+        "security_context": pod_security_context(),
+        "container_security_context": container_security_context(),
+        "container_resources": k8s.V1ResourceRequirements(
+            requests=res["requests"], limits=res["limits"]
+        ),
+        "in_cluster": True,
+        "get_logs": True,
+        "on_finish_action": "delete_pod",
+        "startup_timeout_seconds": 300,
+    }
+
+
+def setting(
+    env_name: str,
+    variable_name: str,
+    env: Mapping[str, str] | None = None,
+    variable_get: Callable[[str], str | None] | None = None,
+) -> str:
+    """A required value from the environment, else from an Airflow Variable, else a clear error.
+
+    ``variable_get`` is injected (``lambda k: Variable.get(k, default=None)`` inside a task)
+    so this stays pure and testable.
+    """
+    env = os.environ if env is None else env
+    value = (env.get(env_name) or "").strip()
+    if not value and variable_get is not None:
+        value = (variable_get(variable_name) or "").strip()
+    if not value:
+        raise PlatformConfigError(
+            f"missing setting: set environment variable {env_name} "
+            f"or Airflow Variable '{variable_name}'"
+        )
+    return value
+
+
+def blob_account_url(account: str) -> str:
+    """Blob endpoint of a storage account name (public Azure cloud)."""
+    account = account.strip()
+    if not account.isalnum() or not account.islower() or not 3 <= len(account) <= 24:
+        raise PlatformConfigError(
+            f"storage account name {account!r} must be 3-24 lowercase letters or digits"
+        )
+    return f"https://{account}.blob.core.windows.net"
+
+
+def vault_url(value: str) -> str:
+    """Normalise a Key Vault given as a name or as ``https://<name>.vault.azure.net/``."""
+    value = value.strip().rstrip("/")
+    if value.startswith("https://"):
+        return value + "/"
+    if not value or "/" in value or "." in value:
+        raise PlatformConfigError(f"Key Vault {value!r}: give a vault name or https URL")
+    return f"https://{value}.vault.azure.net/"
+
+
+def fingerprint(secret: str) -> str:
+    """A short SHA-256 fingerprint: proves a secret was read without revealing it."""
+    return "sha256:" + hashlib.sha256(secret.encode()).hexdigest()[:16]
