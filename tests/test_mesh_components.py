@@ -1,0 +1,344 @@
+"""Mesh components under Pulumi mocks: resources, settings by name, parents, providers
+and the dependency edges that order creation (no sleeps)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks, rpc
+
+
+@dataclass
+class Reg:
+    urn: str
+    type: str
+    name: str
+    parent: str
+    provider: str
+    custom: bool
+    dependencies: list[str]
+    inputs: dict[str, Any] = field(default_factory=dict)
+
+
+class _Mocks(pulumi.runtime.Mocks):
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
+        return f"{args.name}-id", dict(args.inputs)
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
+        return {}, None
+
+
+class RecordingMonitor(mocks.MockMonitor):
+    def __init__(self, m: pulumi.runtime.Mocks) -> None:
+        super().__init__(m)
+        self.regs: dict[str, Reg] = {}
+
+    def RegisterResource(self, request: Any) -> Any:
+        resp = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self.regs[resp.urn] = Reg(
+                urn=resp.urn,
+                type=request.type,
+                name=request.name,
+                parent=request.parent,
+                provider=request.provider,
+                custom=bool(request.custom),
+                dependencies=list(request.dependencies),
+                inputs=rpc.deserialize_properties(request.object),
+            )
+        return resp
+
+
+class Plan:
+    """What a program registered, with small lookup helpers."""
+
+    def __init__(self, regs: dict[str, Reg]) -> None:
+        self.regs = regs
+
+    def by_name(self, name: str) -> Reg:
+        hits = [r for r in self.regs.values() if r.name == name]
+        assert len(hits) == 1, f"{name}: {len(hits)} registrations ({sorted(self.names())})"
+        return hits[0]
+
+    def of_type(self, typ: str) -> list[Reg]:
+        return [r for r in self.regs.values() if r.type == typ]
+
+    def names(self) -> set[str]:
+        return {r.name for r in self.regs.values()}
+
+    def depends(self, name: str, on: str) -> bool:
+        return self.by_name(on).urn in self.by_name(name).dependencies
+
+
+def run(program: Callable[[], object]) -> Plan:
+    m = _Mocks()
+    monitor = RecordingMonitor(m)
+    pulumi.runtime.set_mocks(m, project="airflow-aks", stack="test", preview=False, monitor=monitor)
+    pulumi.runtime.test(program)()
+    return Plan(monitor.regs)
+
+
+# ------------------------------------------------------------------------ tests
+
+import pulumi_kubernetes as k8s  # noqa: E402
+import pytest  # noqa: E402
+
+from components.mesh import (  # noqa: E402
+    Client,
+    Mesh,
+    MeshArgs,
+    NoMesh,
+    WorkloadSelector,
+    build_mesh,
+    meshed_namespace,
+)
+
+ARGS: MeshArgs = {
+    "linkerd_version": "2026.10.1",
+    "cert_manager_version": "v1.21.2",
+    "trust_manager_version": "v0.26.0",
+    "kuma_version": "2.14.5",
+}
+CHART = "kubernetes:helm.sh/v4:Chart"
+NAMESPACE = "kubernetes:core/v1:Namespace"
+
+
+def _program(provider: str, extra: MeshArgs | None = None, with_app: bool = True):
+    """Build the mesh behind a k8s provider, plus what the Airflow component would do:
+    a meshed namespace and one allow rule."""
+    holder: dict[str, Mesh] = {}
+
+    def program() -> None:
+        k8s_provider = k8s.Provider("k8s", kubeconfig="{}")
+        mesh = build_mesh(
+            provider,  # type: ignore[arg-type]
+            "mesh",
+            {**ARGS, **(extra or {})},  # type: ignore[typeddict-item]
+            pulumi.ResourceOptions(provider=k8s_provider),
+        )
+        holder["mesh"] = mesh
+        if with_app:
+            app = pulumi.ResourceOptions(provider=k8s_provider)
+            meshed_namespace(mesh, "airflow-ns", "airflow", app)
+            mesh.allow(
+                "api-server",
+                "airflow",
+                WorkloadSelector({"component": "api-server"}, 8080, "api-server"),
+                [Client("airflow", "airflow-worker", {"component": "worker"})],
+                app,
+            )
+
+    return program, holder
+
+
+def test_none_registers_no_mesh_object() -> None:
+    program, holder = _program("none")
+    plan = run(program)
+    assert isinstance(holder["mesh"], NoMesh)
+    assert holder["mesh"].ready == []
+    # Only the provider and the plain namespace: no label, no annotation, no policy.
+    assert sorted(r.type for r in plan.regs.values()) == sorted(
+        ["pulumi:providers:kubernetes", NAMESPACE]
+    )
+    ns = plan.by_name("airflow-ns").inputs["metadata"]
+    assert ns.get("labels", {}) == {} and not ns.get("annotations")
+    assert plan.by_name("airflow-ns").dependencies == []
+
+
+def test_linkerd_resources_settings_and_order() -> None:
+    program, holder = _program("linkerd")
+    plan = run(program)
+    comp = plan.by_name("mesh")
+    assert comp.type == "airflow-aks:mesh:Linkerd"
+    assert holder["mesh"].provider == "linkerd"
+
+    charts = {r.name: r.inputs for r in plan.of_type(CHART)}
+    assert set(charts) == {
+        "mesh-cert-manager",
+        "mesh-trust-manager",
+        "mesh-crds",
+        "mesh-control-plane",
+    }  # no viz, no cni by default
+    expect = {
+        "mesh-cert-manager": ("cert-manager", "v1.21.2", "https://charts.jetstack.io"),
+        "mesh-trust-manager": ("trust-manager", "v0.26.0", "https://charts.jetstack.io"),
+        "mesh-crds": ("linkerd-crds", "2026.10.1", "https://helm.linkerd.io/edge"),
+        "mesh-control-plane": (
+            "linkerd-control-plane",
+            "2026.10.1",
+            "https://helm.linkerd.io/edge",
+        ),
+    }
+    for name, (chart, version, repo) in expect.items():
+        got = charts[name]
+        assert (got["chart"], got["version"], got["repositoryOpts"]["repo"]) == (
+            chart,
+            version,
+            repo,
+        ), name
+    cp = charts["mesh-control-plane"]
+    assert cp["namespace"] == "linkerd"
+    assert cp["values"]["identity"]["externalCA"] is True
+    assert cp["values"]["proxy"]["nativeSidecar"] is True
+    assert "controllerReplicas" not in cp["values"]  # dev: not HA
+
+    l5d_ns = plan.by_name("mesh-ns").inputs["metadata"]
+    assert l5d_ns["name"] == "linkerd"
+    assert l5d_ns["labels"]["linkerd.io/is-control-plane"] == "true"
+
+    # Every child is parented to the component and uses the given k8s provider.
+    k8s_urn = plan.by_name("k8s").urn
+    for r in plan.regs.values():
+        if r.name.startswith("mesh-"):
+            assert r.parent == comp.urn, r.urn
+            assert r.provider.startswith(k8s_urn), r.urn
+
+    # Order: real dependencies, no sleeps.
+    edges = [
+        ("mesh-cert-manager", "mesh-cert-manager-ns"),
+        ("mesh-trust-manager", "mesh-cert-manager"),  # webhook cert from cert-manager
+        ("mesh-crds", "mesh-ns"),  # labelled namespace first
+        ("mesh-selfsigned-issuer", "mesh-cert-manager"),  # cert-manager before its CRs
+        ("mesh-trust-anchor", "mesh-selfsigned-issuer"),
+        ("mesh-trust-anchor", "mesh-cert-manager"),
+        ("mesh-identity-cluster-issuer", "mesh-trust-anchor"),
+        ("mesh-identity-issuer", "mesh-identity-cluster-issuer"),
+        ("mesh-identity-issuer", "mesh-ns"),
+        ("mesh-trust-roots", "mesh-trust-manager"),
+        ("mesh-trust-roots", "mesh-trust-anchor"),
+        ("mesh-trust-roots", "mesh-ns"),
+        ("mesh-control-plane", "mesh-crds"),  # CRDs before the control plane
+        ("mesh-control-plane", "mesh-identity-issuer"),
+        ("mesh-control-plane", "mesh-trust-roots"),
+        ("airflow-ns", "mesh-control-plane"),  # injection only once the injector exists
+        ("airflow-api-server-server", "mesh-control-plane"),  # CRs after CRDs
+    ]
+    for a, b in edges:
+        assert plan.depends(a, b), f"{a} must depend on {b}"
+
+    kinds = sorted(
+        (r.type.split(":")[1], r.inputs["kind"])
+        for r in plan.regs.values()
+        if r.custom and "kind" in r.inputs and not r.type.startswith("kubernetes:core/")
+    )
+    assert kinds == sorted(
+        [
+            ("cert-manager.io/v1", "Issuer"),
+            ("cert-manager.io/v1", "Certificate"),
+            ("cert-manager.io/v1", "ClusterIssuer"),
+            ("cert-manager.io/v1", "Certificate"),
+            ("trust.cert-manager.io/v1alpha1", "Bundle"),
+            ("policy.linkerd.io/v1beta3", "Server"),
+            ("policy.linkerd.io/v1alpha1", "MeshTLSAuthentication"),
+            ("policy.linkerd.io/v1alpha1", "AuthorizationPolicy"),
+        ]
+    )
+    cert = plan.by_name("mesh-identity-issuer").inputs["spec"]
+    assert (cert["duration"], cert["renewBefore"]) == ("48h", "25h")
+
+    app_ns = plan.by_name("airflow-ns").inputs["metadata"]
+    assert app_ns["annotations"]["config.linkerd.io/default-inbound-policy"] == "deny"
+    assert app_ns["annotations"]["linkerd.io/inject"] == "enabled"
+
+
+def test_linkerd_prod_ha_viz_and_cni() -> None:
+    program, _ = _program("linkerd", {"ha": True, "viz": True, "cni": True}, with_app=False)
+    plan = run(program)
+    charts = {r.name: r for r in plan.of_type(CHART)}
+    assert {"mesh-viz", "mesh-cni"} <= set(charts)
+    cp = charts["mesh-control-plane"].inputs["values"]
+    assert cp["controllerReplicas"] == 3 and cp["enablePodDisruptionBudget"] is True
+    assert cp["cniEnabled"] is True
+    assert charts["mesh-cni"].inputs["chart"] == "linkerd2-cni"
+    assert charts["mesh-viz"].inputs["chart"] == "linkerd-viz"
+    assert plan.depends("mesh-control-plane", "mesh-cni")
+    assert plan.depends("mesh-viz", "mesh-control-plane")
+    assert plan.depends("mesh-viz", "mesh-viz-ns")
+    assert charts["mesh-cert-manager"].inputs["values"]["replicaCount"] == 2
+
+
+def test_kuma_resources_settings_and_order() -> None:
+    program, holder = _program("kuma", {"ha": True})
+    plan = run(program)
+    comp = plan.by_name("mesh")
+    assert comp.type == "airflow-aks:mesh:Kuma"
+    assert holder["mesh"].provider == "kuma"
+    (chart,) = plan.of_type(CHART)
+    inputs = chart.inputs
+    assert (inputs["chart"], inputs["version"], inputs["repositoryOpts"]["repo"]) == (
+        "kuma",
+        "2.14.5",
+        "https://kumahq.github.io/charts",
+    )
+    assert inputs["namespace"] == "kuma-system"
+    assert inputs["values"]["experimental"]["sidecarContainers"] is True
+    assert inputs["values"]["controlPlane"]["replicas"] == 3
+    assert inputs["values"]["controlPlane"]["podDisruptionBudget"]["enabled"] is True
+
+    mesh = plan.by_name("mesh-mesh").inputs
+    assert mesh["kind"] == "Mesh"
+    backend = mesh["spec"]["mtls"]["backends"][0]
+    assert (backend["type"], backend["mode"]) == ("builtin", "STRICT")
+    assert backend["dpCert"]["rotation"]["expiration"] == "24h"
+    deny = plan.by_name("mesh-deny-all").inputs
+    assert deny["spec"]["from"][0]["default"]["action"] == "Deny"
+    assert "mesh-trace" not in plan.names()  # no otelEndpoint
+
+    for a, b in [
+        ("mesh-control-plane", "mesh-ns"),
+        ("mesh-mesh", "mesh-control-plane"),  # CRDs (chart) before CRs
+        ("mesh-deny-all", "mesh-mesh"),
+        ("airflow-ns", "mesh-control-plane"),
+        ("airflow-ns", "mesh-mesh"),
+        ("airflow-ns", "mesh-deny-all"),  # deny in place before any app pod exists
+        ("airflow-api-server-meshtrafficpermission", "mesh-mesh"),
+    ]:
+        assert plan.depends(a, b), f"{a} must depend on {b}"
+    for r in plan.regs.values():
+        if r.name.startswith("mesh-"):
+            assert r.parent == comp.urn, r.urn
+
+    app_ns = plan.by_name("airflow-ns").inputs["metadata"]
+    assert app_ns["labels"]["kuma.io/sidecar-injection"] == "enabled"
+    mtp = plan.by_name("airflow-api-server-meshtrafficpermission").inputs
+    assert mtp["metadata"]["namespace"] == "airflow"
+    assert mtp["spec"]["from"] == [
+        {
+            "targetRef": {
+                "kind": "MeshSubset",
+                "tags": {"k8s.kuma.io/namespace": "airflow", "component": "worker"},
+            },
+            "default": {"action": "Allow"},
+        }
+    ]
+
+
+def test_kuma_trace_when_endpoint_given() -> None:
+    program, _ = _program("kuma", {"otel_endpoint": "otel.observability:4317"}, with_app=False)
+    plan = run(program)
+    trace = plan.by_name("mesh-trace")
+    assert trace.inputs["kind"] == "MeshTrace"
+    endpoint = trace.inputs["spec"]["default"]["backends"][0]["openTelemetry"]["endpoint"]
+    assert endpoint == "otel.observability:4317"
+    assert plan.depends("mesh-trace", "mesh-mesh")
+
+
+@pytest.mark.parametrize("provider", ["linkerd", "kuma"])
+def test_missing_version_is_an_error(provider: str) -> None:
+    with pytest.raises(ValueError, match="required"):
+        build_mesh(provider, "m", {})  # type: ignore[arg-type]
+
+
+def test_unknown_provider_is_an_error() -> None:
+    with pytest.raises(ValueError, match="unknown mesh provider"):
+        build_mesh("istio", "m", ARGS)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("provider", ["linkerd", "kuma", "none"])
+def test_every_provider_satisfies_the_interface(provider: str) -> None:
+    program, holder = _program(provider, with_app=False)
+    run(program)
+    assert isinstance(holder["mesh"], Mesh)

@@ -1,0 +1,81 @@
+"""``airflow-aks:mesh`` config: defaults (pins), validators, and the args it produces."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from airflow_aks.config.mesh import MeshConfig, mesh_args
+
+
+def test_defaults_are_pinned() -> None:
+    cfg = MeshConfig()
+    assert cfg.provider == "linkerd"
+    assert (cfg.linkerd_version, cfg.cert_manager_version, cfg.trust_manager_version) == (
+        "2026.10.1",
+        "v1.21.2",
+        "v0.26.0",
+    )
+    assert cfg.kuma_version == "2.14.5"
+    assert (cfg.viz, cfg.cni, cfg.install_gateway_api, cfg.otel_endpoint) == (
+        False,
+        False,
+        True,
+        None,
+    )
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"provider": "kuma", "otelEndpoint": "otel-collector.observability:4317"},
+        {"provider": "linkerd", "viz": True, "cni": True, "linkerdVersion": "2026.9.1"},
+        {"provider": "none"},
+        {"provider": "kuma", "kumaVersion": "2.14.4"},
+    ],
+)
+def test_valid(data: dict[str, Any]) -> None:
+    MeshConfig.model_validate(data)
+
+
+@pytest.mark.parametrize(
+    ("data", "loc", "message"),
+    [
+        ({"provider": "istio"}, "provider", "linkerd"),
+        ({"linkerdVersion": "edge-26.10.1"}, "linkerdVersion", "edge chart version"),
+        ({"linkerdVersion": "latest"}, "linkerdVersion", "edge chart version"),
+        ({"certManagerVersion": "1.21.2"}, "certManagerVersion", "v1.21.2"),
+        ({"trustManagerVersion": "v0.26"}, "trustManagerVersion", "pinned"),
+        ({"kumaVersion": "v2.14.5"}, "kumaVersion", "2.14.5"),
+        ({"provider": "kuma", "otelEndpoint": "not a url"}, "otelEndpoint", "host:port"),
+        ({"provider": "linkerd", "otelEndpoint": "otel:4317"}, "", "only supported with"),
+        ({"provider": "kuma", "viz": True}, "", "viz is a Linkerd option"),
+        ({"provider": "none", "cni": True}, "", "cni is a Linkerd option"),
+        ({"vizz": True}, "vizz", "Extra inputs"),
+    ],
+)
+def test_invalid(data: dict[str, Any], loc: str, message: str) -> None:
+    with pytest.raises(ValidationError) as err:
+        MeshConfig.model_validate(data)
+    errors = err.value.errors()
+    assert any(".".join(str(p) for p in e["loc"]) == loc and message in e["msg"] for e in errors), (
+        errors
+    )
+
+
+def test_camel_case_keys() -> None:
+    cfg = MeshConfig.model_validate({"installGatewayApi": False, "provider": "linkerd"})
+    assert cfg.install_gateway_api is False
+    assert "installGatewayApi" in MeshConfig.model_json_schema(by_alias=True)["properties"]
+
+
+@pytest.mark.parametrize("ha", [False, True])
+def test_mesh_args(ha: bool) -> None:
+    cfg = MeshConfig.model_validate({"provider": "kuma", "otelEndpoint": "otel:4317"})
+    args = mesh_args(cfg, ha)
+    assert args["ha"] is ha
+    assert args["kuma_version"] == "2.14.5"
+    assert args["otel_endpoint"] == "otel:4317"
+    assert args["linkerd_version"] == "2026.10.1"
