@@ -25,6 +25,7 @@ from .base import (
     deep_merge,
     issues_from_validation,
 )
+from .mesh import MeshConfig
 from .profiles import PROFILES
 
 
@@ -52,6 +53,7 @@ class StackConfig(StrictModel):
     resource_group: ResourceGroupConfig = Field(default_factory=ResourceGroupConfig)
     network: NetworkConfig = Field(default_factory=NetworkConfig)
     aks: AksConfig
+    mesh: MeshConfig = Field(default_factory=MeshConfig)
 
     @model_validator(mode="after")
     def _cross(self) -> StackConfig:
