@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Sequence
-from typing import TypedDict
+from typing import Required, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -26,6 +26,7 @@ BUILTIN_ROLES: dict[str, str] = {
     "Storage Blob Data Contributor": "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
     "Storage Blob Data Reader": "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
     "Monitoring Metrics Publisher": "3913510d-42f4-4e42-8a64-420c390055eb",
+    "Network Contributor": "4d97b98b-1d4f-4787-a291-c67834d212e7",
     "Azure Kubernetes Service RBAC Writer": "a7ffa36f-339b-4b5c-8bdf-e2c188b2c0eb",
     "Azure Kubernetes Service Cluster User Role": "4abbcc35-e782-43d8-92c5-2d3f1bd2253f",
 }
@@ -70,7 +71,10 @@ def role_definition_id(scope: str, role: str) -> str:
     m = _SCOPE_SUBSCRIPTION.match(scope)
     if not m:
         raise ValueError(f"scope {scope!r} is not an ARM resource id")
-    return f"/subscriptions/{m.group(1)}/providers/Microsoft.Authorization/roleDefinitions/{role_guid(role)}"
+    sub = m.group(1)
+    return (
+        f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{role_guid(role)}"
+    )
 
 
 def assignment_name(*parts: str) -> str:
@@ -109,17 +113,17 @@ def role_assignment(
 class WorkloadIdentityArgs(TypedDict, total=False):
     """Arguments of :class:`WorkloadIdentity`."""
 
-    resource_group_name: pulumi.Input[str]
+    resource_group_name: Required[pulumi.Input[str]]
     """Resource group that holds the user-assigned identity."""
-    location: pulumi.Input[str]
+    location: Required[pulumi.Input[str]]
     """Azure region of the identity."""
-    identity_name: str
+    identity_name: Required[str]
     """Azure name of the user-assigned identity."""
-    oidc_issuer_url: pulumi.Input[str]
+    oidc_issuer_url: Required[pulumi.Input[str]]
     """The AKS cluster's OIDC issuer URL (``oidcIssuerProfile.issuerURL``)."""
-    namespace: str
+    namespace: Required[str]
     """Kubernetes namespace of the ServiceAccounts."""
-    service_accounts: Sequence[str]
+    service_accounts: Required[Sequence[str]]
     """ServiceAccount names trusted by this identity; one federated credential each."""
     create_service_accounts: bool
     """Create the ServiceAccounts here (default True). False when another owner creates
@@ -188,7 +192,7 @@ class WorkloadIdentity(pulumi.ComponentResource):
                 subject=subject,
                 audiences=[FEDERATED_AUDIENCE],
                 opts=pulumi.ResourceOptions(
-                    parent=self, depends_on=[identity] + ([previous] if previous else [])
+                    parent=self, depends_on=[identity, *([previous] if previous else [])]
                 ),
             )
             previous = cred
@@ -196,7 +200,8 @@ class WorkloadIdentity(pulumi.ComponentResource):
         self.service_accounts = []
         if args.get("create_service_accounts", True):
             automount = set(args.get("automount_token_for", ()))
-            ns_dep = [args["namespace_resource"]] if args.get("namespace_resource") else []
+            ns = args.get("namespace_resource")
+            ns_dep: list[pulumi.Resource] = [ns] if ns else []
             for sa in sa_names:
                 self.service_accounts.append(
                     k8s.core.v1.ServiceAccount(
@@ -204,7 +209,10 @@ class WorkloadIdentity(pulumi.ComponentResource):
                         metadata=k8s.meta.v1.ObjectMetaArgs(
                             name=sa,
                             namespace=namespace,
-                            labels={"app.kubernetes.io/managed-by": "pulumi", **args.get("labels", {})},
+                            labels={
+                                "app.kubernetes.io/managed-by": "pulumi",
+                                **args.get("labels", {}),
+                            },
                             annotations={CLIENT_ID_ANNOTATION: identity.client_id},
                         ),
                         automount_service_account_token=sa in automount,

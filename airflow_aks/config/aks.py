@@ -50,12 +50,12 @@ class NodePoolConfig(StrictModel):
     def _counts(self) -> NodePoolConfig:
         if self.enable_auto_scaling and self.min_count > self.max_count:
             raise ValueError(f"minCount ({self.min_count}) exceeds maxCount ({self.max_count})")
-        if self.node_count is not None and self.enable_auto_scaling:
-            if not self.min_count <= self.node_count <= self.max_count:
-                raise ValueError(
-                    f"nodeCount ({self.node_count}) must lie within minCount..maxCount "
-                    f"({self.min_count}..{self.max_count})"
-                )
+        n = self.node_count
+        if n is not None and self.enable_auto_scaling and not self.min_count <= n <= self.max_count:
+            raise ValueError(
+                f"nodeCount ({n}) must lie within minCount..maxCount "
+                f"({self.min_count}..{self.max_count})"
+            )
         for t in self.taints:
             if "=" not in t or ":" not in t:
                 raise ValueError(f"taint {t!r} must look like key=value:NoSchedule")

@@ -109,6 +109,8 @@ def issues_from_validation(root: type[BaseModel], err: ValidationError) -> list[
             if valid:
                 msg += f" (valid keys: {', '.join(sorted(valid))})"
             issues.append(ConfigIssue(path, msg))
+        elif e["type"] == "missing":
+            issues.append(ConfigIssue(path, "required key is missing"))
         else:
             msg = e["msg"].removeprefix("Value error, ")
             issues.append(ConfigIssue(path, msg))

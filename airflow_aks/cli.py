@@ -1,0 +1,108 @@
+"""``airflow-aks``: the offline plan and the policy pack, with no cloud and no Pulumi CLI.
+
+Exit codes: 0 ok, 1 a mandatory policy violation or a program error, 2 invalid
+configuration or usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from .config.base import ConfigError
+from .config.stack import load, read_stack_file
+
+EXIT_OK, EXIT_FAIL, EXIT_CONFIG = 0, 1, 2
+
+
+def project_root(start: Path | None = None) -> Path:
+    """The nearest directory holding ``Pulumi.yaml`` (cwd first, then this package's repo)."""
+    for base in (start or Path.cwd(), Path(__file__).resolve().parent.parent):
+        for d in (base, *base.parents):
+            if (d / "Pulumi.yaml").is_file():
+                return d
+    return Path.cwd()
+
+
+def stack_file(stack: str, config: str | None) -> Path:
+    return Path(config) if config else project_root() / f"Pulumi.{stack}.yaml"
+
+
+def summarize(export: dict[str, Any]) -> str:
+    """Human summary: resources by type, then stack outputs."""
+    resources = export["resources"]
+    lines = [f"Offline plan of stack '{export['stack']}' ({export['project']}): "]
+    custom = [r for r in resources if r["custom"]]
+    n_components = len(resources) - len(custom)
+    lines[0] += f"{len(resources)} resources ({len(custom)} custom, {n_components} components)"
+    counts = Counter(r["type"] for r in resources)
+    width = max((len(t) for t in counts), default=0)
+    lines.append("")
+    lines.append("Resources by type:")
+    for typ, n in sorted(counts.items()):
+        lines.append(f"  {typ:<{width}}  {n:>3}")
+    protected = [r["urn"] for r in resources if r["protect"]]
+    if protected:
+        lines.append("")
+        lines.append(f"Protected from deletion ({len(protected)}):")
+        lines.extend(
+            f"  {u.rsplit('::', 1)[-1]} ({u.split('::')[2].rsplit('$', 1)[-1]})" for u in protected
+        )
+    lines.append("")
+    lines.append("Stack outputs:")
+    for key, value in export["outputs"].items():
+        shown = value if isinstance(value, str) else json.dumps(value)
+        lines.append(f"  {key}: {shown}")
+    lines.append("")
+    lines.append("[unknown] = computed by Azure at deploy time; [secret] = never shown.")
+    return "\n".join(lines)
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from . import plan, program
+
+    path = stack_file(args.stack, args.config)
+    try:
+        if not path.is_file():
+            print(f"error: stack file {path} not found", file=sys.stderr)
+            return EXIT_CONFIG
+        raw = read_stack_file(path)
+        load(raw, args.stack)  # validate before anything registers
+    except ConfigError as err:
+        print(f"error: {path}: {err}", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        result = plan.run(program.main, stack=args.stack, config=raw)
+    except Exception as exc:  # the program's own error, shown without the engine's stack
+        print(f"error: the program failed under the mock engine: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    export = result.export()
+    print(summarize(export))
+    if args.json:
+        Path(args.json).write_text(json.dumps(export, indent=2, sort_keys=False) + "\n")
+        print(f"\nPlan written to {args.json}")
+    return EXIT_OK
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="airflow-aks", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    pl = sub.add_parser("plan", help="run the stack under Pulumi's mock engine (offline)")
+    pl.add_argument("--stack", required=True, help="stack name, e.g. dev or prod")
+    pl.add_argument("--config", help="stack file to plan (default: Pulumi.<stack>.yaml)")
+    pl.add_argument("--json", metavar="PATH", help="write the plan export here")
+    pl.set_defaults(func=cmd_plan)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,491 @@
+"""The AKS cluster: resource group, Log Analytics, network, ManagedCluster and node pools.
+
+Decisions live in pure functions (:func:`cluster_settings`, :func:`pool_settings`,
+:func:`maintenance_window`, :func:`exec_kubeconfig`) so they are tested without an engine;
+:class:`Cluster` only wires resources. Only the system pool is inline: extra pools inside
+``agentPoolProfiles`` cannot be added or edited in place (azure-native #579/#2719/#4264).
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from typing import Any, Required, TypedDict
+
+import pulumi
+import pulumi_kubernetes as k8s
+import yaml
+from pulumi_azure_native import containerservice, managedidentity, operationalinsights, resources
+
+from .identity import role_assignment
+from .network import Network
+
+SYSTEM_TAINT = "CriticalAddonsOnly=true:NoSchedule"
+SPOT_TAINT = "kubernetes.azure.com/scalesetpriority=spot:NoSchedule"
+
+
+class NodePoolArgs(TypedDict, total=False):
+    """One node pool (keys match the ``aks.*Pool`` config keys in snake_case)."""
+
+    name: Required[str]
+    """Pool name, ``^[a-z][a-z0-9]{0,11}$``."""
+    vm_size: Required[str]
+    """VM size, e.g. ``Standard_D4ds_v5``."""
+    enable_auto_scaling: bool
+    """Let the cluster autoscaler manage the node count."""
+    min_count: int
+    """Autoscaler minimum (0 allowed for user pools)."""
+    max_count: int
+    """Autoscaler maximum."""
+    node_count: int | None
+    """Initial node count; defaults to ``min_count``."""
+    max_pods: int
+    """Pods per node (>= 50 leaves room for mesh sidecars and daemonsets)."""
+    os_disk_type: str
+    """``Ephemeral`` (faster, no disk cost) or ``Managed``."""
+    os_disk_size_gb: int
+    """OS disk size."""
+    os_sku: str
+    """``AzureLinux`` or ``Ubuntu``."""
+    zones: Sequence[str]
+    """Availability zones."""
+    encryption_at_host: bool
+    """Encrypt temp and cache disks on the host."""
+    spot: bool
+    """Spot VMs (evictable, much cheaper): for run-to-completion task pods only."""
+    spot_max_price: float
+    """Highest spot price; -1 pays up to the on-demand price."""
+    taints: Sequence[str]
+    """Node taints ``key=value:Effect``."""
+    labels: dict[str, str]
+    """Node labels."""
+    max_surge: str
+    """Extra nodes during upgrades (``33%`` or a number)."""
+
+
+def initial_count(pool: NodePoolArgs) -> int:
+    """Nodes at creation: ``node_count``, else ``min_count`` (>= 1 without autoscaling)."""
+    if pool.get("node_count") is not None:
+        return int(pool["node_count"])  # type: ignore[arg-type]
+    minimum = pool.get("min_count", 1)
+    return minimum if pool.get("enable_auto_scaling", True) else max(minimum, 1)
+
+
+def pool_settings(pool: NodePoolArgs, subnet_id: pulumi.Input[str], *, mode: str) -> dict[str, Any]:
+    """Agent-pool properties shared by the inline system pool and separate user pools."""
+    autoscale = pool.get("enable_auto_scaling", True)
+    taints = list(pool.get("taints", ()))
+    if mode == "System" and SYSTEM_TAINT not in taints:
+        # Keeps application pods off the system pool (CKV_AZURE_232).
+        taints.append(SYSTEM_TAINT)
+    settings: dict[str, Any] = {
+        "mode": mode,
+        "type": "VirtualMachineScaleSets",  # the autoscaler needs scale sets
+        "vm_size": pool["vm_size"],
+        "os_type": "Linux",
+        "os_sku": pool.get("os_sku", "AzureLinux"),
+        "os_disk_type": pool.get("os_disk_type", "Ephemeral"),
+        "os_disk_size_gb": pool.get("os_disk_size_gb", 64),
+        "max_pods": pool.get("max_pods", 50),
+        "count": initial_count(pool),
+        "enable_auto_scaling": autoscale,
+        "enable_encryption_at_host": pool.get("encryption_at_host", True),
+        "enable_node_public_ip": False,
+        "vnet_subnet_id": subnet_id,
+        "node_taints": taints,
+        "node_labels": dict(pool.get("labels", {})),
+        "upgrade_settings": {"max_surge": pool.get("max_surge", "33%")},
+    }
+    if autoscale:
+        settings["min_count"] = pool.get("min_count", 1)
+        settings["max_count"] = pool.get("max_count", 3)
+    zones = list(pool.get("zones", ()))
+    if zones:
+        settings["availability_zones"] = zones
+    if pool.get("spot"):
+        if mode == "System":
+            raise ValueError(f"pool {pool['name']!r}: a system pool cannot use spot VMs")
+        settings.update(
+            scale_set_priority="Spot",
+            scale_set_eviction_policy="Delete",
+            spot_max_price=pool.get("spot_max_price", -1),
+        )
+        # AKS adds this taint itself; stating it keeps the plan equal to the cluster's state.
+        if SPOT_TAINT not in taints:
+            taints.append(SPOT_TAINT)
+    return settings
+
+
+def maintenance_window(window: dict[str, Any]) -> dict[str, Any]:
+    """A weekly ``maintenanceWindow`` for the aksManaged* maintenance configurations."""
+    return {
+        "schedule": {"weekly": {"day_of_week": window["day_of_week"], "interval_weeks": 1}},
+        "duration_hours": window["duration_hours"],
+        "start_time": window["start_time"],
+        "utc_offset": window["utc_offset"],
+    }
+
+
+class ClusterArgs(TypedDict, total=False):
+    """Arguments of :class:`Cluster` (snake_case mirrors of the ``aks``/``network`` keys)."""
+
+    location: Required[str]
+    """Azure region."""
+    tags: dict[str, str]
+    """Azure tags on every resource."""
+    resource_group_name: Required[str]
+    """Resource group to create (or use, with ``existing_resource_group``)."""
+    existing_resource_group: bool
+    """Use an existing resource group instead of creating one."""
+    cluster_name: Required[str]
+    """ManagedCluster name (also its DNS prefix)."""
+    workspace_name: Required[str]
+    """Log Analytics workspace name."""
+    log_retention_days: int
+    """Workspace retention (30 is included in the price)."""
+    vnet_name: Required[str]
+    """VNet name when the component creates the network."""
+    network: Required[dict[str, Any]]
+    """The ``network`` config (snake_case): CIDRs or existing subnet ids."""
+    kubernetes_version: Required[str]
+    """``MAJOR.MINOR``."""
+    tier: str
+    """``Free`` | ``Standard`` | ``Premium``."""
+    admin_group_object_ids: Sequence[str]
+    """Entra ID groups that become cluster admins (Azure RBAC)."""
+    tenant_id: str | None
+    """Entra tenant; defaults to the deploying tenant."""
+    oidc_issuer: bool
+    """Enable the OIDC issuer (needed for workload identity)."""
+    workload_identity: bool
+    """Enable the workload-identity webhook."""
+    azure_rbac: bool
+    """Kubernetes authorisation through Azure RBAC."""
+    local_accounts: bool
+    """Keep static admin credentials (off: every access is an Entra identity)."""
+    network_plugin: str
+    network_plugin_mode: str | None
+    network_dataplane: str
+    network_policy: str
+    pod_cidr: str
+    service_cidr: str
+    dns_service_ip: str
+    outbound_type: str
+    private_cluster: bool
+    """Private API server (no public endpoint)."""
+    authorized_ip_ranges: Sequence[str]
+    """CIDRs allowed to reach a public API server."""
+    disable_run_command: bool
+    """Disable ``az aks command invoke`` (bypasses network controls)."""
+    upgrade_channel: str
+    """Kubernetes auto-upgrade channel."""
+    node_os_upgrade_channel: str
+    """Node OS image channel."""
+    maintenance_window: Required[dict[str, Any]]
+    """Weekly window for both upgrade channels."""
+    secret_rotation_interval: str
+    """Key Vault CSI add-on rotation poll interval (``2m``)."""
+    image_cleaner_interval_hours: int
+    """How often the image cleaner removes unused images."""
+    azure_policy: bool
+    """Azure Policy add-on (Gatekeeper)."""
+    defender: bool
+    """Microsoft Defender for Containers."""
+    monitoring: bool
+    """Container Insights with AAD auth to the workspace."""
+    system_pool: Required[NodePoolArgs]
+    """The inline system pool."""
+    user_pools: Sequence[NodePoolArgs]
+    """Workload, task and optional GPU pools (separate AgentPool resources)."""
+    kubelogin_method: str
+    """``kubelogin --login`` mode in the kubeconfig the Kubernetes provider uses."""
+
+
+def cluster_settings(
+    args: ClusterArgs,
+    *,
+    subnet_id: pulumi.Input[str],
+    workspace_id: pulumi.Input[str],
+    identity_id: pulumi.Input[str],
+) -> dict[str, Any]:
+    """Every ManagedCluster property this project sets, as snake_case kwargs."""
+    addons: dict[str, Any] = {
+        "azureKeyvaultSecretsProvider": {
+            "enabled": True,
+            "config": {
+                "enableSecretRotation": "true",
+                "rotationPollInterval": args.get("secret_rotation_interval", "2m"),
+            },
+        },
+        "azurepolicy": {"enabled": bool(args.get("azure_policy", True))},
+        # Explicitly off: the dashboard and HTTP routing are unauthenticated attack surface.
+        "kubeDashboard": {"enabled": False},
+        "httpApplicationRouting": {"enabled": False},
+    }
+    if args.get("monitoring", True):
+        addons["omsagent"] = {
+            "enabled": True,
+            "config": {"logAnalyticsWorkspaceResourceID": workspace_id, "useAADAuth": "true"},
+        }
+    security: dict[str, Any] = {
+        "workload_identity": {"enabled": bool(args.get("workload_identity", True))},
+        "image_cleaner": {
+            "enabled": True,
+            "interval_hours": args.get("image_cleaner_interval_hours", 168),
+        },
+    }
+    if args.get("defender"):
+        security["defender"] = {
+            "log_analytics_workspace_resource_id": workspace_id,
+            "security_monitoring": {"enabled": True},
+        }
+    private = bool(args.get("private_cluster"))
+    api_access: dict[str, Any] = {
+        "enable_private_cluster": private,
+        "disable_run_command": bool(args.get("disable_run_command", True)),
+    }
+    if not private:
+        api_access["authorized_ip_ranges"] = list(args.get("authorized_ip_ranges", ()))
+    aad: dict[str, Any] = {
+        "managed": True,
+        "enable_azure_rbac": bool(args.get("azure_rbac", True)),
+        "admin_group_object_ids": list(args.get("admin_group_object_ids", ())),
+    }
+    if tenant := args.get("tenant_id"):
+        aad["tenant_id"] = tenant
+    net: dict[str, Any] = {
+        "network_plugin": args.get("network_plugin", "azure"),
+        "network_dataplane": args.get("network_dataplane", "cilium"),
+        "network_policy": args.get("network_policy", "cilium"),
+        "pod_cidr": args.get("pod_cidr", "192.168.0.0/16"),
+        "service_cidr": args.get("service_cidr", "172.16.0.0/16"),
+        "dns_service_ip": args.get("dns_service_ip", "172.16.0.10"),
+        "outbound_type": args.get("outbound_type", "loadBalancer"),
+        "load_balancer_sku": "standard",
+    }
+    if mode := args.get("network_plugin_mode"):
+        net["network_plugin_mode"] = mode
+    system = pool_settings(args["system_pool"], subnet_id, mode="System")
+    system["name"] = args["system_pool"]["name"]
+    return {
+        "dns_prefix": args["cluster_name"],
+        "kubernetes_version": args["kubernetes_version"],
+        "sku": {"name": "Base", "tier": args.get("tier", "Free")},
+        "identity": {"type": "UserAssigned", "user_assigned_identities": [identity_id]},
+        "enable_rbac": True,
+        "disable_local_accounts": not args.get("local_accounts", False),
+        "aad_profile": aad,
+        "oidc_issuer_profile": {"enabled": bool(args.get("oidc_issuer", True))},
+        "security_profile": security,
+        "api_server_access_profile": api_access,
+        "network_profile": net,
+        "addon_profiles": addons,
+        "auto_upgrade_profile": {
+            "upgrade_channel": args.get("upgrade_channel", "stable"),
+            "node_os_upgrade_channel": args.get("node_os_upgrade_channel", "NodeImage"),
+        },
+        "agent_pool_profiles": [system],
+        "public_network_access": "Enabled" if not private else "Disabled",
+    }
+
+
+def exec_kubeconfig(kubeconfig_b64: str, login: str) -> str:
+    """Decode the ``format=exec`` user kubeconfig and pin its kubelogin login mode.
+
+    The exec kubeconfig defaults to ``--login devicecode``, which blocks a non-interactive
+    ``pulumi up``; ``azurecli`` reuses ``az login``, ``workloadidentity`` suits CI with OIDC.
+    """
+    allowed = {"azurecli", "workloadidentity", "devicecode", "spn", "msi", "interactive"}
+    if login not in allowed:
+        raise ValueError(f"kubelogin method {login!r} not one of {sorted(allowed)}")
+    doc = yaml.safe_load(base64.b64decode(kubeconfig_b64).decode())
+    for user in doc.get("users", []):
+        exec_cfg = (user.get("user") or {}).get("exec")
+        if not exec_cfg:
+            continue
+        argv = list(exec_cfg.get("args", []))
+        if "--login" in argv:
+            argv[argv.index("--login") + 1] = login
+        else:
+            argv += ["--login", login]
+        exec_cfg["args"] = argv
+    return yaml.safe_dump(doc, sort_keys=False)
+
+
+class Cluster(pulumi.ComponentResource):
+    """Resource group, Log Analytics, VNet, AKS with system/workload/task(/GPU) pools."""
+
+    resource_group_name: pulumi.Output[str]
+    """Resource group of everything the stack creates."""
+    location: str
+    """Azure region."""
+    cluster_name: pulumi.Output[str]
+    """Name of the ManagedCluster."""
+    cluster_id: pulumi.Output[str]
+    """ARM id of the ManagedCluster."""
+    oidc_issuer_url: pulumi.Output[str]
+    """Issuer for federated credentials (known only after creation)."""
+    workspace_id: pulumi.Output[str]
+    """Log Analytics workspace ARM id (diagnostics of other components go here)."""
+    vnet_id: pulumi.Output[str]
+    aks_subnet_id: pulumi.Output[str]
+    database_subnet_id: pulumi.Output[str]
+    private_endpoint_subnet_id: pulumi.Output[str]
+    kubeconfig: pulumi.Output[str]
+    """User kubeconfig in exec (kubelogin) format, as a secret."""
+    provider: k8s.Provider
+    """Kubernetes provider authenticated with Entra ID (no admin credentials)."""
+
+    def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("airflow-aks:aks:Cluster", name, {}, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = dict(args.get("tags", {}))
+        self.location = args["location"]
+
+        if args.get("existing_resource_group"):
+            rg_name: pulumi.Output[str] = pulumi.Output.from_input(args["resource_group_name"])
+        else:
+            rg = resources.ResourceGroup(
+                name,
+                resource_group_name=args["resource_group_name"],
+                location=args["location"],
+                tags=tags,
+                opts=child,
+            )
+            rg_name = rg.name
+        self.resource_group_name = rg_name
+
+        workspace = operationalinsights.Workspace(
+            name,
+            workspace_name=args["workspace_name"],
+            resource_group_name=rg_name,
+            location=args["location"],
+            sku={"name": "PerGB2018"},
+            retention_in_days=args.get("log_retention_days", 30),
+            tags=tags,
+            opts=child,
+        )
+        self.workspace_id = workspace.id
+
+        net_cfg = args["network"]
+        if net_cfg.get("existing_aks_subnet_id"):
+            self.vnet_id = pulumi.Output.from_input(net_cfg["existing_vnet_id"])
+            self.aks_subnet_id = pulumi.Output.from_input(net_cfg["existing_aks_subnet_id"])
+            self.database_subnet_id = pulumi.Output.from_input(
+                net_cfg["existing_database_subnet_id"]
+            )
+            self.private_endpoint_subnet_id = self.aks_subnet_id
+        else:
+            vnet = Network(
+                name,
+                {
+                    "resource_group_name": rg_name,
+                    "location": args["location"],
+                    "vnet_name": args["vnet_name"],
+                    "vnet_cidr": net_cfg["vnet_cidr"],
+                    "aks_subnet_cidr": net_cfg["aks_subnet_cidr"],
+                    "database_subnet_cidr": net_cfg["database_subnet_cidr"],
+                    "private_endpoint_subnet_cidr": net_cfg["private_endpoint_subnet_cidr"],
+                    "tags": tags,
+                },
+                opts=child,
+            )
+            self.vnet_id = vnet.vnet_id
+            self.aks_subnet_id = vnet.aks_subnet_id
+            self.database_subnet_id = vnet.database_subnet_id
+            self.private_endpoint_subnet_id = vnet.private_endpoint_subnet_id
+
+        # A user-assigned control-plane identity survives cluster re-creation and can be
+        # granted "Network Contributor" on just the node subnet before the cluster exists.
+        cp_identity = managedidentity.UserAssignedIdentity(
+            f"{name}-control-plane",
+            resource_name_=f"id-{args['cluster_name']}",
+            resource_group_name=rg_name,
+            location=args["location"],
+            tags=tags,
+            opts=child,
+        )
+        subnet_grant = role_assignment(
+            f"{name}-subnet-network-contributor",
+            principal_id=cp_identity.principal_id,
+            role="Network Contributor",
+            scope=self.aks_subnet_id,
+            opts=child,
+        )
+
+        settings = cluster_settings(
+            args,
+            subnet_id=self.aks_subnet_id,
+            workspace_id=workspace.id,
+            identity_id=cp_identity.id,
+        )
+        cluster = containerservice.ManagedCluster(
+            name,
+            resource_name_=args["cluster_name"],
+            resource_group_name=rg_name,
+            location=args["location"],
+            tags=tags,
+            **settings,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[subnet_grant],
+                # The autoscaler moves the system pool count; the plan must not fight it.
+                ignore_changes=["agentPoolProfiles[0].count"],
+            ),
+        )
+        self.cluster_name = cluster.name
+        self.cluster_id = cluster.id
+        self.oidc_issuer_url = cluster.oidc_issuer_profile.apply(
+            lambda p: p.issuer_url if p else None  # type: ignore[return-value]
+        )
+
+        window = maintenance_window(args["maintenance_window"])
+        for config_name in ("aksManagedAutoUpgradeSchedule", "aksManagedNodeOSUpgradeSchedule"):
+            containerservice.MaintenanceConfiguration(
+                f"{name}-{config_name}",
+                config_name=config_name,
+                resource_group_name=rg_name,
+                resource_name_=cluster.name,
+                maintenance_window=window,  # type: ignore[arg-type]
+                opts=child,
+            )
+
+        for pool in args.get("user_pools", ()):
+            containerservice.AgentPool(
+                f"{name}-{pool['name']}",
+                agent_pool_name=pool["name"],
+                resource_group_name=rg_name,
+                resource_name_=cluster.name,
+                orchestrator_version=args["kubernetes_version"],
+                **pool_settings(pool, self.aks_subnet_id, mode="User"),
+                opts=pulumi.ResourceOptions(parent=self, ignore_changes=["count"]),
+            )
+
+        creds = containerservice.list_managed_cluster_user_credentials_output(
+            resource_group_name=rg_name,
+            resource_name=cluster.name,
+            format="exec",
+            # Only once the cluster exists: a preview of a new cluster must not call Azure.
+            opts=pulumi.InvokeOutputOptions(parent=self, depends_on=[cluster]),
+        )
+        login = args.get("kubelogin_method", "azurecli")
+        self.kubeconfig = pulumi.Output.secret(
+            creds.kubeconfigs.apply(lambda k: exec_kubeconfig(k[0].value, login))
+        )
+        self.provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=self.kubeconfig,
+            # Server-side apply lets Flux and Pulumi co-own objects without fights.
+            enable_server_side_apply=True,
+            opts=child,
+        )
+        self.register_outputs(
+            {
+                "resource_group_name": self.resource_group_name,
+                "cluster_name": self.cluster_name,
+                "cluster_id": self.cluster_id,
+                "oidc_issuer_url": self.oidc_issuer_url,
+                "workspace_id": self.workspace_id,
+                "kubeconfig": self.kubeconfig,
+            }
+        )
