@@ -1,0 +1,490 @@
+"""AKS cluster and node pool rules (Checkov CKV_AZURE_* for AKS, AKS baseline)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ._core import (
+    ADVISORY,
+    AGENT_POOL,
+    MANAGED_CLUSTER,
+    MANDATORY,
+    Context,
+    Rule,
+    as_dict,
+    as_list,
+    get,
+    is_true,
+    is_unknown,
+    resource_rule,
+    show,
+)
+
+RULES: list[Rule] = []
+CLUSTER = (MANAGED_CLUSTER,)
+POOLS = (MANAGED_CLUSTER, AGENT_POOL)
+
+OPEN_RANGES = {"0.0.0.0/0", "0.0.0.0", "*", "::/0", "internet", "any"}
+
+
+def _pools(props: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+    """``(label, pool)`` for inline ``agentPoolProfiles`` or a standalone ``AgentPool``."""
+    profiles = props.get("agentPoolProfiles")
+    if profiles is not None:
+        return [
+            (f"agentPoolProfiles[{i}] ({get(p, 'name', '?')})", as_dict(p))
+            for i, p in enumerate(as_list(profiles))
+        ]
+    if "mode" in props or "agentPoolName" in props or "vmSize" in props:
+        return [(f"pool {props.get('agentPoolName', '?')}", props)]
+    return []
+
+
+def _addon(props: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    addons = as_dict(props.get("addonProfiles"))
+    # ARM add-on keys are case-insensitive; accept any casing.
+    for key, value in addons.items():
+        if key.lower() == name.lower():
+            return as_dict(value)
+    return {}
+
+
+@resource_rule(
+    RULES,
+    name="aks-monitoring-enabled",
+    level=MANDATORY,
+    mirrors="CKV_AZURE_4",
+    types=CLUSTER,
+    description="""Container Insights (the omsagent add-on) must ship logs to a Log Analytics
+    workspace with AAD auth: without it there is no audit trail of what ran on the cluster
+    and incidents cannot be investigated.""",
+)
+def monitoring_enabled(props: Mapping[str, Any], ctx: Context) -> list[str]:
+    oms = _addon(props, "omsagent")
+    out = []
+    if not is_true(oms.get("enabled")):
+        out.append("addonProfiles.omsagent.enabled must be true (Container Insights)")
+        return out
+    ws = get(oms, "config.logAnalyticsWorkspaceResourceID")
+    if not ws:
+        out.append("addonProfiles.omsagent.config.logAnalyticsWorkspaceResourceID is missing")
+    if not is_true(get(oms, "config.useAADAuth")):
+        out.append("addonProfiles.omsagent.config.useAADAuth must be 'true' (no shared keys)")
+    return out
+
+
+@resource_rule(
+    RULES,
+    name="aks-rbac-enabled",
+    level=MANDATORY,
+    mirrors="CKV_AZURE_5",
+    types=CLUSTER,
+    description="""Kubernetes RBAC must be on: without it every authenticated identity is
+    effectively cluster-admin.""",
+)
+def rbac_enabled(props: Mapping[str, Any], ctx: Context) -> list[str]:
+    if not is_true(props.get("enableRBAC")):
+        return [f"enableRBAC must be true (is {show(props.get('enableRBAC'))})"]
+    return []
+
+
+@resource_rule(
+    RULES,
+    name="aks-api-server-restricted",
+    level=MANDATORY,
+    mirrors="CKV_AZURE_6, CKV_AZURE_115",
+    types=CLUSTER,
+    description="""The API server must be private or limited to authorized IP ranges (never
+    0.0.0.0/0): a public control plane is the first thing scanners find and brute-force.""",
+)
+def api_server_restricted(props: Mapping[str, Any], ctx: Context) -> list[str]:
+    profile = as_dict(props.get("apiServerAccessProfile"))
+    if is_true(profile.get("enablePrivateCluster")):
+        return []
+    ranges = [str(r).strip().lower() for r in as_list(profile.get("authorizedIPRanges"))]
+    if not ranges:
+        return [
+            "apiServerAccessProfile: neither enablePrivateCluster nor authorizedIPRanges is "
+            "set; the API server is open to the internet"
+        ]
+    open_ = [r for r in ranges if r in OPEN_RANGES]
+    if open_:
+        return [f"apiServerAccessProfile.authorizedIPRanges allows everyone: {open_}"]
+    return []
+
+
+@resource_rule(
+    RULES,
+    name="aks-network-policy",
+    level=MANDATORY,
+    mirrors="CKV_AZURE_7",
+    types=CLUSTER,
+    description="""A network policy engine (cilium, azure or calico) must be configured:
+    without one, NetworkPolicy objects are silently ignored and every pod can reach every
+    other pod.""",
+)
+def network_policy(props: Mapping[str, Any], ctx: Context) -> list[str]:
+    policy = get(props, "networkProfile.networkPolicy")
+    if not isinstance(policy, str) or policy.lower() not in ("cilium", "azure", "calico"):
+        return [f"networkProfile.networkPolicy must be cilium, azure or calico (is {show(policy)})"]
+    return []
+
+
+@resource_rule(
+    RULES,
+    name="aks-dashboard-disabled",
+    level=MANDATORY,
+    mirrors="CKV_AZURE_8",
+    types=CLUSTER,
+    description="""The legacy Kubernetes dashboard add-on must stay off: it runs with broad
+    privileges and has been a repeated entry point for cluster takeovers.""",
+)
+def dashboard_disabled(props: Mapping[str, Any], ctx: Context) -> list[str]:
+    if is_true(_addon(props, "kubeDashboard").get("enabled")):
+        return ["addonProfiles.kubeDashboard.enabled must not be true"]
+    return []
+
+
+@resource_rule(
+    RULES,
+    name="aks-http-application-routing-disabled",
+    level=MANDATORY,
+    mirrors="Azure Policy: AKS should not use HTTP application routing",
+    types=CLUSTER,
+    description="""The HTTP application routing add-on creates public DNS and an
+    unauthenticated ingress; it is documented as not for production use.""",
+)
+def http_application_routing_disabled(props: Mapping[str, Any], ctx: Context) -> list[str]:
+    if is_true(_addon(props, "httpApplicationRouting").get("enabled")):
+        return ["addonProfiles.httpApplicationRouting.enabled must not be true"]
+    return []
+
+
+@resource_rule(
+    RULES,
+    name="aks-azure-policy-addon",
+    level=MANDATORY,
+    mirrors="CKV_AZURE_116",
+    types=CLUSTER,
+    description="""The Azure Policy add-on (Gatekeeper) must be on so that admission policies
+    keep holding for workloads applied outside this program (Flux, kubectl).""",
+)
+def azure_policy_addon(props: Mapping[str, Any], ctx: Context) -> list[str]:
+    if not is_true(_addon(props, "azurepolicy").get("enabled")):
+        return ["addonProfiles.azurepolicy.enabled must be true"]
+    return []
+
+
+@resource_rule(
+    RULES,
+    name="aks-disk-encryption-set",
+    level=ADVISORY,
+    mirrors="CKV_AZURE_117",
+    types=CLUSTER,
+    description="""Node OS and data disks should be encrypted with a customer-managed key
+    (diskEncryptionSetID). Advisory: platform-managed keys already encrypt at rest, and a
+    disk encryption set is an organisation-level key-management decision.""",
+)
+def disk_encryption_set(props: Mapping[str, Any], ctx: Context) -> list[str]:
+    if not props.get("diskEncryptionSetID"):
+        return ["diskEncryptionSetID is not set: disks use platform-managed keys"]
+    return []
+
+
+@resource_rule(
+    RULES,
+    name="aks-local-accounts-disabled",
+    level=MANDATORY,
+    mirrors="CKV_AZURE_141",
+    types=CLUSTER,
+    description="""Local accounts must be disabled so no one can fetch the static admin
+    kubeconfig (listClusterAdminCredential): every access goes through Entra ID, is
+    attributable and revocable.""",
+)
+def local_accounts_disabled(props: Mapping[str, Any], ctx: Context) -> list[str]:
+    if not is_true(props.get("disableLocalAccounts")):
+        return [
+            f"disableLocalAccounts must be true (is {show(props.get('disableLocalAccounts'))}): "
+            "the admin kubeconfig would be available"
+        ]
+    return []
+
+
+@resource_rule(
+    RULES,
+    name="aks-entra-rbac",
+    level=MANDATORY,
+    mirrors="Azure Policy: AKS clusters should enable Microsoft Entra ID integration",
+    types=CLUSTER,
+    description="""Managed Entra ID integration with Azure RBAC for Kubernetes must be on, so
+    cluster permissions are granted with Azure role assignments and group membership rather
+    than in-cluster bindings nobody reviews.""",
+)
+def entra_rbac(props: Mapping[str, Any], ctx: Context) -> list[str]:
+    aad = as_dict(props.get("aadProfile"))
+    out = []
+    if not is_true(aad.get("managed")):
+        out.append("aadProfile.managed must be true")
+    if not is_true(aad.get("enableAzureRBAC")):
+        out.append("aadProfile.enableAzureRBAC must be true")
+    return out
+
+
+@resource_rule(
+    RULES,
+    name="aks-admin-group",
+    level=ADVISORY,
+    mirrors="AKS baseline (adminGroupObjectIDs)",
+    types=CLUSTER,
+    description="""With local accounts off, an Entra admin group is the only break-glass path
+    into the cluster; without aadProfile.adminGroupObjectIDs an outage of Azure RBAC locks
+    everyone out.""",
+)
+def admin_group(props: Mapping[str, Any], ctx: Context) -> list[str]:
+    groups = get(props, "aadProfile.adminGroupObjectIDs")
+    if is_unknown(groups) or as_list(groups):
+        return []
+    return ["aadProfile.adminGroupObjectIDs is empty: no break-glass admin group"]
+
+
+@resource_rule(
+    RULES,
+    name="aks-oidc-issuer-enabled",
+    level=MANDATORY,
+    mirrors="Azure Policy: AKS clusters should enable workload identity (OIDC issuer)",
+    types=CLUSTER,
+    description="""The OIDC issuer must be on: workload identity federation trusts tokens
+    signed by it, which is what lets pods reach Azure without stored secrets.""",
+)
+def oidc_issuer_enabled(props: Mapping[str, Any], ctx: Context) -> list[str]:
+    if not is_true(get(props, "oidcIssuerProfile.enabled")):
+        return ["oidcIssuerProfile.enabled must be true"]
+    return []
+
+
+@resource_rule(
+    RULES,
+    name="aks-workload-identity-enabled",
+    level=MANDATORY,
+    mirrors="Azure Policy: AKS clusters should enable workload identity",
+    types=CLUSTER,
+    description="""The workload identity webhook must be on so pods get short-lived federated
+    tokens instead of client secrets or the node's kubelet identity.""",
+)
+def workload_identity_enabled(props: Mapping[str, Any], ctx: Context) -> list[str]:
+    if not is_true(get(props, "securityProfile.workloadIdentity.enabled")):
+        return ["securityProfile.workloadIdentity.enabled must be true"]
+    return []
+
+
+@resource_rule(
+    RULES,
+    name="aks-image-cleaner",
+    level=ADVISORY,
+    mirrors="Azure Policy: AKS clusters should enable Image Cleaner",
+    types=CLUSTER,
+    description="""Image Cleaner removes unused, possibly vulnerable images from nodes.
+    Advisory: it is hygiene, not a control boundary.""",
+)
+def image_cleaner(props: Mapping[str, Any], ctx: Context) -> list[str]:
+    if not is_true(get(props, "securityProfile.imageCleaner.enabled")):
+        return ["securityProfile.imageCleaner.enabled should be true"]
+    return []
+
+
+@resource_rule(
+    RULES,
+    name="aks-paid-tier-in-prod",
+    level=MANDATORY,
+    mirrors="CKV_AZURE_170",
+    types=CLUSTER,
+    description="""Production clusters must use the Standard (or Premium) tier for the
+    financially backed API-server SLA. Checked only on production stacks (prod*): the Free
+    tier is the right cost choice for dev.""",
+)
+def paid_tier_in_prod(props: Mapping[str, Any], ctx: Context) -> list[str]:
+    if not ctx.production:
+        return []
+    tier = get(props, "sku.tier")
+    if not isinstance(tier, str) or tier.lower() not in ("standard", "premium"):
+        return [f"sku.tier must be Standard or Premium on a production stack (is {show(tier)})"]
+    return []
+
+
+@resource_rule(
+    RULES,
+    name="aks-auto-upgrade",
+    level=MANDATORY,
+    mirrors="CKV_AZURE_171",
+    types=CLUSTER,
+    description="""An automatic upgrade channel (patch, stable, rapid or node-image) must be
+    set: unpatched clusters fall out of support and keep known CVEs (the AKS baseline ships
+    'none' and fails this).""",
+)
+def auto_upgrade(props: Mapping[str, Any], ctx: Context) -> list[str]:
+    channel = get(props, "autoUpgradeProfile.upgradeChannel")
+    if not isinstance(channel, str) or channel.lower() not in (
+        "patch",
+        "stable",
+        "rapid",
+        "node-image",
+    ):
+        return [
+            f"autoUpgradeProfile.upgradeChannel must be patch/stable/rapid (is {show(channel)})"
+        ]
+    return []
+
+
+@resource_rule(
+    RULES,
+    name="aks-node-os-upgrade",
+    level=MANDATORY,
+    mirrors="AKS baseline (nodeOSUpgradeChannel)",
+    types=CLUSTER,
+    description="""Node OS images must be patched automatically (NodeImage or SecurityPatch):
+    kernel and OS CVEs are fixed in node images, not in Kubernetes upgrades.""",
+)
+def node_os_upgrade(props: Mapping[str, Any], ctx: Context) -> list[str]:
+    channel = get(props, "autoUpgradeProfile.nodeOSUpgradeChannel")
+    if not isinstance(channel, str) or channel.lower() not in ("nodeimage", "securitypatch"):
+        return [
+            "autoUpgradeProfile.nodeOSUpgradeChannel must be NodeImage or SecurityPatch "
+            f"(is {show(channel)})"
+        ]
+    return []
+
+
+@resource_rule(
+    RULES,
+    name="aks-secret-rotation",
+    level=MANDATORY,
+    mirrors="CKV_AZURE_172",
+    types=CLUSTER,
+    description="""The Key Vault CSI add-on must be on with secret rotation, so a secret
+    rotated in Key Vault reaches mounted files without redeploying (and a leaked secret can
+    actually be revoked).""",
+)
+def secret_rotation(props: Mapping[str, Any], ctx: Context) -> list[str]:
+    csi = _addon(props, "azureKeyvaultSecretsProvider")
+    if not is_true(csi.get("enabled")):
+        return ["addonProfiles.azureKeyvaultSecretsProvider.enabled must be true"]
+    if not is_true(get(csi, "config.enableSecretRotation")):
+        return [
+            "addonProfiles.azureKeyvaultSecretsProvider.config.enableSecretRotation must be "
+            f"'true' (is {show(get(csi, 'config.enableSecretRotation'))})"
+        ]
+    return []
+
+
+@resource_rule(
+    RULES,
+    name="aks-no-node-public-ip",
+    level=MANDATORY,
+    mirrors="CKV_AZURE_143",
+    types=POOLS,
+    description="""Nodes must not get public IPs: each one would be directly reachable from
+    the internet, bypassing the load balancer and any egress control.""",
+)
+def no_node_public_ip(props: Mapping[str, Any], ctx: Context) -> list[str]:
+    return [
+        f"{label}: enableNodePublicIP is true"
+        for label, p in _pools(props)
+        if is_true(p.get("enableNodePublicIP"))
+    ]
+
+
+@resource_rule(
+    RULES,
+    name="aks-max-pods",
+    level=ADVISORY,
+    mirrors="CKV_AZURE_168",
+    types=POOLS,
+    description="""Every pool should set maxPods >= 50: KubernetesExecutor starts one pod per
+    task, and a low cap strands capacity and forces needless scale-outs (the AKS baseline
+    sets 30 and fails this).""",
+)
+def max_pods(props: Mapping[str, Any], ctx: Context) -> list[str]:
+    out = []
+    for label, p in _pools(props):
+        value = p.get("maxPods")
+        if is_unknown(value):
+            continue
+        if not isinstance(value, int | float) or value < 50:
+            out.append(f"{label}: maxPods must be >= 50 (is {show(value)})")
+    return out
+
+
+@resource_rule(
+    RULES,
+    name="aks-ephemeral-os-disk",
+    level=ADVISORY,
+    mirrors="CKV_AZURE_226",
+    types=POOLS,
+    description="""Pools should use ephemeral OS disks: faster reimage and scale-out, no
+    managed OS disk to bill or leak. Advisory because it depends on the VM size having a
+    large enough cache or temp disk.""",
+)
+def ephemeral_os_disk(props: Mapping[str, Any], ctx: Context) -> list[str]:
+    return [
+        f"{label}: osDiskType should be Ephemeral (is {show(p.get('osDiskType'))})"
+        for label, p in _pools(props)
+        if str(p.get("osDiskType", "")).lower() != "ephemeral"
+    ]
+
+
+@resource_rule(
+    RULES,
+    name="aks-encryption-at-host",
+    level=MANDATORY,
+    mirrors="CKV_AZURE_227",
+    types=POOLS,
+    description="""Every pool must enable encryption at host so temp disks, caches and data
+    flowing to storage are encrypted too, not only the managed disks (the AKS baseline
+    fails this).""",
+)
+def encryption_at_host(props: Mapping[str, Any], ctx: Context) -> list[str]:
+    return [
+        f"{label}: enableEncryptionAtHost must be true (is {show(p.get('enableEncryptionAtHost'))})"
+        for label, p in _pools(props)
+        if not is_true(p.get("enableEncryptionAtHost"))
+    ]
+
+
+@resource_rule(
+    RULES,
+    name="aks-system-pool-critical-only",
+    level=MANDATORY,
+    mirrors="CKV_AZURE_232",
+    types=POOLS,
+    description="""System pools must carry the CriticalAddonsOnly=true:NoSchedule taint so
+    application pods (and their noisy neighbours) cannot starve CoreDNS, konnectivity and
+    the mesh control plane.""",
+)
+def system_pool_critical_only(props: Mapping[str, Any], ctx: Context) -> list[str]:
+    out = []
+    for label, p in _pools(props):
+        if str(p.get("mode", "")).lower() != "system":
+            continue
+        taints = [str(t) for t in as_list(p.get("nodeTaints"))]
+        if not any(
+            t.startswith("CriticalAddonsOnly") and t.endswith(":NoSchedule") for t in taints
+        ):
+            out.append(f"{label}: system pool lacks nodeTaints CriticalAddonsOnly=true:NoSchedule")
+    return out
+
+
+@resource_rule(
+    RULES,
+    name="aks-run-command-disabled",
+    level=ADVISORY,
+    mirrors="Azure Policy: AKS clusters should disable command invoke",
+    types=CLUSTER,
+    description="""Run command lets anyone with the right Azure role execute kubectl
+    through ARM, bypassing API-server network restrictions. Advisory: it is also a
+    legitimate break-glass path for private clusters.""",
+)
+def run_command_disabled(props: Mapping[str, Any], ctx: Context) -> list[str]:
+    if not is_true(get(props, "apiServerAccessProfile.disableRunCommand")):
+        return ["apiServerAccessProfile.disableRunCommand should be true"]
+    return []

@@ -1,0 +1,148 @@
+"""Adapters from the pure rules to CrossGuard policy objects.
+
+Inside ``pulumi preview`` the props arrive wrapped in pulumi-policy's unknown-checking
+proxy; :func:`plain` unwraps them and turns unknown sentinels into ``"[unknown]"`` so the
+checks see exactly what the offline plan shows. Exceptions from
+``policies/exceptions/<stack>.yaml`` apply here as well (an excepted violation is not
+reported; an expired exception is reported by ``policy-exception-not-expired``).
+
+Known difference: pulumi-policy hands secret values to the pack unwrapped (the offline
+plan shows ``"[secret]"``), so ``helm-no-secret-literals`` also flags a Pulumi secret
+passed in chart values during a real preview. Reference a Kubernetes Secret instead.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, _DictProxy, _is_unknown, _ListProxy
+
+from ._core import MANDATORY, UNKNOWN, Context, PolicyException, Rule, is_production
+from ._exceptions import load_exceptions, matching_exception
+
+__all__ = ["UNKNOWN_STRING_VALUE", "build_policies", "plain", "to_plan_resource"]
+
+
+def plain(value: Any) -> Any:
+    """Deep copy of policy props as plain dicts/lists; unknowns become ``"[unknown]"``."""
+    if isinstance(value, _DictProxy | _ListProxy):
+        value = value["__target"]
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if _is_unknown(value):
+        return UNKNOWN
+    return value
+
+
+def _stack_name() -> str:
+    try:
+        import pulumi
+
+        return pulumi.get_stack()
+    except Exception:
+        return os.environ.get("PULUMI_STACK", "")
+
+
+@functools.lru_cache(maxsize=8)
+def _exceptions(stack: str) -> tuple[PolicyException, ...]:
+    from . import RULES_BY_NAME
+
+    return load_exceptions(stack, known_rules=RULES_BY_NAME) if stack else ()
+
+
+def runtime_context(urn: str = "", name: str = "") -> Context:
+    stack = _stack_name()
+    override = os.environ.get("AIRFLOW_AKS_PRODUCTION")
+    prod = is_production(stack) if override is None else override.lower() == "true"
+    return Context(stack, prod, urn, name, _dt.date.today(), _exceptions(stack))
+
+
+def to_plan_resource(r: PolicyResource) -> dict[str, Any]:
+    """A stack-policy resource in the offline plan's shape (props are outputs here)."""
+    props = plain(r.props)
+    return {
+        "urn": r.urn,
+        "type": r.resource_type,
+        "name": r.name,
+        "inputs": props,
+        "outputs": props,
+        "parent": r.parent.urn if r.parent is not None else None,
+        "dependencies": [d.urn for d in r.dependencies],
+        "propertyDependencies": {k: [d.urn for d in v] for k, v in r.property_dependencies.items()},
+    }
+
+
+def _level(rule: Rule) -> EnforcementLevel:
+    return EnforcementLevel.MANDATORY if rule.level == MANDATORY else EnforcementLevel.ADVISORY
+
+
+def _resource_validate(rule: Rule) -> Any:
+    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        props = plain(args.props)
+        if not rule.applies_to(args.resource_type, props):
+            return
+        ctx = runtime_context(args.urn, args.name)
+        assert rule.check is not None
+        for message in rule.check(props, ctx):
+            if matching_exception(rule.name, args.urn, ctx.exceptions, ctx.today) is None:
+                report_violation(message, args.urn)
+
+    return validate
+
+
+def _stack_validate(rule: Rule) -> Any:
+    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        resources = [to_plan_resource(r) for r in args.resources]
+        ctx = runtime_context()
+        assert rule.stack_check is not None
+        for urn, message in rule.stack_check(resources, ctx):
+            exc = None
+            if rule.name != "policy-exception-not-expired":
+                exc = matching_exception(rule.name, urn, ctx.exceptions, ctx.today)
+            if exc is None:
+                report_violation(message, urn or None)
+
+    return validate
+
+
+def build_policies(rules: Sequence[Rule]) -> list[Any]:
+    """One ResourceValidationPolicy / StackValidationPolicy per rule."""
+    out: list[Any] = []
+    for rule in rules:
+        description = (
+            f"{rule.description} (mirrors {rule.mirrors})" if rule.mirrors else rule.description
+        )
+        if rule.stack_check is not None:
+            out.append(
+                StackValidationPolicy(
+                    name=rule.name,
+                    description=description,
+                    validate=_stack_validate(rule),
+                    enforcement_level=_level(rule),
+                )
+            )
+        else:
+            out.append(
+                ResourceValidationPolicy(
+                    name=rule.name,
+                    description=description,
+                    validate=_resource_validate(rule),
+                    enforcement_level=_level(rule),
+                )
+            )
+    return out
