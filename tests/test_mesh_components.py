@@ -255,6 +255,11 @@ def test_linkerd_prod_ha_viz_and_cni() -> None:
     assert charts["mesh-cni"].inputs["chart"] == "linkerd2-cni"
     assert charts["mesh-viz"].inputs["chart"] == "linkerd-viz"
     assert plan.depends("mesh-control-plane", "mesh-cni")
+    assert plan.depends("mesh-cni", "mesh-cni-ns")
+    cni_ns = plan.by_name("mesh-cni-ns").inputs["metadata"]
+    assert cni_ns["name"] == "linkerd-cni"
+    assert cni_ns["labels"]["config.linkerd.io/admission-webhooks"] == "disabled"
+    assert charts["mesh-cni"].inputs["values"]["tolerations"] == [{"operator": "Exists"}]
     assert plan.depends("mesh-viz", "mesh-control-plane")
     assert plan.depends("mesh-viz", "mesh-viz-ns")
     assert charts["mesh-cert-manager"].inputs["values"]["replicaCount"] == 2

@@ -38,6 +38,7 @@ JETSTACK_REPO = "https://charts.jetstack.io"
 
 CONTROL_PLANE_NS = "linkerd"
 VIZ_NS = "linkerd-viz"
+CNI_NS = "linkerd-cni"
 CERT_MANAGER_NS = "cert-manager"
 
 TRUST_ANCHOR = "linkerd-trust-anchor"
@@ -198,6 +199,17 @@ def control_plane_values(ha: bool, cni: bool) -> dict[str, Any]:
     if ha:
         values |= ha_values()
     return values
+
+
+def cni_namespace_labels() -> dict[str, str]:
+    """What ``linkerd install-cni`` (CLI) puts on the namespace; Helm leaves it to us."""
+    return {"linkerd.io/cni-resource": "true", "config.linkerd.io/admission-webhooks": "disabled"}
+
+
+def cni_values() -> dict[str, Any]:
+    """The CNI DaemonSet must run on every node that may host meshed pods, spot and GPU
+    pools (tainted) included."""
+    return {"tolerations": [{"operator": "Exists"}]}
 
 
 def viz_values(ha: bool) -> dict[str, Any]:
@@ -404,13 +416,19 @@ class Linkerd(pulumi.ComponentResource):
 
         cp_deps: list[pulumi.Resource] = [crds, issuer_cert, bundle]
         if cni:
+            cni_ns = k8s.core.v1.Namespace(
+                f"{name}-cni-ns",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=CNI_NS, labels=cni_namespace_labels()),
+                opts=child(),
+            )
             cni_chart = k8s.helm.v4.Chart(
                 f"{name}-cni",
                 chart="linkerd2-cni",
                 version=args["version"],
-                namespace="linkerd-cni",
+                namespace=CNI_NS,
                 repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=LINKERD_REPO),
-                opts=child(l5d_ns),
+                values=cni_values(),
+                opts=child(cni_ns),
             )
             cp_deps.append(cni_chart)
         control_plane = k8s.helm.v4.Chart(
