@@ -81,11 +81,20 @@ def cmd_plan(args: argparse.Namespace) -> int:
         print(f"error: the program failed under the mock engine: {exc}", file=sys.stderr)
         return EXIT_FAIL
     export = result.export()
+    from . import policy_report  # the policy pack over the same plan (issue 6)
+
+    try:
+        policy = policy_report.attach(export)
+    except policy_report.PolicyInputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_CONFIG
     print(summarize(export))
+    print()
+    print(policy_report.format_results(policy))
     if args.json:
         Path(args.json).write_text(json.dumps(export, indent=2, sort_keys=False) + "\n")
         print(f"\nPlan written to {args.json}")
-    return EXIT_OK
+    return EXIT_OK if policy.ok else EXIT_FAIL
 
 
 def parser() -> argparse.ArgumentParser:
@@ -96,6 +105,9 @@ def parser() -> argparse.ArgumentParser:
     pl.add_argument("--config", help="stack file to plan (default: Pulumi.<stack>.yaml)")
     pl.add_argument("--json", metavar="PATH", help="write the plan export here")
     pl.set_defaults(func=cmd_plan)
+    from . import policy_report
+
+    policy_report.add_parser(sub)
     return p
 
 
