@@ -263,7 +263,7 @@ def cluster_settings(
         "outbound_type": args.get("outbound_type", "loadBalancer"),
         "load_balancer_sku": "standard",
     }
-    if mode := args.get("network_plugin_mode"):
+    if mode := args.get("network_plugin_mode", "overlay"):
         net["network_plugin_mode"] = mode
     system = pool_settings(args["system_pool"], subnet_id, mode="System")
     system["name"] = args["system_pool"]["name"]
