@@ -1,0 +1,333 @@
+"""``airflow-aks:airflow:Airflow`` — the official Airflow chart, meshed and keyless.
+
+Wires resources only; every setting comes from the pure builder in
+:mod:`components.airflow.values`. Children, in dependency order:
+
+1. the Namespace (mesh labels/annotations, Pod Security ``restricted`` warn/audit);
+2. two :class:`~components.identity.WorkloadIdentity` — control plane (scheduler, API
+   server, DAG processor, triggerer, migration/user Jobs) and tasks — each creating our
+   ServiceAccounts with a federated credential per ServiceAccount;
+3. role assignments: "Key Vault Secrets User" on the vault, "Storage Blob Data
+   Contributor" on the log container, for both identities (when scopes are given);
+4. the SecretProviderClass(es) — control plane (metadata connection, fernet key, API
+   secret key, JWT secret, ...), and for tasks only the git token when one is used;
+5. the chart (``kubernetes.helm.v4.Chart``), after all of the above.
+
+Values that only Azure knows (client ids, tenant) are substituted into the values leaf by
+leaf, so a preview (or the offline plan) shows every other value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, Required, TypedDict
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.airflow import values as V
+from components.identity import WorkloadIdentity, role_assignment
+from components.secrets import create_secret_provider_class
+
+# Placeholders for Outputs inside the pure values; replaced leaf by leaf.
+_CP_CLIENT = "@@control-plane-client-id@@"
+_TASKS_CLIENT = "@@tasks-client-id@@"
+_TENANT = "@@tenant-id@@"
+
+
+class AirflowArgs(TypedDict, total=False):
+    """Arguments of :class:`Airflow` (plain data and Inputs only)."""
+
+    environment: Required[Literal["dev", "prod"]]
+    """``dev`` (one of each, no PDBs) or ``prod`` (HA, PDBs, zone spread)."""
+    namespace: Required[str]
+    """Kubernetes namespace created for Airflow."""
+    resource_group_name: Required[pulumi.Input[str]]
+    """Resource group of the user-assigned identities."""
+    location: Required[pulumi.Input[str]]
+    """Azure region of the identities."""
+    oidc_issuer_url: Required[pulumi.Input[str]]
+    """The cluster's OIDC issuer (federated credentials)."""
+    tenant_id: Required[pulumi.Input[str]]
+    """Entra tenant of the identities and the vault."""
+    control_plane_identity_name: Required[str]
+    """Azure name of the control plane's user-assigned identity."""
+    tasks_identity_name: Required[str]
+    """Azure name of the task pods' user-assigned identity."""
+    key_vault_name: Required[str]
+    """Vault holding the Airflow secrets (CSI ``keyvaultName``)."""
+    key_vault_id: pulumi.Input[str] | None
+    """ARM id of the vault; when set, both identities get "Key Vault Secrets User" on it."""
+    storage_account_name: Required[str]
+    """Storage account of the remote logs."""
+    logs_container: str
+    """Blob container of the remote logs (default ``airflow-logs``)."""
+    logs_container_scope: pulumi.Input[str] | None
+    """ARM id of the log container; when set, both identities get "Storage Blob Data
+    Contributor" on it."""
+    mesh_namespace_labels: Mapping[str, str]
+    """From ``Mesh.namespace_labels()``."""
+    mesh_namespace_annotations: Mapping[str, str]
+    """From ``Mesh.namespace_annotations()``."""
+    mesh_service_labels: Mapping[str, str]
+    """From ``Mesh.pod_labels("service")`` (long-running components)."""
+    mesh_service_annotations: Mapping[str, str]
+    """From ``Mesh.pod_annotations("service")``."""
+    mesh_job_labels: Mapping[str, str]
+    """From ``Mesh.pod_labels("job")`` (task pods, migration/user Jobs)."""
+    mesh_job_annotations: Mapping[str, str]
+    """From ``Mesh.pod_annotations("job")``."""
+    release_name: str
+    """Helm release name (default ``airflow``)."""
+    chart_version: str
+    """Official chart version (default :data:`values.CHART_VERSION`)."""
+    chart_repo: str
+    """Chart repository (default :data:`values.CHART_REPO`)."""
+    image_repository: str
+    """Airflow image repository (default ``apache/airflow``)."""
+    image_tag: str
+    """Pinned Airflow image tag (never ``latest``)."""
+    airflow_version: str
+    """Airflow version in the image (chart decisions)."""
+    git_sync: Mapping[str, Any] | None
+    """``{repo, branch, subPath, period, username}`` or None for DAGs baked in the image."""
+    admin_password_object: str | None
+    """Key Vault secret with the initial admin password (else a random one)."""
+    git_token_object: str | None
+    """Key Vault secret with the Git token (git-sync and the gitops DAG)."""
+    key_vault_secrets_backend: bool
+    """Airflow connections/variables from Key Vault (default True)."""
+    replicas: Mapping[str, int]
+    """Replica overrides per chart key (``scheduler``, ``apiServer``, ...)."""
+    helm_values: Mapping[str, Any]
+    """Escape hatch deep-merged last into the chart values."""
+
+
+def values_input(args: AirflowArgs) -> V.AirflowValuesInput:
+    """Component args -> the pure builder's input (Outputs as placeholders)."""
+    git = args.get("git_sync")
+    git_sync = (
+        V.GitSync(
+            repo=git["repo"],
+            branch=git.get("branch", "main"),
+            sub_path=git.get("subPath", "dags"),
+            period=git.get("period", "60s"),
+            username=git.get("username"),
+        )
+        if git
+        else None
+    )
+    git_token = args.get("git_token_object")
+    return V.AirflowValuesInput(
+        environment=args["environment"],
+        namespace=args["namespace"],
+        tenant_id=_TENANT,
+        control_plane_client_id=_CP_CLIENT,
+        tasks_client_id=_TASKS_CLIENT,
+        secret_provider_class=spc_names(args)[0],
+        tasks_secret_provider_class=spc_names(args)[1] if git_token else None,
+        key_vault_name=args["key_vault_name"],
+        storage_account=args["storage_account_name"],
+        logs_container=args.get("logs_container", "airflow-logs"),
+        release_name=args.get("release_name", "airflow"),
+        key_vault_objects=V.KeyVaultObjects(
+            admin_password=args.get("admin_password_object"), git_token=git_token
+        ),
+        mesh=V.MeshPodSettings(
+            service_labels=dict(args.get("mesh_service_labels", {})),
+            service_annotations=dict(args.get("mesh_service_annotations", {})),
+            job_labels=dict(args.get("mesh_job_labels", {})),
+            job_annotations=dict(args.get("mesh_job_annotations", {})),
+        ),
+        image_repository=args.get("image_repository", V.AIRFLOW_IMAGE_REPOSITORY),
+        image_tag=args.get("image_tag", V.AIRFLOW_IMAGE_TAG),
+        airflow_version=args.get("airflow_version", V.AIRFLOW_VERSION),
+        git_sync=git_sync,
+        key_vault_secrets_backend=args.get("key_vault_secrets_backend", True),
+        replicas=dict(args.get("replicas", {})),
+        helm_values=dict(args.get("helm_values", {})),
+    )
+
+
+def spc_names(args: AirflowArgs) -> tuple[str, str]:
+    release = args.get("release_name", "airflow")
+    return f"{release}-control-plane-kv", f"{release}-tasks-kv"
+
+
+def substitute(obj: Any, outputs: Mapping[str, pulumi.Input[str]]) -> Any:
+    """Replace placeholders in string leaves by Outputs (only those leaves become Outputs)."""
+    if isinstance(obj, dict):
+        return {k: substitute(v, outputs) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [substitute(v, outputs) for v in obj]
+    if isinstance(obj, str) and any(p in obj for p in outputs):
+        used = [p for p in outputs if p in obj]
+
+        def fill(vals: list[str], text: str = obj) -> str:
+            for placeholder, value in zip(used, vals, strict=True):
+                text = text.replace(placeholder, value)
+            return text
+
+        return pulumi.Output.all(*[outputs[p] for p in used]).apply(fill)
+    return obj
+
+
+class Airflow(pulumi.ComponentResource):
+    """Apache Airflow 3 (KubernetesExecutor) from the official chart, keyless and meshed."""
+
+    namespace: pulumi.Output[str]
+    """The Airflow namespace."""
+    control_plane_client_id: pulumi.Output[str]
+    """Client id of the control plane's identity."""
+    tasks_client_id: pulumi.Output[str]
+    """Client id of the task pods' identity."""
+    tasks_principal_id: pulumi.Output[str]
+    """Principal id of the task pods' identity (grant DAG-specific roles to it)."""
+    service_accounts: dict[str, str]
+    """Chart key -> ServiceAccount name."""
+    values: dict[str, Any]
+    """The chart values as built (placeholders for Azure-computed ids)."""
+    chart_version: str
+    """Pinned chart version."""
+
+    def __init__(
+        self, name: str, args: AirflowArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("airflow-aks:airflow:Airflow", name, {}, opts)
+        inp = values_input(args)  # validates everything before any resource exists
+        built = V.build_values(inp)
+        self.values = built
+        self.chart_version = args.get("chart_version", V.CHART_VERSION)
+        sas = inp.service_accounts
+        self.service_accounts = sas.by_chart_key()
+        ns_name = args["namespace"]
+
+        ns = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=ns_name,
+                labels={
+                    **dict(args.get("mesh_namespace_labels", {})),
+                    # Warn/audit (not enforce): mesh init containers may need NET_ADMIN.
+                    "pod-security.kubernetes.io/warn": "restricted",
+                    "pod-security.kubernetes.io/audit": "restricted",
+                    "app.kubernetes.io/part-of": "airflow-aks",
+                },
+                annotations=dict(args.get("mesh_namespace_annotations", {})) or None,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+        common = {
+            "resource_group_name": args["resource_group_name"],
+            "location": args["location"],
+            "oidc_issuer_url": args["oidc_issuer_url"],
+            "namespace": ns_name,
+            "namespace_resource": ns,
+            "labels": {"app.kubernetes.io/part-of": "airflow-aks"},
+        }
+        control = WorkloadIdentity(
+            f"{name}-control-plane",
+            {
+                **common,  # type: ignore[typeddict-item]
+                "identity_name": args["control_plane_identity_name"],
+                "service_accounts": sas.control_plane(),
+                # the scheduler launches task pods (KubernetesExecutor)
+                "automount_token_for": [sas.scheduler],
+            },
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        tasks = WorkloadIdentity(
+            f"{name}-tasks",
+            {
+                **common,  # type: ignore[typeddict-item]
+                "identity_name": args["tasks_identity_name"],
+                "service_accounts": [sas.tasks],
+                # KubernetesPodOperator tasks launch pods of their own
+                "automount_token_for": [sas.tasks],
+            },
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.control_plane_client_id = control.client_id
+        self.tasks_client_id = tasks.client_id
+        self.tasks_principal_id = tasks.principal_id
+
+        grants: list[pulumi.Resource] = []
+        scopes = (
+            ("kv", "Key Vault Secrets User", args.get("key_vault_id")),
+            ("logs", "Storage Blob Data Contributor", args.get("logs_container_scope")),
+        )
+        for short, role, scope in scopes:
+            if scope is None:
+                continue
+            for who, ident in (("control-plane", control), ("tasks", tasks)):
+                grants.append(
+                    role_assignment(
+                        f"{name}-{who}-{short}",
+                        principal_id=ident.principal_id,
+                        role=role,
+                        scope=scope,
+                        opts=pulumi.ResourceOptions(parent=self),
+                    )
+                )
+
+        cp_spc, tasks_spc = spc_names(args)
+        objects = inp.key_vault_objects
+        spcs = [
+            create_secret_provider_class(
+                f"{name}-control-plane-kv",
+                name=cp_spc,
+                namespace=ns_name,
+                client_id=control.client_id,
+                keyvault_name=args["key_vault_name"],
+                tenant_id=args["tenant_id"],
+                objects=objects.control_plane_objects(),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[ns]),
+            )
+        ]
+        if inp.tasks_secret_provider_class and objects.task_objects():
+            spcs.append(
+                create_secret_provider_class(
+                    f"{name}-tasks-kv",
+                    name=tasks_spc,
+                    namespace=ns_name,
+                    client_id=tasks.client_id,
+                    keyvault_name=args["key_vault_name"],
+                    tenant_id=args["tenant_id"],
+                    objects=objects.task_objects(),
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[ns]),
+                )
+            )
+
+        chart_values = substitute(
+            built,
+            {
+                _CP_CLIENT: control.client_id,
+                _TASKS_CLIENT: tasks.client_id,
+                _TENANT: args["tenant_id"],
+            },
+        )
+        # The identity components as a whole: ServiceAccounts *and* federated credentials
+        # exist before any pod asks for a token.
+        deps: Sequence[pulumi.Resource] = [ns, control, tasks, *spcs, *grants]
+        self.chart = k8s.helm.v4.Chart(
+            f"{name}-chart",
+            chart=V.CHART_NAME,
+            version=self.chart_version,
+            repository_opts=k8s.helm.v4.RepositoryOptsArgs(
+                repo=args.get("chart_repo", V.CHART_REPO)
+            ),
+            name=inp.release_name,
+            namespace=ns_name,
+            values=chart_values,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(deps)),
+        )
+        self.namespace = ns.metadata.apply(lambda m: m.name or ns_name)
+        self.register_outputs(
+            {
+                "namespace": self.namespace,
+                "control_plane_client_id": self.control_plane_client_id,
+                "tasks_client_id": self.tasks_client_id,
+                "chart_version": self.chart_version,
+            }
+        )
