@@ -25,7 +25,7 @@ def test_plan_command_writes_export(stack, tmp_path, capsys):
     assert "azure-native:containerservice:ManagedCluster" in text and "Stack outputs:" in text
     export = json.loads(out.read_text())
     assert export["project"] == "airflow-aks" and export["stack"] == stack
-    assert export["resources"] and all(KEYS <= set(r) for r in export["resources"])
+    assert export["resources"] and all(set(r) >= KEYS for r in export["resources"])
     urns = {r["urn"] for r in export["resources"]}
     for r in export["resources"]:
         # Every dependency and parent points at a resource in the same plan (or the stack).
@@ -73,7 +73,7 @@ def test_invalid_config_registers_nothing():
 
             monitor_seen.extend(r.urn for r in s.SETTINGS.monitor.registrations)  # type: ignore[attr-defined]
 
-    with pytest.raises(Exception, match="aks.tier"):
+    with pytest.raises(Exception, match=r"aks\.tier"):
         plan.run(probe, stack="dev", config=raw)
     assert monitor_seen == []
 
