@@ -222,7 +222,8 @@ def show(value: Any) -> str:
 
 
 def walk(obj: Any, path: str = "") -> Iterator[tuple[str, str, Any]]:
-    """Every ``(path, key, value)`` under a nested dict/list (for Helm values)."""
+    """Every ``(path, key, value)`` under a nested dict/list (for Helm values); list
+    items come with an empty key."""
     if isinstance(obj, Mapping):
         for k, v in obj.items():
             p = f"{path}.{k}" if path else str(k)
@@ -231,6 +232,7 @@ def walk(obj: Any, path: str = "") -> Iterator[tuple[str, str, Any]]:
     elif isinstance(obj, list | tuple):
         for i, v in enumerate(obj):
             p = f"{path}[{i}]"
+            yield p, "", v
             yield from walk(v, p)
 
 

@@ -1,0 +1,394 @@
+"""Stack rules (mesh, workload identity wiring, exceptions), both ways, table-driven."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from policies.rules import RULES_BY_NAME, Context, PolicyException
+from policies.rules import _core as c
+
+STACK = "urn:pulumi:dev::airflow-aks::"
+TODAY = dt.date(2026, 11, 23)
+
+
+def res(
+    typ: str, name: str, inputs: dict[str, Any], deps: tuple[str, ...] = (), **extra: Any
+) -> dict[str, Any]:
+    return {
+        "urn": f"{STACK}{typ}::{name}",
+        "type": typ,
+        "name": name,
+        "custom": not typ.startswith("airflow-aks:"),
+        "inputs": inputs,
+        "dependencies": list(deps),
+        "propertyDependencies": {},
+        **extra,
+    }
+
+
+def urn(typ: str, name: str) -> str:
+    return f"{STACK}{typ}::{name}"
+
+
+UAI_URN = urn(c.USER_ASSIGNED_IDENTITY, "airflow-id")
+SA_URN = urn(c.SERVICE_ACCOUNT, "airflow-id-airflow-worker")
+
+
+def good_stack() -> list[dict[str, Any]]:
+    """A meshed, correctly wired stack: every stack rule passes."""
+    job_pod = {
+        "metadata": {"annotations": {"config.linkerd.io/proxy-enable-native-sidecar": "true"}},
+        "spec": {"containers": [{"name": "x", "image": "x:1"}]},
+    }
+    return [
+        res("airflow-aks:mesh:Linkerd", "mesh", {}),
+        res(
+            c.HELM_CHART,
+            "mesh-control-plane",
+            {
+                "chart": "linkerd-control-plane",
+                "namespace": "linkerd",
+                "values": {"proxy": {"nativeSidecar": True}},
+            },
+        ),
+        res(
+            c.NAMESPACE,
+            "mesh-ns",
+            {"metadata": {"name": "linkerd", "labels": {"linkerd.io/is-control-plane": "true"}}},
+        ),
+        res(c.NAMESPACE, "cert-manager-ns", {"metadata": {"name": "cert-manager"}}),
+        res(
+            c.NAMESPACE,
+            "airflow-ns",
+            {"metadata": {"name": "airflow", "annotations": {"linkerd.io/inject": "enabled"}}},
+        ),
+        res(c.USER_ASSIGNED_IDENTITY, "airflow-id", {"resourceName": "id-airflow-dev"}),
+        res(
+            c.FEDERATED_CREDENTIAL,
+            "airflow-id-airflow-worker",
+            {
+                "resourceName": "id-airflow-dev",
+                "issuer": "[unknown]",
+                "subject": "system:serviceaccount:airflow:airflow-worker",
+                "audiences": ["api://AzureADTokenExchange"],
+            },
+            deps=(UAI_URN,),
+        ),
+        res(
+            c.SERVICE_ACCOUNT,
+            "airflow-id-airflow-worker",
+            {
+                "metadata": {
+                    "name": "airflow-worker",
+                    "namespace": "airflow",
+                    "annotations": {"azure.workload.identity/client-id": "[unknown]"},
+                }
+            },
+            propertyDependencies={"metadata": [UAI_URN]},
+        ),
+        res(
+            c.JOB,
+            "seed",
+            {"metadata": {"name": "seed", "namespace": "airflow"}, "spec": {"template": job_pod}},
+        ),
+        res(
+            c.HELM_CHART,
+            "airflow",
+            {
+                "chart": "airflow",
+                "namespace": "airflow",
+                "values": {
+                    "executor": "KubernetesExecutor",
+                    "workers": {"serviceAccount": {"create": False, "name": "airflow-worker"}},
+                },
+            },
+        ),
+    ]
+
+
+def find(resources: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    return next(r for r in resources if r["name"] == name)
+
+
+Edit = Callable[[list[dict[str, Any]]], None]
+
+
+def set_in(name: str, path: str | tuple[str, ...], value: Any) -> Edit:
+    def edit(resources: list[dict[str, Any]]) -> None:
+        keys = path.split(".") if isinstance(path, str) else list(path)
+        cur = find(resources, name)
+        for k in keys[:-1]:
+            cur = cur.setdefault(k, {})
+        cur[keys[-1]] = value
+
+    return edit
+
+
+def drop(name: str) -> Edit:
+    def edit(resources: list[dict[str, Any]]) -> None:
+        resources.remove(find(resources, name))
+
+    return edit
+
+
+def add(resource: dict[str, Any]) -> Edit:
+    def edit(resources: list[dict[str, Any]]) -> None:
+        resources.append(copy.deepcopy(resource))
+
+    return edit
+
+
+def no_mesh(resources: list[dict[str, Any]]) -> None:
+    for n in ("mesh", "mesh-control-plane"):
+        resources.remove(find(resources, n))
+
+
+KUMA_MESH = res(
+    c.CUSTOM_RESOURCE,
+    "kuma-mesh",
+    {
+        "apiVersion": "kuma.io/v1alpha1",
+        "kind": "Mesh",
+        "metadata": {"name": "default"},
+        "spec": {
+            "mtls": {
+                "enabledBackend": "ca-1",
+                "backends": [{"name": "ca-1", "type": "builtin", "mode": "STRICT"}],
+            }
+        },
+    },
+)
+
+
+def to_kuma(resources: list[dict[str, Any]]) -> None:
+    no_mesh(resources)
+    resources.append(res("airflow-aks:mesh:Kuma", "mesh", {}))
+    resources.append(
+        res(
+            c.HELM_CHART,
+            "kuma",
+            {"chart": "kuma", "version": "2.14.1", "namespace": "kuma-system", "values": {}},
+        )
+    )
+    ns = find(resources, "airflow-ns")
+    ns["inputs"]["metadata"] = {
+        "name": "airflow",
+        "labels": {"kuma.io/sidecar-injection": "enabled"},
+    }
+    resources.append(copy.deepcopy(KUMA_MESH))
+
+
+@dataclass(frozen=True)
+class StackCase:
+    rule: str
+    id: str
+    edits: tuple[Edit, ...] = ()
+    violates: bool = True
+    urn: str | None = None
+    exceptions: tuple[PolicyException, ...] = field(default_factory=tuple)
+
+    def resources(self) -> list[dict[str, Any]]:
+        rs = good_stack()
+        for e in self.edits:
+            e(rs)
+        return rs
+
+
+def sc_ok(rule: str, id: str, *edits: Edit, **kw: Any) -> StackCase:
+    return StackCase(rule, id, tuple(edits), False, **kw)
+
+
+def sc_bad(rule: str, id: str, *edits: Edit, **kw: Any) -> StackCase:
+    return StackCase(rule, id, tuple(edits), True, **kw)
+
+
+EXPIRED = PolicyException(
+    "aks-disk-encryption-set", f"{STACK}*", "pilot", dt.date(2026, 1, 1), "jane"
+)
+VALID = PolicyException(
+    "aks-disk-encryption-set", f"{STACK}*", "pilot", dt.date(2027, 1, 1), "jane"
+)
+ANN = ("inputs", "metadata", "annotations")
+CID = "azure.workload.identity/client-id"
+
+STACK_CASES: list[StackCase] = [
+    sc_ok("mesh-app-namespaces-injected", "good"),
+    sc_ok("mesh-app-namespaces-injected", "no-mesh", no_mesh, set_in("airflow-ns", ANN, {})),
+    sc_ok("mesh-app-namespaces-injected", "kuma", to_kuma),
+    sc_bad(
+        "mesh-app-namespaces-injected",
+        "not-injected",
+        set_in("airflow-ns", ANN, {}),
+        urn=urn(c.NAMESPACE, "airflow-ns"),
+    ),
+    sc_bad(
+        "mesh-app-namespaces-injected",
+        "disabled",
+        set_in("airflow-ns", ANN, {"linkerd.io/inject": "disabled"}),
+    ),
+    sc_bad(
+        "mesh-app-namespaces-injected",
+        "new-app-ns",
+        add(res(c.NAMESPACE, "team-ns", {"metadata": {"name": "team-a"}})),
+        urn=urn(c.NAMESPACE, "team-ns"),
+    ),
+    sc_ok("mesh-mtls-strict", "linkerd"),
+    sc_ok("mesh-mtls-strict", "kuma-strict", to_kuma),
+    sc_bad("mesh-mtls-strict", "kuma-no-mesh-object", to_kuma, drop("kuma-mesh")),
+    sc_bad(
+        "mesh-mtls-strict",
+        "kuma-permissive",
+        to_kuma,
+        set_in(
+            "kuma-mesh",
+            "inputs.spec.mtls.backends",
+            [{"name": "ca-1", "type": "builtin", "mode": "PERMISSIVE"}],
+        ),
+        urn=urn(c.CUSTOM_RESOURCE, "kuma-mesh"),
+    ),
+    sc_ok("mesh-jobs-can-finish", "native-annotation"),
+    sc_ok(
+        "mesh-jobs-can-finish", "global-native", set_in("seed", "inputs.spec.template.metadata", {})
+    ),
+    sc_ok(
+        "mesh-jobs-can-finish",
+        "inject-disabled",
+        set_in("mesh-control-plane", "inputs.values.proxy", {}),
+        set_in(
+            "seed",
+            "inputs.spec.template.metadata",
+            {"annotations": {"linkerd.io/inject": "disabled"}},
+        ),
+        set_in(
+            "airflow",
+            "inputs.values.airflowPodAnnotations",
+            {"config.linkerd.io/proxy-enable-native-sidecar": "true"},
+        ),
+    ),
+    sc_ok(
+        "mesh-jobs-can-finish",
+        "kuma-2.14-default",
+        to_kuma,
+        set_in("seed", "inputs.spec.template.metadata", {}),
+    ),
+    sc_bad(
+        "mesh-jobs-can-finish",
+        "classic-sidecar-job",
+        set_in("mesh-control-plane", "inputs.values.proxy", {}),
+        set_in("seed", "inputs.spec.template.metadata", {}),
+        urn=urn(c.JOB, "seed"),
+    ),
+    sc_bad(
+        "mesh-jobs-can-finish",
+        "pod-opts-out-of-native",
+        set_in(
+            "seed",
+            "inputs.spec.template.metadata",
+            {"annotations": {"config.linkerd.io/proxy-enable-native-sidecar": "false"}},
+        ),
+    ),
+    sc_bad(
+        "mesh-jobs-can-finish",
+        "airflow-task-pods",
+        set_in("mesh-control-plane", "inputs.values.proxy", {}),
+        set_in(
+            "seed",
+            "inputs.spec.template.metadata",
+            {"annotations": {"linkerd.io/inject": "disabled"}},
+        ),
+        urn=urn(c.HELM_CHART, "airflow"),
+    ),
+    sc_bad(
+        "mesh-jobs-can-finish",
+        "kuma-old-no-native",
+        to_kuma,
+        set_in("kuma", "inputs.version", "2.9.0"),
+        set_in("seed", "inputs.spec.template.metadata", {}),
+    ),
+    sc_ok("stack-federated-subject-has-serviceaccount", "good"),
+    sc_ok(
+        "stack-federated-subject-has-serviceaccount",
+        "sa-from-chart",
+        set_in("airflow", "inputs.values.workers.serviceAccount.create", True),
+        lambda rs: rs.remove(next(r for r in rs if r["type"] == c.SERVICE_ACCOUNT)),
+    ),
+    sc_bad(
+        "stack-federated-subject-has-serviceaccount",
+        "no-such-sa",
+        set_in(
+            "airflow-id-airflow-worker", "inputs.subject", "system:serviceaccount:airflow:ghost"
+        ),
+    ),
+    sc_bad(
+        "stack-federated-subject-has-serviceaccount",
+        "sa-removed",
+        lambda rs: rs.remove(next(r for r in rs if r["type"] == c.SERVICE_ACCOUNT)),
+        urn=urn(c.FEDERATED_CREDENTIAL, "airflow-id-airflow-worker"),
+    ),
+    sc_ok("stack-serviceaccount-client-id", "derived-unknown"),
+    sc_ok(
+        "stack-serviceaccount-client-id",
+        "equal-literal",
+        set_in("airflow-id", "outputs", {"clientId": "1111"}),
+        lambda rs: find_sa(rs)["inputs"]["metadata"]["annotations"].update({CID: "1111"}),
+        lambda rs: find_sa(rs).update(propertyDependencies={}),
+    ),
+    sc_bad(
+        "stack-serviceaccount-client-id",
+        "missing-annotation",
+        lambda rs: find_sa(rs)["inputs"]["metadata"].pop("annotations"),
+        urn=SA_URN,
+    ),
+    sc_bad(
+        "stack-serviceaccount-client-id",
+        "not-derived",
+        lambda rs: find_sa(rs).update(propertyDependencies={}),
+        urn=SA_URN,
+    ),
+    sc_bad(
+        "stack-serviceaccount-client-id",
+        "other-identity",
+        set_in("airflow-id", "outputs", {"clientId": "1111"}),
+        lambda rs: find_sa(rs)["inputs"]["metadata"]["annotations"].update({CID: "2222"}),
+    ),
+    sc_bad(
+        "stack-serviceaccount-client-id",
+        "no-identity",
+        set_in("airflow-id-airflow-worker", "inputs.resourceName", "id-elsewhere"),
+        set_in("airflow-id-airflow-worker", "dependencies", []),
+    ),
+    sc_ok("policy-exception-not-expired", "valid", exceptions=(VALID,)),
+    sc_bad("policy-exception-not-expired", "expired", exceptions=(EXPIRED,), urn=f"{STACK}*"),
+]
+
+
+def find_sa(resources: list[dict[str, Any]]) -> dict[str, Any]:
+    return next(r for r in resources if r["type"] == c.SERVICE_ACCOUNT)
+
+
+@pytest.mark.parametrize("case", STACK_CASES, ids=lambda s: f"{s.rule}-{s.id}")
+def test_stack_case(case: StackCase) -> None:
+    rule = RULES_BY_NAME[case.rule]
+    assert rule.stack_check is not None
+    ctx = Context(stack="dev", today=TODAY, exceptions=case.exceptions)
+    found = rule.stack_check(case.resources(), ctx)
+    if case.violates:
+        assert found, f"{case.rule}/{case.id} should report a violation"
+        if case.urn is not None:
+            assert case.urn in [u for u, _ in found], found
+    else:
+        assert found == [], f"{case.rule}/{case.id} reported {found}"
+
+
+def test_good_stack_passes_every_rule() -> None:
+    from policies.rules import evaluate
+
+    results = evaluate(good_stack(), "dev", [], today=TODAY)
+    stack_rules = {r.name for r in RULES_BY_NAME.values() if r.kind == "stack"}
+    assert [v for v in results.violations if v.rule in stack_rules] == []
