@@ -168,11 +168,13 @@ class PlanMocks(mocks.Mocks):
     def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         if args.token == "azure-native:authorization:getClientConfig":
             return (
+                # Typed invoke results reject the engine's unknown sentinel (the SDK checks
+                # each field is a str), so the deploy-time values are the marker string.
                 {
                     "subscriptionId": self.subscription,
-                    "tenantId": rpc.UNKNOWN,
-                    "clientId": rpc.UNKNOWN,
-                    "objectId": rpc.UNKNOWN,
+                    "tenantId": UNKNOWN,
+                    "clientId": UNKNOWN,
+                    "objectId": UNKNOWN,
                 },
                 [],
             )

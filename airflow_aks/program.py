@@ -6,13 +6,17 @@ first and completely, so an invalid stack registers no resource at all.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 
 from components import naming
 from components.aks import Cluster, ClusterArgs, NodePoolArgs
+from components.database import MetadataDatabase, MetadataDatabaseArgs
 from components.mesh import Mesh, build_mesh
+from components.secrets import Vault, VaultArgs
+from components.storage import LogStorage, LogStorageArgs
 
 from .config.base import ConfigError
 from .config.mesh import mesh_args
@@ -68,6 +72,101 @@ def build_platform_mesh(cfg: StackConfig, cluster: Cluster) -> Mesh:
     )
 
 
+@dataclass
+class State:
+    """Secrets and state (issue 3): the vault, the metadata database, the log storage."""
+
+    vault: Vault
+    database: MetadataDatabase
+    logs: LogStorage
+
+
+_GEO_BACKUP = {"auto": None, "Enabled": True, "Disabled": False}
+
+
+def build_state(cfg: StackConfig, cluster: Cluster) -> State:
+    """Key Vault, Postgres and log storage, protected in prod, reachable from AKS only."""
+    prefix, env, loc = cfg.name_prefix, cfg.environment, cfg.location
+    kv, db, st = cfg.key_vault, cfg.database, cfg.storage
+    rg, tags, protect = cluster.resource_group_name, base_tags(cfg), cfg.production
+    issued_on, rotation = kv.secrets_issued_on.isoformat(), kv.secret_rotation_days
+    vault_args = VaultArgs(
+        resource_group_name=rg,
+        location=loc,
+        vault_name=naming.key_vault_name(prefix, env, loc),
+        sku=kv.sku,
+        soft_delete_retention_days=kv.soft_delete_retention_days,
+        purge_protection=kv.purge_protection,
+        public_network_access=kv.effective_public_network_access,
+        allowed_subnet_ids=[cluster.aks_subnet_id],
+        allowed_ip_ranges=kv.allowed_ip_ranges,
+        log_analytics_workspace_id=cluster.workspace_id,
+        secrets_issued_on=issued_on,
+        secret_rotation_days=rotation,
+        protect=protect,
+        tags=tags,
+    )
+    if kv.private_endpoint:
+        vault_args["private_endpoint_subnet_id"] = cluster.private_endpoint_subnet_id
+        vault_args["virtual_network_id"] = cluster.vnet_id
+    vault = Vault("keyvault", vault_args)
+    db_args = MetadataDatabaseArgs(
+        resource_group_name=rg,
+        location=loc,
+        server_name=naming.resource_name("psql", prefix, env, loc),
+        version=db.version,
+        tier=db.tier,
+        sku_name=db.sku_name,
+        storage_size_gb=db.storage_size_gb,
+        backup_retention_days=db.backup_retention_days,
+        high_availability=db.high_availability,
+        geo_redundant_backup=_GEO_BACKUP[db.geo_redundant_backup],
+        administrator_login=db.administrator_login,
+        database_name=db.database_name,
+        entra_auth=db.entra_auth,
+        key_vault_name=vault.vault_name,
+        secrets_issued_on=issued_on,
+        secret_rotation_days=rotation,
+        protect=protect,
+        tags=tags,
+    )
+    if db.private_access:
+        db_args["delegated_subnet_id"] = cluster.database_subnet_id
+        db_args["virtual_network_id"] = cluster.vnet_id
+    database = MetadataDatabase("postgres", db_args)
+    logs = LogStorage(
+        "logs",
+        LogStorageArgs(
+            resource_group_name=rg,
+            location=loc,
+            account_name=naming.storage_account_name(prefix, env, loc),
+            sku_name=st.sku_name,
+            container_name=st.container_name,
+            log_retention_days=st.log_retention_days,
+            allowed_subnet_ids=[cluster.aks_subnet_id],
+            protect=protect,
+            tags=tags,
+        ),
+    )
+    return State(vault=vault, database=database, logs=logs)
+
+
+def state_outputs(state: State) -> dict[str, Any]:
+    """Names and URIs only: never a secret value."""
+    return {
+        "keyVaultName": state.vault.vault_name,
+        "keyVaultUri": state.vault.vault_uri,
+        "postgresServerName": state.database.server_name,
+        "postgresFqdn": state.database.fqdn,
+        "postgresDatabase": state.database.database_name,
+        "logStorageAccount": state.logs.account_name,
+        "logContainer": state.logs.container_name,
+        "keyVaultSecretNames": sorted(
+            {**state.vault.secret_names, **state.database.secret_names}.values()
+        ),
+    }
+
+
 def build(cfg: StackConfig) -> dict[str, Any]:
     """Create the platform for a validated config; returns the stack outputs."""
     cluster = Cluster("aks", cluster_args(cfg))
@@ -81,6 +180,8 @@ def build(cfg: StackConfig) -> dict[str, Any]:
     }
     mesh = build_platform_mesh(cfg, cluster)
     outputs["meshProvider"] = mesh.provider
+    state = build_state(cfg, cluster)
+    outputs.update(state_outputs(state))
     return outputs
 
 

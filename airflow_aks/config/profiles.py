@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .secrets import PROD_PROFILE as SECRETS_PROD_PROFILE
+
 # Pools carry a label and taint so Airflow pods land where they belong; task pods
 # tolerate "airflow-aks/pool=tasks" (and the spot taint AKS adds to spot pools).
 SYSTEM_TAINT = "CriticalAddonsOnly=true:NoSchedule"
@@ -86,5 +88,8 @@ PROD: dict[str, Any] = {
         },
     },
 }
+
+# keyVault / database / storage production overrides live with their models.
+PROD.update(SECRETS_PROD_PROFILE)
 
 PROFILES: dict[str, dict[str, Any]] = {"dev": DEV, "prod": PROD}

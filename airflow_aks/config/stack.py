@@ -27,6 +27,7 @@ from .base import (
 )
 from .mesh import MeshConfig
 from .profiles import PROFILES
+from .secrets import DatabaseConfig, KeyVaultConfig, StorageConfig, environment_issues
 
 
 class ResourceGroupConfig(StrictModel):
@@ -54,6 +55,9 @@ class StackConfig(StrictModel):
     network: NetworkConfig = Field(default_factory=NetworkConfig)
     aks: AksConfig
     mesh: MeshConfig = Field(default_factory=MeshConfig)
+    key_vault: KeyVaultConfig = Field(default_factory=KeyVaultConfig)
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    storage: StorageConfig = Field(default_factory=StorageConfig)
 
     @model_validator(mode="after")
     def _cross(self) -> StackConfig:
@@ -75,6 +79,10 @@ class StackConfig(StrictModel):
                 errs.append("aks.systemPool.minCount: prod needs >= 3 system nodes")
             if not (self.aks.private_cluster or self.aks.authorized_ip_ranges):
                 errs.append("aks: prod needs privateCluster or authorizedIpRanges")
+        for path, message in environment_issues(
+            self.profile, self.key_vault, self.database, self.storage
+        ):
+            errs.append(f"{path}: {message}")
         if errs:
             raise ValueError("; ".join(errs))
         return self
