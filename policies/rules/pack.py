@@ -50,12 +50,15 @@ def plain(value: Any) -> Any:
 
 
 def _stack_name() -> str:
+    """The stack under preview: the engine exports PULUMI_STACK to analyzer plugins."""
+    if os.environ.get("PULUMI_STACK"):
+        return os.environ["PULUMI_STACK"]
     try:
         import pulumi
 
-        return pulumi.get_stack()
+        return pulumi.get_stack() or ""
     except Exception:
-        return os.environ.get("PULUMI_STACK", "")
+        return ""
 
 
 @functools.lru_cache(maxsize=8)
