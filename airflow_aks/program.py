@@ -12,12 +12,14 @@ from typing import Any
 import pulumi
 
 from components import naming
+from components.airflow.component import Airflow, AirflowArgs
 from components.aks import Cluster, ClusterArgs, NodePoolArgs
 from components.database import MetadataDatabase, MetadataDatabaseArgs
 from components.mesh import Mesh, build_mesh
 from components.secrets import Vault, VaultArgs
 from components.storage import LogStorage, LogStorageArgs
 
+from .config.airflow import airflow_component_args
 from .config.base import ConfigError
 from .config.mesh import mesh_args
 from .config.stack import StackConfig, from_engine, load
@@ -167,6 +169,40 @@ def state_outputs(state: State) -> dict[str, Any]:
     }
 
 
+def build_airflow(cfg: StackConfig, cluster: Cluster, mesh: Mesh, state: State) -> Airflow:
+    """Airflow (issue 5): its identities get "Key Vault Secrets User" on the vault and
+    "Storage Blob Data Contributor" on the log container; mesh settings are plain dicts
+    read through the mesh interface; installed once the mesh control plane is ready."""
+    prefix, env, loc = cfg.name_prefix, cfg.environment, cfg.location
+    args: dict[str, Any] = {
+        **airflow_component_args(cfg.airflow),
+        "environment": "prod" if cfg.production else "dev",
+        "resource_group_name": cluster.resource_group_name,
+        "location": loc,
+        "oidc_issuer_url": cluster.oidc_issuer_url,
+        "tenant_id": state.vault.tenant_id,
+        "control_plane_identity_name": naming.resource_name("id", prefix, env, loc, "airflow"),
+        "tasks_identity_name": naming.resource_name("id", prefix, env, loc, "tasks"),
+        "key_vault_name": naming.key_vault_name(prefix, env, loc),
+        "key_vault_id": state.vault.vault_id,
+        "storage_account_name": naming.storage_account_name(prefix, env, loc),
+        "logs_container": state.logs.container_name,
+        "logs_container_scope": state.logs.container_id,
+        "mesh_namespace_labels": mesh.namespace_labels(),
+        "mesh_namespace_annotations": mesh.namespace_annotations(),
+        "mesh_service_labels": mesh.pod_labels("service"),
+        "mesh_service_annotations": mesh.pod_annotations("service"),
+        "mesh_job_labels": mesh.pod_labels("job"),
+        "mesh_job_annotations": mesh.pod_annotations("job"),
+    }
+    deps: list[pulumi.Resource] = [*mesh.ready, *state.vault.secrets.values(), state.database]
+    return Airflow(
+        "airflow",
+        AirflowArgs(**args),  # type: ignore[typeddict-item]
+        pulumi.ResourceOptions(provider=cluster.provider, depends_on=deps),
+    )
+
+
 def build(cfg: StackConfig) -> dict[str, Any]:
     """Create the platform for a validated config; returns the stack outputs."""
     cluster = Cluster("aks", cluster_args(cfg))
@@ -182,6 +218,10 @@ def build(cfg: StackConfig) -> dict[str, Any]:
     outputs["meshProvider"] = mesh.provider
     state = build_state(cfg, cluster)
     outputs.update(state_outputs(state))
+    if cfg.airflow.enabled:
+        airflow = build_airflow(cfg, cluster, mesh, state)
+        outputs["airflowNamespace"] = airflow.namespace
+        outputs["airflowChartVersion"] = airflow.chart_version
     return outputs
 
 

@@ -16,6 +16,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
+from .airflow import AirflowConfig
 from .aks import AksConfig, NetworkConfig, _net
 from .base import (
     NAMESPACE,
@@ -55,6 +56,7 @@ class StackConfig(StrictModel):
     network: NetworkConfig = Field(default_factory=NetworkConfig)
     aks: AksConfig
     mesh: MeshConfig = Field(default_factory=MeshConfig)
+    airflow: AirflowConfig = Field(default_factory=AirflowConfig)
     key_vault: KeyVaultConfig = Field(default_factory=KeyVaultConfig)
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)

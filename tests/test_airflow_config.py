@@ -1,0 +1,84 @@
+"""``airflow-aks:airflow`` config model and its wiring into the plan (dev and prod)."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from airflow_aks.config.airflow import AirflowConfig, airflow_component_args
+from components.airflow import values as V
+
+
+def test_defaults_are_the_pins() -> None:
+    cfg = AirflowConfig()
+    assert (cfg.chart_version, cfg.image_tag, cfg.airflow_version) == (
+        V.CHART_VERSION,
+        V.AIRFLOW_IMAGE_TAG,
+        V.AIRFLOW_VERSION,
+    )
+    assert cfg.git_sync is None  # DAGs baked into the image by default
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        ({"imageTag": "latest"}, "imageTag"),
+        ({"chartVersion": "1.22"}, "chartVersion"),
+        ({"airflowVersion": "2.11.0"}, "airflowVersion"),
+        ({"replicas": {"schedulr": 2}}, "replicas"),
+        ({"replicas": {"scheduler": 0}}, "replicas"),
+        ({"gitSync": {"repo": "https://u:p@github.com/o/d.git"}}, "repo"),
+        ({"gitSync": {"repo": "ftp://x/y"}}, "repo"),
+        ({"gitSync": {"repo": "https://github.com/o/d.git", "username": "git"}}, "gitTokenSecret"),
+        ({"imageTagg": "3.3.2"}, "imageTagg"),
+    ],
+)
+def test_invalid(raw: dict, key: str) -> None:
+    with pytest.raises(ValidationError) as err:
+        AirflowConfig.model_validate(raw)
+    assert key in str(err.value)
+
+
+def test_component_args_from_config() -> None:
+    cfg = AirflowConfig.model_validate(
+        {
+            "gitSync": {"repo": "https://github.com/o/d.git", "username": "git"},
+            "gitTokenSecret": "airflow-git-token",
+            "replicas": {"scheduler": 3},
+        }
+    )
+    a = airflow_component_args(cfg)
+    assert a["git_sync"] == {
+        "repo": "https://github.com/o/d.git",
+        "branch": "main",
+        "subPath": "dags",
+        "period": "60s",
+        "username": "git",
+    }
+    assert a["git_token_object"] == "airflow-git-token"
+    assert a["replicas"] == {"scheduler": 3}
+
+
+@pytest.mark.parametrize(("stack", "replicas"), [("dev", 1), ("prod", 2)])
+def test_plan_shows_the_airflow_release(stack: str, replicas: int, request) -> None:
+    export = request.getfixturevalue(f"{stack}_plan")
+    charts = [
+        r
+        for r in export["resources"]
+        if r["type"] == "kubernetes:helm.sh/v4:Chart" and r["name"] == "airflow-chart"
+    ]
+    assert len(charts) == 1
+    v = charts[0]["inputs"]["values"]
+    assert v["executor"] == "KubernetesExecutor"
+    for comp in ("scheduler", "apiServer", "dagProcessor", "triggerer"):
+        assert v[comp]["enabled"] is True
+        assert v[comp]["labels"][V.WORKLOAD_IDENTITY_LABEL] == "true"
+    assert v["scheduler"]["replicas"] == v["apiServer"]["replicas"] == replicas
+    assert v["workers"]["kubernetes"]["labels"][V.WORKLOAD_IDENTITY_LABEL] == "true"
+    assert v["config"]["logging"]["remote_logging"] == "True"
+    assert v["enableBuiltInSecretEnvVars"]["AIRFLOW__CORE__FERNET_KEY"] is False
+    vol = v["scheduler"]["extraVolumes"][0]["csi"]["volumeAttributes"]
+    assert vol == {"secretProviderClass": "airflow-control-plane-kv"}
+    types = {r["type"] for r in export["resources"]}
+    assert "airflow-aks:airflow:Airflow" in types
+    assert "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass" in types
