@@ -778,6 +778,17 @@ def test_rules_match_custom_resource_kinds_both_ways() -> None:
         ("remote_log_conn_id", False),
         ("tokenExpiration", False),
         ("repository", False),
+        ("topologyKey", False),
+        ("key", False),
+        ("crtPEM", False),
+        ("existingSecret", False),
+        ("secretProviderClass", False),
+        ("AIRFLOW__CORE__FERNET_KEY_CMD", False),
+        ("AIRFLOW__API_AUTH__JWT_SECRET_SECRET", False),
+        ("AIRFLOW__API_AUTH__JWT_SECRET", True),
+        ("AIRFLOW_AKS_KEY_VAULT_URL", False),
+        ("accountKey", True),
+        ("sql_alchemy_conn", True),
     ],
 )
 def test_secret_key_detection(key: str, secret: bool) -> None:

@@ -445,13 +445,31 @@ SECRET_WORDS = {
     "pass",
     "secret",
     "token",
-    "key",
     "apikey",
     "connection",
+    "conn",
     "credential",
     "credentials",
     "fernet",
+    "privatekey",
+}
+# "key" alone is everywhere in Kubernetes values (topologyKey, tolerations, selectors);
+# it counts only next to one of these qualifiers (keyPEM, secret_key, accountKey, ...).
+KEY_QUALIFIERS = {
     "pem",
+    "private",
+    "secret",
+    "api",
+    "fernet",
+    "access",
+    "account",
+    "storage",
+    "shared",
+    "signing",
+    "encryption",
+    "master",
+    "client",
+    "ssh",
 }
 # Keys naming or pointing at a secret (not holding one).
 REFERENCE_SUFFIXES = {
@@ -463,6 +481,13 @@ REFERENCE_SUFFIXES = {
     "path",
     "file",
     "mount",
+    "cmd",
+    "class",
+    "url",
+    "endpoint",
+    "host",
+    "hosts",
+    "port",
     "enabled",
     "type",
     "kind",
@@ -490,10 +515,19 @@ def _key_words(key: str) -> list[str]:
 
 
 def is_secret_key(key: str) -> bool:
+    """Whether a value under ``key`` would be a secret (``password``, ``keyPEM``,
+    ``AIRFLOW__CORE__FERNET_KEY``) rather than a reference to one (``fernetKeySecretName``,
+    ``existingSecret``, ``AIRFLOW__CORE__FERNET_KEY_CMD``, ``secretProviderClass``)."""
     words = _key_words(key)
-    if not words or words[-1] in REFERENCE_SUFFIXES:
+    if not words or words[-1] in REFERENCE_SUFFIXES or words[0] == "existing":
         return False
-    return any(w in SECRET_WORDS for w in words)
+    if key.startswith("AIRFLOW__") and key.upper().endswith("_SECRET"):
+        # AIRFLOW__S__OPT_SECRET names a secrets-backend entry when OPT itself is secret
+        # (FERNET_KEY_SECRET, JWT_SECRET_SECRET); AIRFLOW__API_AUTH__JWT_SECRET is a value.
+        return not is_secret_key(key[: -len("_SECRET")])
+    if any(w in SECRET_WORDS for w in words):
+        return True
+    return "key" in words and any(w in KEY_QUALIFIERS for w in words)
 
 
 def _literal(value: Any) -> bool:
