@@ -212,6 +212,14 @@ def check_command(args: argparse.Namespace) -> int:
 def policies_command(args: argparse.Namespace) -> int:
     if getattr(args, "check", None):
         return check_command(args)
+    if getattr(args, "update_readme", None):
+        try:
+            changed = update_readme(Path(args.update_readme))
+        except (PolicyInputError, OSError) as e:
+            print(f"error: {e}", file=sys.stderr)
+            return EXIT_USAGE
+        print(f"{args.update_readme}: rule table {'updated' if changed else 'up to date'}")
+        return EXIT_OK
     return list_command(args)
 
 
@@ -220,6 +228,11 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p = sub.add_parser("policies", help="list the policy rules or check a saved plan export")
     mode = p.add_mutually_exclusive_group(required=True)
     mode.add_argument("--list", action="store_true", help="print every rule")
+    mode.add_argument(
+        "--update-readme",
+        metavar="README.md",
+        help="regenerate the rule table between the README's rules markers",
+    )
     mode.add_argument(
         "--check",
         metavar="PLAN.json",
