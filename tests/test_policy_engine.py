@@ -346,3 +346,21 @@ def test_pack_applies_stack_exceptions(monkeypatch: pytest.MonkeyPatch, tmp_path
         assert found == []
     finally:
         pack._exceptions.cache_clear()
+
+
+def test_pack_reports_expired_exception_without_fake_urn(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PULUMI_STACK", "ci-expired")
+    monkeypatch.setattr("policies.rules._exceptions.EXCEPTIONS_DIR", tmp_path)
+    pack._exceptions.cache_clear()
+    (tmp_path / "ci-expired.yaml").write_text(
+        "- rule: aks-rbac-enabled\n  urn: 'urn:pulumi:ci-expired::*'\n  reason: old\n"
+        "  expires: 2000-01-01\n  approvedBy: jane\n"
+    )
+    try:
+        found, report = _collect()
+        _policy("policy-exception-not-expired").validate(StackValidationArgs([]), report)
+        assert len(found) == 1 and found[0][1] is None and "2000-01-01" in found[0][0]
+    finally:
+        pack._exceptions.cache_clear()

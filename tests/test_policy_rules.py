@@ -159,6 +159,8 @@ POD_SPEC = {
                 "limits": {"memory": "256Mi"},
             },
             "volumeMounts": [{"name": "secrets", "mountPath": "/mnt/secrets"}],
+            "livenessProbe": {"httpGet": {"path": "/health", "port": 8080}},
+            "readinessProbe": {"httpGet": {"path": "/ready", "port": 8080}},
         }
     ],
 }
@@ -598,6 +600,8 @@ CASES: list[Case] = [
     ),
     ok("k8s-memory-limits", c.JOB),
     bad("k8s-memory-limits", c.JOB, {f"{PS}.containers.0.resources.limits": DEL}),
+    ok("k8s-probes", c.DEPLOYMENT),
+    bad("k8s-probes", c.DEPLOYMENT, {f"{CT0}.readinessProbe": DEL}),
     ok("k8s-secrets-as-files", c.DEPLOYMENT),
     bad(
         "k8s-secrets-as-files",

@@ -372,6 +372,34 @@ def memory_limits(props: Mapping[str, Any], ctx: Context) -> list[str]:
     ]
 
 
+LONG_RUNNING = (
+    "kubernetes:apps/v1:Deployment",
+    "kubernetes:apps/v1:StatefulSet",
+    "kubernetes:apps/v1:DaemonSet",
+)
+
+
+@resource_rule(
+    RULES,
+    name="k8s-probes",
+    level=ADVISORY,
+    mirrors="CKV_K8S_8, CKV_K8S_9",
+    types=LONG_RUNNING,
+    description="""Long-running containers should declare liveness and readiness probes so a
+    hung scheduler is restarted and traffic only reaches ready pods. Advisory: ops.""",
+)
+def probes(props: Mapping[str, Any], ctx: Context) -> list[str]:
+    out = []
+    for path, pod in pod_specs(props):
+        for label, c in containers(path, pod):
+            if ".initContainers" in label:
+                continue
+            missing = [p for p in ("livenessProbe", "readinessProbe") if not c.get(p)]
+            if missing:
+                out.append(f"{label}: no {' / '.join(missing)}")
+    return out
+
+
 @resource_rule(
     RULES,
     name="k8s-secrets-as-files",

@@ -111,6 +111,7 @@ def _resource_validate(rule: Rule) -> Any:
 def _stack_validate(rule: Rule) -> Any:
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
         resources = [to_plan_resource(r) for r in args.resources]
+        known = {r["urn"] for r in resources}
         ctx = runtime_context()
         assert rule.stack_check is not None
         for urn, message in rule.stack_check(resources, ctx):
@@ -118,7 +119,8 @@ def _stack_validate(rule: Rule) -> Any:
             if rule.name != "policy-exception-not-expired":
                 exc = matching_exception(rule.name, urn, ctx.exceptions, ctx.today)
             if exc is None:
-                report_violation(message, urn or None)
+                # Only real URNs go to the engine (an exception's URN may be a glob).
+                report_violation(message, urn if urn in known else None)
 
     return validate
 

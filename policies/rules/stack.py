@@ -194,7 +194,7 @@ def exception_not_expired(resources: list[dict[str, Any]], ctx: Context) -> list
     return [
         (
             e.urn,
-            f"exception for {e.rule} expired on {e.expires.isoformat()} "
+            f"exception for {e.rule} on {e.urn} expired on {e.expires.isoformat()} "
             f"(approved by {e.approved_by}: {e.reason})",
         )
         for e in ctx.exceptions
