@@ -48,6 +48,7 @@ def test_prod_profile_validates() -> None:
     assert db.tier == "GeneralPurpose" and db.high_availability == "ZoneRedundant"
     assert db.backup_retention_days == 35 and db.geo_redundant_backup == "auto"
     assert st.sku_name == "Standard_ZRS"
+    assert kv.private_endpoint and kv.effective_public_network_access == "Disabled"
     assert environment_issues("prod", kv, db, st) == []
 
 

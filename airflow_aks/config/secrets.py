@@ -146,7 +146,8 @@ class StorageConfig(StrictModel):
 
 # Overrides for environment == prod (deep-merged under the stack file's own values).
 PROD_PROFILE: dict[str, dict[str, Any]] = {
-    "keyVault": {"purgeProtection": True, "softDeleteRetentionDays": 90},
+    # Private endpoint: the CSI driver and tasks reach the vault through the VNet only.
+    "keyVault": {"purgeProtection": True, "softDeleteRetentionDays": 90, "privateEndpoint": True},
     "database": {
         "skuName": "Standard_D2ds_v5",
         "tier": "GeneralPurpose",
