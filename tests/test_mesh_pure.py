@@ -211,7 +211,7 @@ def _declared(provider: str) -> set[tuple]:
         for c in r.clients:
             labels = str(sorted(r.target.labels.items()))
             if provider == LINKERD:
-                out.add((r.namespace, labels, r.target.port_name, c.namespace, c.service_account))
+                out.add((r.namespace, labels, r.target.port, c.namespace, c.service_account))
             else:
                 out.add((r.namespace, labels, c.namespace, str(sorted(c.labels.items()))))
     return out
@@ -264,7 +264,7 @@ def test_linkerd_opaque_server_for_pgbouncer() -> None:
     server = linkerd.allow_manifests(RULES[1])[0]
     assert server["kind"] == "Server"
     assert server["spec"]["proxyProtocol"] == "opaque"
-    assert server["spec"]["port"] == "pgbouncer"
+    assert server["spec"]["port"] == 6543
     assert linkerd.allow_manifests(RULES[0])[0]["spec"]["proxyProtocol"] == "unknown"
 
 

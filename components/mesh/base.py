@@ -43,7 +43,8 @@ class WorkloadSelector:
     port: int
     """Container port the clients connect to."""
     port_name: str
-    """Name of that container port (Linkerd ``Server.spec.port`` prefers names)."""
+    """Name of that container port (documentation and object names; policies match the
+    number, so a chart renaming its port cannot silently empty a Server)."""
     protocol: Literal["http", "opaque"] = "http"
     """``opaque`` for server-speaks-first / non-HTTP protocols (Postgres, PgBouncer)."""
 

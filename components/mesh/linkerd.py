@@ -298,7 +298,8 @@ def allow_manifests(rule: AllowRule) -> list[Manifest]:
             "metadata": meta,
             "spec": {
                 "podSelector": {"matchLabels": dict(t.labels)},
-                "port": t.port_name,
+                # The number, not the name: robust to a chart renaming its container port.
+                "port": t.port,
                 "proxyProtocol": "opaque" if t.protocol == "opaque" else "unknown",
             },
         },
