@@ -387,6 +387,11 @@ def run(
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     settings.ROOT.set(None)  # a fresh Stack per run, even in one process
+    # Drop outputs / RPCs left pending by an earlier mock run in this process (e.g. a
+    # component test): run_pulumi_func would otherwise wait on them forever.
+    settings._get_rpc_manager().clear()
+    pending: set[Any] = getattr(settings.SETTINGS, "outputs")  # noqa: B009 (SDK typing)
+    pending.clear()
     mocks.set_mocks(plan_mocks, project=project, stack=stack, preview=True, monitor=monitor)
     set_all_config(flatten_config(config))
     outputs: dict[str, Any] = {}
