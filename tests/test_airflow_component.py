@@ -4,12 +4,14 @@ kuma and none; identities, SecretProviderClasses and dependencies asserted by na
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pulumi
 import pytest
-from pulumi.runtime import mocks
+from pulumi.runtime import mocks, settings
 
 
 class Recorder(pulumi.runtime.Mocks):
@@ -29,7 +31,19 @@ class Recorder(pulumi.runtime.Mocks):
 
 
 REC = Recorder()
-pulumi.runtime.set_mocks(REC, project="airflow-aks", stack="test", preview=False)
+
+
+def run(program: Callable[[], Any]) -> Recorder:
+    """Run ``program`` on a fresh loop, root stack and recorder (the suite shares one
+    process with the offline plan, which installs its own mocks)."""
+    global REC
+    REC = Recorder()
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    settings.ROOT.set(None)
+    pulumi.runtime.set_mocks(REC, project="airflow-aks", stack="test", preview=False)
+    pulumi.runtime.test(program)()
+    return REC
+
 
 from components.airflow import values as V  # noqa: E402
 from components.airflow.component import Airflow, AirflowArgs  # noqa: E402
@@ -95,10 +109,8 @@ def chart_inputs(name: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("provider", ["linkerd", "kuma", "none"])
 @pytest.mark.parametrize("environment", ["dev", "prod"])
-@pulumi.runtime.test
-def test_chart_values_carry_identity_sa_and_mesh(provider: str, environment: str):
+def test_chart_values_carry_identity_sa_and_mesh(provider: str, environment: str) -> None:
     name = f"af-{provider}-{environment}"
-    af = Airflow(name, args(provider, environment))
     m = mesh_args(provider)
 
     def check(_: Any) -> None:
@@ -136,19 +148,15 @@ def test_chart_values_carry_identity_sa_and_mesh(provider: str, environment: str
         replicas = 2 if environment == "prod" else 1
         assert v["scheduler"]["replicas"] == v["apiServer"]["replicas"] == replicas
 
-    return af.chart.urn.apply(check)
+    run(lambda: Airflow(name, args(provider, environment)).chart.urn.apply(check))
 
 
-@pulumi.runtime.test
-def test_identities_service_accounts_spc_and_grants():
+def test_identities_service_accounts_spc_and_grants() -> None:
     name = "af-wiring"
-    af = Airflow(
-        name,
-        args(
-            "linkerd",
-            git_sync={"repo": "https://github.com/org/dags.git", "username": "git"},
-            git_token_object="airflow-git-token",
-        ),
+    wiring = args(
+        "linkerd",
+        git_sync={"repo": "https://github.com/org/dags.git", "username": "git"},
+        git_token_object="airflow-git-token",
     )
 
     def check(_: Any) -> None:
@@ -205,11 +213,12 @@ def test_identities_service_accounts_spc_and_grants():
         spc_of_tasks = v["workers"]["kubernetes"]["extraVolumes"][0]["csi"]["volumeAttributes"]
         assert spc_of_tasks == {"secretProviderClass": "airflow-tasks-kv"}
 
-    return af.chart.urn.apply(check)
+    run(lambda: Airflow(name, wiring).chart.urn.apply(check))
 
 
 def test_invalid_input_registers_nothing() -> None:
-    before = len(REC.resources)
-    with pytest.raises(ValueError, match="latest"):
-        Airflow("af-bad", args("none", image_tag="latest"))
-    assert len(REC.resources) == before
+    def program() -> None:
+        with pytest.raises(ValueError, match="latest"):
+            Airflow("af-bad", args("none", image_tag="latest"))
+
+    assert run(program).resources == {}

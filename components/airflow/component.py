@@ -193,9 +193,9 @@ class Airflow(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: AirflowArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("airflow-aks:airflow:Airflow", name, {}, opts)
         inp = values_input(args)  # validates everything before any resource exists
         built = V.build_values(inp)
+        super().__init__("airflow-aks:airflow:Airflow", name, {}, opts)
         self.values = built
         self.chart_version = args.get("chart_version", V.CHART_VERSION)
         sas = inp.service_accounts
