@@ -3,12 +3,13 @@ and the dependency edges that order creation (no sleeps)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
-from pulumi.runtime import mocks, rpc
+from pulumi.runtime import mocks, rpc, settings
 
 
 @dataclass
@@ -74,6 +75,10 @@ class Plan:
 
 
 def run(program: Callable[[], object]) -> Plan:
+    # Own event loop and a fresh root Stack: earlier tests in the process (the offline plan
+    # engine) may have closed or unset theirs.
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    settings.ROOT.set(None)
     m = _Mocks()
     monitor = RecordingMonitor(m)
     pulumi.runtime.set_mocks(m, project="airflow-aks", stack="test", preview=False, monitor=monitor)
