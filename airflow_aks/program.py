@@ -15,6 +15,7 @@ from components import naming
 from components.airflow.component import Airflow, AirflowArgs
 from components.aks import Cluster, ClusterArgs, NodePoolArgs
 from components.database import MetadataDatabase, MetadataDatabaseArgs
+from components.gitops import GitOps, GitOpsArgs
 from components.mesh import Mesh, build_mesh
 from components.secrets import Vault, VaultArgs
 from components.storage import LogStorage, LogStorageArgs
@@ -203,6 +204,32 @@ def build_airflow(cfg: StackConfig, cluster: Cluster, mesh: Mesh, state: State) 
     )
 
 
+def build_gitops(cfg: StackConfig, cluster: Cluster, namespaces: list[str]) -> GitOps:
+    """Flux on the cluster, plus the keyless CI identity and the operators group."""
+    g = cfg.gitops
+    prefix = f"{cfg.name_prefix}-{cfg.environment}"
+    args = GitOpsArgs(
+        resource_group_name=cluster.resource_group_name,
+        cluster_name=cluster.cluster_name,
+        cluster_id=cluster.cluster_id,
+        name_prefix=prefix,
+        repository_url=g.repository_url or "",
+        branch=g.branch,
+        sync_interval_seconds=g.sync_interval_seconds,
+        local_auth_secret=g.local_auth_secret,
+        kustomizations={n: k.model_dump() for n, k in g.kustomizations.items()},
+        release_train=g.release_train,
+        version=g.extension_version,
+        github_repository=g.ci.github_repository if g.ci else None,
+        github_environment=g.ci.environment if g.ci else None,
+        github_branch=g.ci.branch if g.ci else None,
+        deploy_namespaces=namespaces,
+        operators_group=g.operators_group,
+    )
+    # Flux reconciles workloads that need the nodes and the mesh in place.
+    return GitOps("gitops", args, pulumi.ResourceOptions(depends_on=[cluster]))
+
+
 def build(cfg: StackConfig) -> dict[str, Any]:
     """Create the platform for a validated config; returns the stack outputs."""
     cluster = Cluster("aks", cluster_args(cfg))
@@ -222,6 +249,13 @@ def build(cfg: StackConfig) -> dict[str, Any]:
         airflow = build_airflow(cfg, cluster, mesh, state)
         outputs["airflowNamespace"] = airflow.namespace
         outputs["airflowChartVersion"] = airflow.chart_version
+    if cfg.gitops.enabled:
+        gitops = build_gitops(cfg, cluster, [cfg.airflow.namespace])
+        outputs["fluxConfiguration"] = gitops.flux_configuration_name
+        if gitops.ci_client_id is not None:
+            outputs["ciDeployClientId"] = gitops.ci_client_id
+        if gitops.operators_group_id is not None:
+            outputs["operatorsGroupId"] = gitops.operators_group_id
     return outputs
 
 

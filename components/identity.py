@@ -28,6 +28,7 @@ BUILTIN_ROLES: dict[str, str] = {
     "Monitoring Metrics Publisher": "3913510d-42f4-4e42-8a64-420c390055eb",
     "Network Contributor": "4d97b98b-1d4f-4787-a291-c67834d212e7",
     "Azure Kubernetes Service RBAC Writer": "a7ffa36f-339b-4b5c-8bdf-e2c188b2c0eb",
+    "Azure Kubernetes Service RBAC Reader": "7f6c6a51-bcf8-42ba-9220-52d62157d7db",
     "Azure Kubernetes Service Cluster User Role": "4abbcc35-e782-43d8-92c5-2d3f1bd2253f",
 }
 # Roles that can rewrite access or everything: never granted by this project.
@@ -88,6 +89,7 @@ def role_assignment(
     principal_id: pulumi.Input[str],
     role: str,
     scope: pulumi.Input[str],
+    principal_type: str = "ServicePrincipal",
     opts: pulumi.ResourceOptions | None = None,
 ) -> authorization.RoleAssignment:
     """Grant ``role`` on ``scope`` to a service principal, least privilege enforced.
@@ -101,8 +103,8 @@ def role_assignment(
         name,
         role_assignment_name=assignment_name(pulumi.get_project(), pulumi.get_stack(), name),
         principal_id=principal_id,
-        # ServicePrincipal avoids the replication-delay failure of freshly created identities.
-        principal_type="ServicePrincipal",
+        # Stating the type avoids the replication-delay failure of fresh principals.
+        principal_type=principal_type,
         role_definition_id=scope_out.apply(lambda s: role_definition_id(s, role)),
         scope=scope_out,
         description=f"airflow-aks: {role} for {name}",

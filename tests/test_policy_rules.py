@@ -108,10 +108,10 @@ KV_SECRET = {
     "properties": {
         "value": "[secret]",
         "contentType": "text/plain",
-        "attributes": {"exp": 1893456000},
+        "attributes": {"expires": 1893456000},
     }
 }
-KV_KEY = {"properties": {"kty": "RSA", "attributes": {"exp": 1893456000}}}
+KV_KEY = {"properties": {"kty": "RSA", "attributes": {"exp": 1893456000}}}  # ARM spelling
 STORAGE = {
     "allowSharedKeyAccess": False,
     "minimumTlsVersion": "TLS1_2",
@@ -370,6 +370,7 @@ CASES: list[Case] = [
     # ---------------------------------------------------------------- Key Vault
     ok("keyvault-key-expiry", c.KV_KEY),
     bad("keyvault-key-expiry", c.KV_KEY, {"properties.attributes.exp": DEL}),
+    bad("keyvault-secret-expiry", c.KV_SECRET, {"properties.attributes.expires": DEL}),
     ok("keyvault-secret-expiry", c.KV_SECRET),
     bad("keyvault-secret-expiry", c.KV_SECRET, {"properties.attributes": DEL}),
     ok("keyvault-recoverable", c.VAULT),

@@ -26,6 +26,7 @@ from .base import (
     deep_merge,
     issues_from_validation,
 )
+from .gitops import GitOpsConfig
 from .mesh import MeshConfig
 from .profiles import PROFILES
 from .secrets import DatabaseConfig, KeyVaultConfig, StorageConfig, environment_issues
@@ -60,6 +61,7 @@ class StackConfig(StrictModel):
     key_vault: KeyVaultConfig = Field(default_factory=KeyVaultConfig)
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)
+    gitops: GitOpsConfig = Field(default_factory=GitOpsConfig)
 
     @model_validator(mode="after")
     def _cross(self) -> StackConfig:

@@ -28,6 +28,16 @@ def _props(props: Mapping[str, Any]) -> Mapping[str, Any]:
     return as_dict(props.get("properties"))
 
 
+def _expiry(props: Mapping[str, Any]) -> Any:
+    """The engine names it ``expires`` (azure-native); ARM templates say ``exp``."""
+    attrs = _props(props)
+    for key in ("attributes.expires", "attributes.exp"):
+        value = get(attrs, key)
+        if value not in (None, ""):
+            return value
+    return None
+
+
 @resource_rule(
     RULES,
     name="keyvault-key-expiry",
@@ -38,8 +48,8 @@ def _props(props: Mapping[str, Any]) -> Mapping[str, Any]:
     rather than forgotten; a key that never expires is a key that is never rotated.""",
 )
 def key_expiry(props: Mapping[str, Any], ctx: Context) -> list[str]:
-    if get(_props(props), "attributes.exp") in (None, ""):
-        return ["properties.attributes.exp (expiry) is not set on the key"]
+    if _expiry(props) is None:
+        return ["properties.attributes.expires (expiry) is not set on the key"]
     return []
 
 
@@ -54,8 +64,8 @@ def key_expiry(props: Mapping[str, Any], ctx: Context) -> list[str]:
     without causing outages.""",
 )
 def secret_expiry(props: Mapping[str, Any], ctx: Context) -> list[str]:
-    if get(_props(props), "attributes.exp") in (None, ""):
-        return ["properties.attributes.exp (expiry) is not set on the secret"]
+    if _expiry(props) is None:
+        return ["properties.attributes.expires (expiry) is not set on the secret"]
     return []
 
 

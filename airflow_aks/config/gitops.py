@@ -1,0 +1,82 @@
+"""Config model for GitOps (stack key ``gitops``): Flux, the CI identity, operators."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from .base import StrictModel
+
+_K8S_NAME = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
+
+
+class KustomizationConfig(StrictModel):
+    """One Flux Kustomization of the platform repository."""
+
+    path: str = Field(pattern=r"^\./[\w./-]*$", description="path in the repo, './…'")
+    depends_on: list[str] = Field(default_factory=list)
+    prune: bool = True
+    wait: bool = True
+    sync_interval_seconds: int = Field(default=600, ge=60, le=86400)
+
+
+class CiIdentityConfig(StrictModel):
+    """GitHub Actions deploy identity (OIDC federation: no client secret exists)."""
+
+    github_repository: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+    environment: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]+$", max_length=255)
+    branch: str = "main"
+
+
+class GitOpsConfig(StrictModel):
+    """Flux via the AKS ``microsoft.flux`` extension."""
+
+    enabled: bool = False
+    repository_url: str | None = None
+    branch: str = "main"
+    sync_interval_seconds: int = Field(default=300, ge=60, le=86400)
+    local_auth_secret: str | None = Field(default=None, pattern=_K8S_NAME)
+    release_train: Literal["stable", "preview"] = "stable"
+    # None follows the stable train's minor upgrades (Microsoft-managed, like the AKS
+    # upgrade channel); set e.g. "1.x.y" to pin and stop automatic minor upgrades.
+    extension_version: str | None = Field(default=None, pattern=r"^\d+\.\d+\.\d+$")
+    kustomizations: dict[str, KustomizationConfig] = Field(
+        default_factory=lambda: {
+            "infrastructure": KustomizationConfig(path="./infrastructure"),
+            "apps": KustomizationConfig(path="./apps", depends_on=["infrastructure"]),
+        }
+    )
+    ci: CiIdentityConfig | None = None
+    operators_group: bool = True
+
+    @field_validator("repository_url")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^(https://|ssh://git@)[\w.-]+(:\d+)?/\S+$", v):
+            raise ValueError("repositoryUrl must be https://host/… or ssh://git@host/…")
+        return v
+
+    @field_validator("kustomizations")
+    @classmethod
+    def _names(cls, v: dict[str, KustomizationConfig]) -> dict[str, KustomizationConfig]:
+        for name, k in v.items():
+            if not re.match(_K8S_NAME, name):
+                raise ValueError(f"kustomization name {name!r} is not a Kubernetes name")
+            missing = sorted(set(k.depends_on) - set(v))
+            if missing:
+                raise ValueError(f"kustomization {name!r} depends on unknown {missing}")
+        return v
+
+    @model_validator(mode="after")
+    def _enabled_needs_repo(self) -> GitOpsConfig:
+        if self.enabled and not self.repository_url:
+            raise ValueError("enabled: true needs repositoryUrl")
+        if (
+            self.repository_url
+            and self.repository_url.startswith("ssh://")
+            and not self.local_auth_secret
+        ):
+            raise ValueError("an ssh:// repositoryUrl needs localAuthSecret (deploy key Secret)")
+        return self

@@ -1,0 +1,277 @@
+"""GitOps: Flux (the AKS ``microsoft.flux`` extension), a CI deploy identity federated
+with GitHub Actions OIDC (no stored credential), and an Entra ID operators group.
+
+Access is granted at Kubernetes-namespace scope through Azure RBAC for Kubernetes
+(``<cluster id>/namespaces/<ns>``), never cluster-wide and never on the resource group.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, Required, TypedDict
+
+import pulumi
+import pulumi_azuread as azuread
+from pulumi_azure_native import kubernetesconfiguration
+
+from .identity import role_assignment
+from .naming import FEDERATED_AUDIENCE
+
+GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
+_REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+
+
+def github_subject(
+    repository: str,
+    *,
+    environment: str | None = None,
+    branch: str | None = None,
+    pull_request: bool = False,
+) -> str:
+    """The ``sub`` claim GitHub Actions presents, for exactly one trigger.
+
+    An environment is the tightest (it can require reviewers); a branch is next; pull
+    requests are opt-in because forks can open them.
+    """
+    if not _REPO.match(repository):
+        raise ValueError(f"githubRepository {repository!r} must look like 'org/repo'")
+    chosen = [x for x in (environment, branch) if x] + (["pr"] if pull_request else [])
+    if len(chosen) != 1:
+        raise ValueError("choose exactly one of environment, branch or pull_request")
+    if environment:
+        return f"repo:{repository}:environment:{environment}"
+    if branch:
+        return f"repo:{repository}:ref:refs/heads/{branch}"
+    return f"repo:{repository}:pull_request"
+
+
+def kustomization_specs(kustomizations: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """FluxConfiguration ``kustomizations`` with dependencies checked (known, acyclic)."""
+    names = set(kustomizations)
+    graph = {n: list(k.get("depends_on", ())) for n, k in kustomizations.items()}
+    for name, deps in graph.items():
+        missing = sorted(set(deps) - names)
+        if missing:
+            raise ValueError(f"kustomization {name!r} depends on unknown {missing}")
+    state: dict[str, int] = {}
+
+    def visit(n: str, path: list[str]) -> None:
+        if state.get(n) == 1:
+            raise ValueError(f"kustomization dependency cycle: {' -> '.join([*path, n])}")
+        if state.get(n) == 2:
+            return
+        state[n] = 1
+        for d in graph[n]:
+            visit(d, [*path, n])
+        state[n] = 2
+
+    for n in sorted(graph):
+        visit(n, [])
+    return {
+        name: {
+            "path": k["path"],
+            "depends_on": list(k.get("depends_on", ())),
+            "prune": k.get("prune", True),
+            # wait: a dependent kustomization starts only once this one is healthy.
+            "wait": k.get("wait", True),
+            "sync_interval_in_seconds": k.get("sync_interval_seconds", 600),
+            "timeout_in_seconds": k.get("timeout_seconds", 600),
+        }
+        for name, k in kustomizations.items()
+    }
+
+
+def flux_settings(*, multi_tenancy: bool = True) -> dict[str, str]:
+    """Extension configuration: multi-tenancy lockdown, workload identity, no image automation."""
+    return {
+        # Tenants' Kustomizations cannot impersonate cluster-admin or cross namespaces.
+        "multiTenancy.enforce": "true" if multi_tenancy else "false",
+        "helm-controller.enabled": "true",
+        "source-controller.enabled": "true",
+        "kustomize-controller.enabled": "true",
+        "notification-controller.enabled": "true",
+        # Image automation would write to Git from the cluster: the DAG/CI does that instead.
+        "image-automation-controller.enabled": "false",
+        "image-reflector-controller.enabled": "false",
+        "workloadIdentity.enable": "true",
+        "useKubeletIdentity": "false",
+    }
+
+
+class GitOpsArgs(TypedDict, total=False):
+    """Arguments of :class:`GitOps`."""
+
+    resource_group_name: Required[pulumi.Input[str]]
+    """Resource group of the cluster."""
+    cluster_name: Required[pulumi.Input[str]]
+    """Name of the ManagedCluster."""
+    cluster_id: Required[pulumi.Input[str]]
+    """ARM id of the ManagedCluster (scope for namespace-level grants)."""
+    name_prefix: Required[str]
+    """Prefix for Entra display names, e.g. ``airflow-aks-dev``."""
+    repository_url: Required[str]
+    """Git repository Flux reconciles (https:// or ssh://)."""
+    branch: str
+    """Branch Flux follows."""
+    sync_interval_seconds: int
+    """How often Flux polls the repository."""
+    local_auth_secret: str | None
+    """Kubernetes Secret in ``flux-system`` with Git credentials (private repositories)."""
+    kustomizations: Required[Mapping[str, Mapping[str, Any]]]
+    """name -> {path, depends_on, prune, wait, sync_interval_seconds}."""
+    release_train: str
+    """Extension release train (``stable``)."""
+    version: str | None
+    """Pinned extension version; None follows the release train's minor upgrades."""
+    github_repository: str | None
+    """``org/repo`` whose Actions deploy; None creates no CI identity."""
+    github_environment: str | None
+    """GitHub environment the CI identity trusts."""
+    github_branch: str | None
+    """Branch the CI identity trusts (when no environment is set)."""
+    deploy_namespaces: Sequence[str]
+    """Namespaces where CI and operators get Azure RBAC for Kubernetes."""
+    operators_group: bool
+    """Create an Entra security group of platform operators."""
+
+
+class GitOps(pulumi.ComponentResource):
+    """Flux extension + configuration, a keyless CI identity and an operators group."""
+
+    ci_client_id: pulumi.Output[str] | None
+    """Client id for ``azure/login`` in CI (no secret exists)."""
+    operators_group_id: pulumi.Output[str] | None
+    """Object id of the Entra operators group."""
+    flux_configuration_name: pulumi.Output[str]
+    """Name of the FluxConfiguration."""
+
+    def __init__(self, name: str, args: GitOpsArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("airflow-aks:gitops:GitOps", name, {}, opts)
+        # Decide everything before registering children: bad input registers nothing more.
+        specs = kustomization_specs(args["kustomizations"])
+        subject = None
+        if repo := args.get("github_repository"):
+            subject = github_subject(
+                repo,
+                environment=args.get("github_environment"),
+                branch=None
+                if args.get("github_environment")
+                else args.get("github_branch", "main"),
+            )
+        child = pulumi.ResourceOptions(parent=self)
+        version = args.get("version")
+        extension = kubernetesconfiguration.Extension(
+            f"{name}-flux",
+            extension_name="flux",
+            extension_type="microsoft.flux",
+            cluster_rp="Microsoft.ContainerService",
+            cluster_resource_name="managedClusters",
+            cluster_name=args["cluster_name"],
+            resource_group_name=args["resource_group_name"],
+            release_train=args.get("release_train", "stable"),
+            auto_upgrade_minor_version=version is None,
+            version=version,
+            configuration_settings=flux_settings(),
+            scope={"cluster": {"release_namespace": "flux-system"}},
+            opts=child,
+        )
+        git: dict[str, Any] = {
+            "url": args["repository_url"],
+            "repository_ref": {"branch": args.get("branch", "main")},
+            "sync_interval_in_seconds": args.get("sync_interval_seconds", 300),
+            "timeout_in_seconds": 600,
+        }
+        if secret := args.get("local_auth_secret"):
+            git["local_auth_ref"] = secret
+        flux = kubernetesconfiguration.FluxConfiguration(
+            f"{name}-config",
+            flux_configuration_name=f"{args['name_prefix']}-platform"[:30],
+            cluster_rp="Microsoft.ContainerService",
+            cluster_resource_name="managedClusters",
+            cluster_name=args["cluster_name"],
+            resource_group_name=args["resource_group_name"],
+            namespace="flux-system",
+            scope="cluster",
+            source_kind="GitRepository",
+            git_repository=git,  # type: ignore[arg-type]
+            kustomizations=specs,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[extension]),
+        )
+        self.flux_configuration_name = flux.name
+        namespaces = list(args.get("deploy_namespaces", ()))
+
+        self.ci_client_id = None
+        if subject:
+            app = azuread.Application(
+                f"{name}-ci",
+                display_name=f"{args['name_prefix']}-ci-deploy",
+                sign_in_audience="AzureADMyOrg",
+                opts=child,
+            )
+            sp = azuread.ServicePrincipal(f"{name}-ci", client_id=app.client_id, opts=child)
+            azuread.ApplicationFederatedIdentityCredential(
+                f"{name}-ci-github",
+                application_id=app.id,
+                display_name="github-actions",
+                issuer=GITHUB_ISSUER,
+                subject=subject,
+                audiences=[FEDERATED_AUDIENCE],
+                opts=child,
+            )
+            self.ci_client_id = app.client_id
+            self._grant(f"{name}-ci", sp.object_id, args["cluster_id"], namespaces, "Writer")
+
+        self.operators_group_id = None
+        if args.get("operators_group", True):
+            group = azuread.Group(
+                f"{name}-operators",
+                display_name=f"{args['name_prefix']}-operators",
+                description="Operators of the airflow-aks platform (namespace-scoped access)",
+                security_enabled=True,
+                prevent_duplicate_names=True,
+                opts=child,
+            )
+            self.operators_group_id = group.object_id
+            self._grant(
+                f"{name}-operators", group.object_id, args["cluster_id"], namespaces, "Reader"
+            )
+
+        self.register_outputs(
+            {
+                "ci_client_id": self.ci_client_id,
+                "operators_group_id": self.operators_group_id,
+                "flux_configuration_name": self.flux_configuration_name,
+            }
+        )
+
+    def _grant(
+        self,
+        name: str,
+        principal_id: pulumi.Input[str],
+        cluster_id: pulumi.Input[str],
+        namespaces: Sequence[str],
+        level: str,
+    ) -> None:
+        child = pulumi.ResourceOptions(parent=self)
+        # Cluster User Role only lets the principal fetch a kubeconfig; what it may do
+        # inside comes from the namespace-scoped RBAC role below.
+        role_assignment(
+            f"{name}-cluster-user",
+            principal_id=principal_id,
+            role="Azure Kubernetes Service Cluster User Role",
+            scope=cluster_id,
+            principal_type="Group" if level == "Reader" else "ServicePrincipal",
+            opts=child,
+        )
+        for ns in namespaces:
+            role_assignment(
+                f"{name}-{ns}",
+                principal_id=principal_id,
+                role=f"Azure Kubernetes Service RBAC {level}",
+                scope=pulumi.Output.from_input(cluster_id).apply(
+                    lambda c, ns=ns: f"{c}/namespaces/{ns}"
+                ),
+                principal_type="Group" if level == "Reader" else "ServicePrincipal",
+                opts=child,
+            )

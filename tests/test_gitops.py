@@ -1,0 +1,124 @@
+"""GitOps: pure decisions (subjects, kustomization graph, extension settings), config, plan."""
+
+from __future__ import annotations
+
+import pytest
+
+from airflow_aks.config.base import ConfigError
+from airflow_aks.config.stack import load, read_stack_file
+from components.gitops import GITHUB_ISSUER, flux_settings, github_subject, kustomization_specs
+from components.identity import BUILTIN_ROLES
+from components.naming import FEDERATED_AUDIENCE
+from tests.conftest import ROOT, by_type
+
+
+@pytest.mark.parametrize(
+    ("kw", "subject"),
+    [
+        ({"environment": "prod"}, "repo:org/app:environment:prod"),
+        ({"branch": "main"}, "repo:org/app:ref:refs/heads/main"),
+        ({"pull_request": True}, "repo:org/app:pull_request"),
+    ],
+)
+def test_github_subject(kw, subject):
+    assert github_subject("org/app", **kw) == subject
+
+
+@pytest.mark.parametrize(
+    ("repo", "kw"),
+    [
+        ("not-a-repo", {"branch": "main"}),
+        ("org/app", {}),
+        ("org/app", {"environment": "prod", "branch": "main"}),
+    ],
+)
+def test_github_subject_rejects(repo, kw):
+    with pytest.raises(ValueError):
+        github_subject(repo, **kw)
+
+
+def test_kustomizations_keep_order_and_defaults():
+    specs = kustomization_specs(
+        {"infra": {"path": "./infra"}, "apps": {"path": "./apps", "depends_on": ["infra"]}}
+    )
+    assert specs["apps"]["depends_on"] == ["infra"]
+    assert specs["infra"]["prune"] is True and specs["infra"]["wait"] is True
+
+
+@pytest.mark.parametrize(
+    ("ks", "fragment"),
+    [
+        ({"a": {"path": "./a", "depends_on": ["b"]}}, "unknown"),
+        (
+            {"a": {"path": "./a", "depends_on": ["b"]}, "b": {"path": "./b", "depends_on": ["a"]}},
+            "cycle",
+        ),
+    ],
+)
+def test_kustomization_graph_errors(ks, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        kustomization_specs(ks)
+
+
+def test_flux_settings_lock_down():
+    s = flux_settings()
+    assert s["multiTenancy.enforce"] == "true" and s["workloadIdentity.enable"] == "true"
+    assert s["image-automation-controller.enabled"] == "false"
+    assert flux_settings(multi_tenancy=False)["multiTenancy.enforce"] == "false"
+
+
+def _raw(**gitops):
+    raw = read_stack_file(ROOT / "Pulumi.dev.yaml")
+    return {**raw, "airflow-aks:gitops": gitops}
+
+
+@pytest.mark.parametrize(
+    ("gitops", "fragment"),
+    [
+        ({"enabled": True}, "needs repositoryUrl"),
+        ({"enabled": True, "repositoryUrl": "ftp://x/y"}, "repositoryUrl"),
+        ({"enabled": True, "repositoryUrl": "ssh://git@github.com/o/r"}, "localAuthSecret"),
+        ({"kustomizations": {"a": {"path": "./a", "dependsOn": ["zz"]}}}, "unknown"),
+        ({"kustomizations": {"a": {"path": "a"}}}, "gitops.kustomizations.a.path"),
+        ({"ci": {"githubRepository": "nope"}}, "gitops.ci.githubRepository"),
+    ],
+)
+def test_gitops_config_errors(gitops, fragment):
+    with pytest.raises(ConfigError) as err:
+        load(_raw(**gitops), "dev")
+    assert fragment in str(err.value)
+
+
+def test_plan_has_flux_and_keyless_ci(dev_plan):
+    (ext,) = by_type(dev_plan, "azure-native:kubernetesconfiguration:Extension")
+    assert ext["inputs"]["extensionType"] == "microsoft.flux"
+    assert ext["inputs"]["configurationSettings"]["multiTenancy.enforce"] == "true"
+    (flux,) = by_type(dev_plan, "azure-native:kubernetesconfiguration:FluxConfiguration")
+    assert ext["urn"] in flux["dependencies"]
+    assert flux["inputs"]["sourceKind"] == "GitRepository"
+    assert flux["inputs"]["kustomizations"]["apps"]["dependsOn"] == ["infrastructure"]
+    (cred,) = by_type(
+        dev_plan,
+        "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential",
+    )
+    assert cred["inputs"]["issuer"] == GITHUB_ISSUER
+    assert cred["inputs"]["subject"] == "repo:example-org/airflow-aks:environment:dev"
+    assert cred["inputs"]["audiences"] == [FEDERATED_AUDIENCE]
+    # No password or certificate credential exists for the CI application.
+    assert not by_type(dev_plan, "azuread:index/applicationPassword:ApplicationPassword")
+
+
+def test_ci_and_operators_grants_are_namespace_scoped(dev_plan):
+    grants = [
+        r
+        for r in by_type(dev_plan, "azure-native:authorization:RoleAssignment")
+        if r["urn"].split("::")[2].startswith("airflow-aks:gitops:GitOps")
+    ]
+    scopes = {
+        r["inputs"]["roleDefinitionId"].rsplit("/", 1)[-1]: r["inputs"]["scope"] for r in grants
+    }
+    writer = BUILTIN_ROLES["Azure Kubernetes Service RBAC Writer"]
+    reader = BUILTIN_ROLES["Azure Kubernetes Service RBAC Reader"]
+    assert scopes[writer].endswith("/managedClusters/aks-airflow-dev-weu/namespaces/airflow")
+    assert scopes[reader].endswith("/namespaces/airflow")
+    assert all("/managedClusters/" in s for s in scopes.values())
