@@ -41,7 +41,12 @@ def run(program: Callable[[], Any]) -> Recorder:
     asyncio.set_event_loop(asyncio.new_event_loop())
     settings.ROOT.set(None)
     pulumi.runtime.set_mocks(REC, project="airflow-aks", stack="test", preview=False)
-    pulumi.runtime.test(program)()
+    try:
+        pulumi.runtime.test(program)()
+    finally:
+        # leave a clean slate: a fresh loop and no root stack bound to ours
+        asyncio.set_event_loop(asyncio.new_event_loop())
+        settings.ROOT.set(None)
     return REC
 
 
