@@ -91,6 +91,14 @@ ARM_IDS: dict[str, str] = {
     + "/providers/Microsoft.Authorization/roleAssignments/{roleAssignmentName}",
     "azure-native:insights:DiagnosticSetting": "{resourceUri}"
     + "/providers/Microsoft.Insights/diagnosticSettings/{name}",
+    "azure-native:monitor:DiagnosticSetting": "{resourceUri}"
+    + "/providers/Microsoft.Insights/diagnosticSettings/{name}",
+    "azure-native:network:PrivateDnsZoneGroup": _RG
+    + "/providers/Microsoft.Network/privateEndpoints/{privateEndpointName}"
+    + "/privateDnsZoneGroups/{privateDnsZoneGroupName}",
+    "azure-native:dbforpostgresql:AdministratorsMicrosoftEntra": _RG
+    + "/providers/Microsoft.DBforPostgreSQL/flexibleServers/{serverName}"
+    + "/administrators/{objectId}",
 }
 
 # Outputs only the cloud knows, per type, as dotted paths: left unknown in the plan.
