@@ -189,6 +189,7 @@ def build_airflow(cfg: StackConfig, cluster: Cluster, mesh: Mesh, state: State) 
         "storage_account_name": naming.storage_account_name(prefix, env, loc),
         "logs_container": state.logs.container_name,
         "logs_container_scope": state.logs.container_id,
+        "mesh": mesh,
         "mesh_namespace_labels": mesh.namespace_labels(),
         "mesh_namespace_annotations": mesh.namespace_annotations(),
         "mesh_service_labels": mesh.pod_labels("service"),

@@ -96,3 +96,30 @@ def test_none_plans_no_mesh_object(variants: dict[str, dict[str, Any]]) -> None:
         meta = ns["inputs"]["metadata"]
         keys = {*(meta.get("labels") or {}), *(meta.get("annotations") or {})}
         assert not any("linkerd" in k or "kuma" in k for k in keys), ns["urn"]
+
+
+def test_airflow_allow_list_in_plans(dev_plan: dict[str, Any], variants: dict[str, Any]) -> None:
+    """Default deny plus exactly Airflow's three paths, before the chart, in both meshes."""
+    servers = by_type(dev_plan, "kubernetes:policy.linkerd.io/v1beta3:Server")
+    airflow_servers = {
+        s["inputs"]["metadata"]["name"]
+        for s in servers
+        if s["inputs"]["metadata"]["namespace"] == "airflow"
+    }
+    assert airflow_servers == {
+        "airflow-api-server",
+        "airflow-worker-logs",
+        "airflow-triggerer-logs",
+    }
+    (chart,) = [c for c in by_type(dev_plan, CHART) if c["inputs"].get("chart") == "airflow"]
+    assert {s["urn"] for s in servers if s["inputs"]["metadata"]["namespace"] == "airflow"} <= set(
+        chart["dependencies"]
+    )
+    mtps = by_type(variants["kuma"], "kubernetes:kuma.io/v1alpha1:MeshTrafficPermission")
+    names = {
+        m["inputs"]["metadata"]["name"]
+        for m in mtps
+        if m["inputs"]["metadata"]["namespace"] == "airflow"
+    }
+    assert names == airflow_servers
+    assert not by_type(variants["none"], "kubernetes:policy.linkerd.io/v1beta3:Server")

@@ -26,7 +26,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.airflow import values as V
+from components.airflow.mesh_paths import allow_rules
 from components.identity import WorkloadIdentity, role_assignment
+from components.mesh.base import Mesh
 from components.secrets import create_secret_provider_class
 
 # Placeholders for Outputs inside the pure values; replaced leaf by leaf.
@@ -77,6 +79,8 @@ class AirflowArgs(TypedDict, total=False):
     """From ``Mesh.pod_labels("job")`` (task pods, migration/user Jobs)."""
     mesh_job_annotations: Mapping[str, str]
     """From ``Mesh.pod_annotations("job")``."""
+    mesh: Mesh | None
+    """The mesh (any provider) that authorises Airflow's in-mesh paths; None adds none."""
     release_name: str
     """Helm release name (default ``airflow``)."""
     chart_version: str
@@ -309,7 +313,18 @@ class Airflow(pulumi.ComponentResource):
         )
         # The identity components as a whole: ServiceAccounts *and* federated credentials
         # exist before any pod asks for a token.
-        deps: Sequence[pulumi.Resource] = [ns, control, tasks, *spcs, *grants]
+        # Default deny is on in meshed namespaces: the allow-list exists before any pod.
+        policies: list[pulumi.Resource] = []
+        if mesh := args.get("mesh"):
+            for rule in allow_rules(inp.release_name, ns_name, sas):
+                policies += mesh.allow(
+                    rule.name,
+                    rule.namespace,
+                    rule.target,
+                    rule.clients,
+                    pulumi.ResourceOptions(parent=self, depends_on=[ns]),
+                )
+        deps: Sequence[pulumi.Resource] = [ns, control, tasks, *spcs, *grants, *policies]
         self.chart = k8s.helm.v4.Chart(
             f"{name}-chart",
             chart=V.CHART_NAME,
