@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pulumi
-import pytest
 import pulumi_kubernetes as k8s
+import pytest
 
 from airflow_aks import plan
 from components.identity import (
