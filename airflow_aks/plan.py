@@ -380,6 +380,12 @@ def flatten_config(raw: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
+def _quiet_duplicates(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    if str(context.get("message", "")).endswith("exception was never retrieved"):
+        return
+    loop.default_exception_handler(context)
+
+
 def run(
     program: Callable[[], None],
     *,
@@ -393,6 +399,9 @@ def run(
     monitor = PlanMonitor(plan_mocks)
     # The root Stack is created by set_mocks on the current loop: make ours current first.
     loop = asyncio.new_event_loop()
+    # A failing program's error is raised to our caller once; the engine's sibling futures
+    # holding the same error would be logged again when collected. Keep other reports.
+    loop.set_exception_handler(_quiet_duplicates)
     asyncio.set_event_loop(loop)
     settings.ROOT.set(None)  # a fresh Stack per run, even in one process
     # Drop outputs / RPCs left pending by an earlier mock run in this process (e.g. a
@@ -414,6 +423,12 @@ def run(
     try:
         loop.run_until_complete(run_pulumi_func(body))
     finally:
+        # A failed program leaves applies pending; cancel them so nothing outlives the loop.
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         asyncio.set_event_loop(None)
         loop.close()
     return Plan(project, stack, list(monitor.registrations), outputs)
