@@ -424,11 +424,11 @@ def run(
         loop.run_until_complete(run_pulumi_func(body))
     finally:
         # A failed program leaves applies pending; cancel them so nothing outlives the loop.
-        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-        for task in pending:
+        leftovers = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for task in leftovers:
             task.cancel()
-        if pending:
-            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        if leftovers:
+            loop.run_until_complete(asyncio.gather(*leftovers, return_exceptions=True))
         asyncio.set_event_loop(None)
         loop.close()
     return Plan(project, stack, list(monitor.registrations), outputs)

@@ -203,7 +203,12 @@ def test_identities_service_accounts_spc_and_grants() -> None:
         grants = of_type("azure-native:authorization:RoleAssignment", name)
         assert len(grants) == 4
         scopes = sorted(g["inputs"]["scope"] for g in grants.values())
-        assert scopes == sorted([VAULT_ID, VAULT_ID, CONTAINER_SCOPE, CONTAINER_SCOPE])
+        # Control plane: the vault. Tasks: only the secrets named for them (the git token).
+        assert scopes == sorted(
+            [VAULT_ID, f"{VAULT_ID}/secrets/airflow-git-token", CONTAINER_SCOPE, CONTAINER_SCOPE]
+        )
+        tasks_kv = [g["inputs"]["scope"] for k, g in grants.items() if "tasks-kv" in k]
+        assert tasks_kv == [f"{VAULT_ID}/secrets/airflow-git-token"]
 
         ns = of_type("kubernetes:core/v1:Namespace", name)[f"{name}-namespace"]["inputs"]
         for k, val in linkerd_mesh.namespace_labels().items():

@@ -82,3 +82,22 @@ def test_plan_shows_the_airflow_release(stack: str, replicas: int, request) -> N
     types = {r["type"] for r in export["resources"]}
     assert "airflow-aks:airflow:Airflow" in types
     assert "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass" in types
+
+
+@pytest.mark.parametrize("name", ["airflow-metadata-connection", "airflow-fernet-key", "bad_name"])
+def test_task_secret_names_refuse_control_plane_and_bad_names(name: str) -> None:
+    with pytest.raises(ValueError, match="taskSecretNames"):
+        AirflowConfig.model_validate({"taskSecretNames": [name]})
+
+
+def test_tasks_never_get_the_whole_vault(prod_plan) -> None:
+    import re
+
+    grants = [
+        r
+        for r in prod_plan["resources"]
+        if r["type"] == "azure-native:authorization:RoleAssignment" and "-tasks-" in r["name"]
+    ]
+    assert [g for g in grants if g["inputs"]["scope"].endswith("/containers/airflow-logs")]
+    for g in grants:
+        assert not re.search(r"/vaults/[^/]+$", g["inputs"]["scope"]), g["urn"]

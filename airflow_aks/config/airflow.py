@@ -14,6 +14,17 @@ from pydantic import Field, field_validator, model_validator
 
 from airflow_aks.config.base import StrictModel
 from components.airflow import values as V
+from components.database import ADMIN_PASSWORD_SECRET, CONNECTION_SECRET
+from components.secrets import API_SECRET_KEY_SECRET, FERNET_KEY_SECRET, JWT_SECRET_SECRET
+
+# Generated secrets only the control plane reads; never grantable to task pods.
+CONTROL_PLANE_SECRETS = (
+    FERNET_KEY_SECRET,
+    API_SECRET_KEY_SECRET,
+    JWT_SECRET_SECRET,
+    CONNECTION_SECRET,
+    ADMIN_PASSWORD_SECRET,
+)
 
 _SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
 
@@ -55,6 +66,10 @@ class AirflowConfig(StrictModel):
     """Key Vault secret with the initial admin password (else a random one)."""
     git_token_secret: str | None = Field(default=None, pattern=r"^[0-9A-Za-z-]{1,127}$")
     """Key Vault secret with the Git token (git-sync, gitops_promote DAG)."""
+    # Key Vault secrets task pods may read (e.g. for keyless_blob); each must exist before
+    # `pulumi up`. Task pods get no vault-wide access: the control plane's secrets (DB
+    # connection, fernet key, API/JWT keys) stay out of every task's reach.
+    task_secret_names: list[str] = Field(default_factory=list)
     key_vault_secrets_backend: bool = True
     """Airflow connections/variables from Key Vault through workload identity."""
     replicas: dict[str, int] = Field(default_factory=dict)
@@ -92,6 +107,18 @@ class AirflowConfig(StrictModel):
         return v
 
     @model_validator(mode="after")
+    def _task_secrets(self) -> AirflowConfig:
+        control_plane = set(CONTROL_PLANE_SECRETS)
+        for name in self.task_secret_names:
+            if not re.match(r"^[0-9A-Za-z-]{1,127}$", name):
+                raise ValueError(f"taskSecretNames: {name!r} is not a Key Vault secret name")
+            if name in control_plane:
+                raise ValueError(
+                    f"taskSecretNames: {name!r} is a control-plane secret; tasks must not read it"
+                )
+        return self
+
+    @model_validator(mode="after")
     def _token_for_username(self) -> AirflowConfig:
         if self.git_sync and self.git_sync.username and not self.git_token_secret:
             raise ValueError("gitSync.username needs gitTokenSecret (the token's Key Vault name)")
@@ -109,6 +136,7 @@ def airflow_component_args(cfg: AirflowConfig) -> dict[str, Any]:
         "airflow_version": cfg.airflow_version,
         "admin_password_object": cfg.admin_password_secret,
         "git_token_object": cfg.git_token_secret,
+        "task_secret_names": list(cfg.task_secret_names),
         "key_vault_secrets_backend": cfg.key_vault_secrets_backend,
         "replicas": dict(cfg.replicas),
         "helm_values": dict(cfg.helm_values),

@@ -29,7 +29,7 @@ from components.airflow import values as V
 from components.airflow.mesh_paths import allow_rules
 from components.identity import WorkloadIdentity, role_assignment
 from components.mesh.base import Mesh
-from components.secrets import create_secret_provider_class
+from components.secrets import create_secret_provider_class, secret_provider_class
 
 # Placeholders for Outputs inside the pure values; replaced leaf by leaf.
 _CP_CLIENT = "@@control-plane-client-id@@"
@@ -79,6 +79,8 @@ class AirflowArgs(TypedDict, total=False):
     """From ``Mesh.pod_labels("job")`` (task pods, migration/user Jobs)."""
     mesh_job_annotations: Mapping[str, str]
     """From ``Mesh.pod_annotations("job")``."""
+    task_secret_names: Sequence[str]
+    """Key Vault secrets task pods may read (scoped grants; must exist before deploy)."""
     mesh: Mesh | None
     """The mesh (any provider) that authorises Airflow's in-mesh paths; None adds none."""
     release_name: str
@@ -156,6 +158,25 @@ def values_input(args: AirflowArgs) -> V.AirflowValuesInput:
 def spc_names(args: AirflowArgs) -> tuple[str, str]:
     release = args.get("release_name", "airflow")
     return f"{release}-control-plane-kv", f"{release}-tasks-kv"
+
+
+def task_secret_names(args: AirflowArgs) -> list[str]:
+    """Secrets task pods may read: the configured ones plus the git-sync token, if any."""
+    names = list(args.get("task_secret_names", ()))
+    token = args.get("git_token_object")
+    if token and token not in names:
+        names.append(token)
+    return names
+
+
+def task_secret_scopes(
+    vault_id: pulumi.Input[str], args: AirflowArgs
+) -> list[tuple[str, pulumi.Input[str]]]:
+    """(logical suffix, scope) per task-readable secret: ``<vault id>/secrets/<name>``."""
+    return [
+        (f"kv-{n}", pulumi.Output.from_input(vault_id).apply(lambda v, n=n: f"{v}/secrets/{n}"))
+        for n in task_secret_names(args)
+    ]
 
 
 def substitute(obj: Any, outputs: Mapping[str, pulumi.Input[str]]) -> Any:
@@ -257,51 +278,55 @@ class Airflow(pulumi.ComponentResource):
         self.tasks_principal_id = tasks.principal_id
 
         grants: list[pulumi.Resource] = []
-        scopes = (
-            ("kv", "Key Vault Secrets User", args.get("key_vault_id")),
-            ("logs", "Storage Blob Data Contributor", args.get("logs_container_scope")),
-        )
-        for short, role, scope in scopes:
-            if scope is None:
-                continue
-            for who, ident in (("control-plane", control), ("tasks", tasks)):
+        vault_id = args.get("key_vault_id")
+        logs_scope = args.get("logs_container_scope")
+        for who, ident, kv_scopes in (
+            ("control-plane", control, [("kv", vault_id)] if vault_id is not None else []),
+            # Task pods never get the vault: only the secrets named for them.
+            ("tasks", tasks, task_secret_scopes(vault_id, args) if vault_id is not None else []),
+        ):
+            for short, scope in kv_scopes:
                 grants.append(
                     role_assignment(
                         f"{name}-{who}-{short}",
                         principal_id=ident.principal_id,
-                        role=role,
+                        role="Key Vault Secrets User",
                         scope=scope,
+                        opts=pulumi.ResourceOptions(parent=self),
+                    )
+                )
+            if logs_scope is not None:
+                grants.append(
+                    role_assignment(
+                        f"{name}-{who}-logs",
+                        principal_id=ident.principal_id,
+                        role="Storage Blob Data Contributor",
+                        scope=logs_scope,
                         opts=pulumi.ResourceOptions(parent=self),
                     )
                 )
 
         cp_spc, tasks_spc = spc_names(args)
         objects = inp.key_vault_objects
+        # (resource suffix, SecretProviderClass name, consumer identity, mounted objects)
+        spc_plan = [("control-plane", cp_spc, control, objects.control_plane_objects())]
+        if inp.tasks_secret_provider_class and objects.task_objects():
+            spc_plan.append(("tasks", tasks_spc, tasks, objects.task_objects()))
         spcs = [
             create_secret_provider_class(
-                f"{name}-control-plane-kv",
-                name=cp_spc,
-                namespace=ns_name,
-                client_id=control.client_id,
-                keyvault_name=args["key_vault_name"],
-                tenant_id=args["tenant_id"],
-                objects=objects.control_plane_objects(),
+                f"{name}-{suffix}-kv",
+                secret_provider_class(
+                    spc,
+                    ns_name,
+                    identity.client_id,
+                    args["key_vault_name"],
+                    args["tenant_id"],
+                    spc_objects,
+                ),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[ns]),
             )
+            for suffix, spc, identity, spc_objects in spc_plan
         ]
-        if inp.tasks_secret_provider_class and objects.task_objects():
-            spcs.append(
-                create_secret_provider_class(
-                    f"{name}-tasks-kv",
-                    name=tasks_spc,
-                    namespace=ns_name,
-                    client_id=tasks.client_id,
-                    keyvault_name=args["key_vault_name"],
-                    tenant_id=args["tenant_id"],
-                    objects=objects.task_objects(),
-                    opts=pulumi.ResourceOptions(parent=self, depends_on=[ns]),
-                )
-            )
 
         chart_values = substitute(
             built,
