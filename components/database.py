@@ -16,8 +16,9 @@ from urllib.parse import quote
 
 import pulumi
 import pulumi_random as random
-from pulumi_azure_native import authorization, dbforpostgresql, privatedns
+from pulumi_azure_native import authorization, dbforpostgresql
 
+from .private_link import linked_private_dns_zone
 from .secrets import secret_expiry_epoch, vault_secret
 
 ADMIN_PASSWORD_SECRET = "postgres-admin-password"
@@ -275,20 +276,11 @@ class MetadataDatabase(pulumi.ComponentResource):
             vnet_id = args.get("virtual_network_id")
             if vnet_id is None:
                 raise ValueError(f"{name}: private access needs virtual_network_id for DNS")
-            zone = privatedns.PrivateZone(
-                f"{name}-dns",
-                private_zone_name=private_dns_zone_name(server_name),
+            zone, link = linked_private_dns_zone(
+                name,
+                zone_name=private_dns_zone_name(server_name),
                 resource_group_name=rg,
-                location="global",
-                opts=child,
-            )
-            link = privatedns.VirtualNetworkLink(
-                f"{name}-dns-link",
-                private_zone_name=zone.name,
-                resource_group_name=rg,
-                location="global",
-                registration_enabled=False,
-                virtual_network={"id": vnet_id},
+                virtual_network_id=vnet_id,
                 opts=child,
             )
             server_deps.append(link)

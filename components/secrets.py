@@ -25,9 +25,10 @@ from typing import Any, NotRequired, Required, TypedDict, cast
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
-from pulumi_azure_native import authorization, keyvault, monitor, network, privatedns
+from pulumi_azure_native import authorization, keyvault, monitor, network
 
 from .identity import role_assignment
+from .private_link import deny_by_default, linked_private_dns_zone
 
 SECRETS_USER_ROLE = "Key Vault Secrets User"
 CSI_API_VERSION = "secrets-store.csi.x-k8s.io/v1"
@@ -82,14 +83,10 @@ def vault_network_acls(
     subnet_ids: Sequence[pulumi.Input[str]], ip_ranges: Sequence[str] = ()
 ) -> dict[str, Any]:
     """Vault firewall: deny by default, trusted Azure services and the given subnets in."""
-    return {
-        "default_action": "Deny",
-        "bypass": "AzureServices",
-        "virtual_network_rules": [
-            {"id": s, "ignore_missing_vnet_service_endpoint": False} for s in subnet_ids
-        ],
-        "ip_rules": [{"value": r} for r in ip_ranges],
-    }
+    return deny_by_default(
+        [{"id": s, "ignore_missing_vnet_service_endpoint": False} for s in subnet_ids],
+        [{"value": r} for r in ip_ranges],
+    )
 
 
 def vault_properties(
@@ -334,23 +331,12 @@ def vault_secret(
 
 
 def create_secret_provider_class(
-    resource_name: str,
-    *,
-    name: str,
-    namespace: str,
-    client_id: pulumi.Input[str],
-    keyvault_name: pulumi.Input[str],
-    tenant_id: pulumi.Input[str],
-    objects: Sequence[ObjectSpec],
-    sync_to_secret: SecretSync | Sequence[SecretSync] | None = None,
-    labels: Mapping[str, str] | None = None,
-    opts: pulumi.ResourceOptions | None = None,
+    resource_name: str, body: Mapping[str, Any], opts: pulumi.ResourceOptions | None = None
 ) -> k8s.apiextensions.CustomResource:
-    """Register a SecretProviderClass; the body comes from :func:`secret_provider_class`."""
-    # Outputs are placed inside the body, so only they stay unknown in a preview.
-    body = secret_provider_class(
-        name, namespace, client_id, keyvault_name, tenant_id, objects, sync_to_secret, labels
-    )
+    """Register a SecretProviderClass whose ``body`` comes from :func:`secret_provider_class`.
+
+    Outputs are placed inside the body, so only they stay unknown in a preview.
+    """
     return k8s.apiextensions.CustomResource(
         resource_name,
         api_version=CSI_API_VERSION,
@@ -478,8 +464,9 @@ class Vault(pulumi.ComponentResource):
                 opts=child,
             )
 
-        if private_subnet is not None:
-            self._private_endpoint(name, args, vault, private_subnet)
+        vnet_id = args.get("virtual_network_id")
+        if private_subnet is not None and vnet_id is not None:
+            self._private_endpoint(name, args, vault, private_subnet, vnet_id)
 
         # Generated values: pulumi-random, regenerated when the rotation anchor moves.
         # The fernet key has no keeper: rotating it re-encrypts stored data and is a
@@ -550,24 +537,20 @@ class Vault(pulumi.ComponentResource):
         )
 
     def _private_endpoint(
-        self, name: str, args: VaultArgs, vault: keyvault.Vault, subnet_id: pulumi.Input[str]
+        self,
+        name: str,
+        args: VaultArgs,
+        vault: keyvault.Vault,
+        subnet_id: pulumi.Input[str],
+        vnet_id: pulumi.Input[str],
     ) -> None:
         child = pulumi.ResourceOptions(parent=self)
         rg = args["resource_group_name"]
-        zone = privatedns.PrivateZone(
-            f"{name}-dns",
-            private_zone_name=VAULT_PRIVATE_DNS_ZONE,
+        zone, _ = linked_private_dns_zone(
+            name,
+            zone_name=VAULT_PRIVATE_DNS_ZONE,
             resource_group_name=rg,
-            location="global",
-            opts=child,
-        )
-        privatedns.VirtualNetworkLink(
-            f"{name}-dns-link",
-            private_zone_name=zone.name,
-            resource_group_name=rg,
-            location="global",
-            registration_enabled=False,
-            virtual_network={"id": args.get("virtual_network_id")},
+            virtual_network_id=vnet_id,
             opts=child,
         )
         endpoint = network.PrivateEndpoint(

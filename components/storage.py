@@ -16,6 +16,7 @@ import pulumi
 from pulumi_azure_native import storage
 
 from .identity import role_assignment
+from .private_link import deny_by_default
 
 BLOB_CONTRIBUTOR_ROLE = "Storage Blob Data Contributor"
 DEFAULT_CONTAINER = "airflow-logs"
@@ -31,14 +32,10 @@ def account_network_rules(
     subnet_ids: Sequence[pulumi.Input[str]], ip_ranges: Sequence[str] = ()
 ) -> dict[str, Any]:
     """Deny by default; trusted Azure services and the given subnets allowed."""
-    return {
-        "default_action": "Deny",
-        "bypass": "AzureServices",
-        "virtual_network_rules": [
-            {"virtual_network_resource_id": s, "action": "Allow"} for s in subnet_ids
-        ],
-        "ip_rules": [{"ip_address_or_range": r, "action": "Allow"} for r in ip_ranges],
-    }
+    return deny_by_default(
+        [{"virtual_network_resource_id": s, "action": "Allow"} for s in subnet_ids],
+        [{"ip_address_or_range": r, "action": "Allow"} for r in ip_ranges],
+    )
 
 
 def account_settings(account_name: str, sku_name: str = "Standard_LRS") -> dict[str, Any]:

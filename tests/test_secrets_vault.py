@@ -16,6 +16,7 @@ from components.secrets import (
     VaultArgs,
     create_secret_provider_class,
     secret_expiry_epoch,
+    secret_provider_class,
 )
 
 RG = "rg-airflow-test"
@@ -233,16 +234,18 @@ def test_secret_provider_class_matches_consumer_identity() -> None:
         )
         create_secret_provider_class(
             "airflow-spc",
-            name="airflow-secrets",
-            namespace="airflow",
-            client_id=identity.client_id,
-            keyvault_name=vault.vault_name,
-            tenant_id=vault.tenant_id,
-            objects=[("airflow-fernet-key", "fernet-key")],
-            sync_to_secret={
-                "secret_name": "airflow-fernet-key",
-                "data": {"fernet-key": "fernet-key"},
-            },
+            secret_provider_class(
+                name="airflow-secrets",
+                namespace="airflow",
+                client_id=identity.client_id,
+                keyvault_name=vault.vault_name,
+                tenant_id=vault.tenant_id,
+                objects=[("airflow-fernet-key", "fernet-key")],
+                sync_to_secret={
+                    "secret_name": "airflow-fernet-key",
+                    "data": {"fernet-key": "fernet-key"},
+                },
+            ),
         )
         return {}
 

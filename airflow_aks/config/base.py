@@ -9,12 +9,13 @@ closest valid one.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
+
+from components.merge import deep_merge as deep_merge  # re-exported for the config
 
 NAMESPACE = "airflow-aks"
 
@@ -115,14 +116,3 @@ def issues_from_validation(root: type[BaseModel], err: ValidationError) -> list[
             msg = e["msg"].removeprefix("Value error, ")
             issues.append(ConfigIssue(path, msg))
     return issues
-
-
-def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """Merge ``override`` onto ``base``; nested mappings merge, everything else replaces."""
-    out: dict[str, Any] = dict(base)
-    for key, value in override.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = deep_merge(out[key], value)
-        else:
-            out[key] = value
-    return out

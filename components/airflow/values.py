@@ -68,6 +68,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from components.merge import deep_merge
+
 # Pins (checked 2026-11-23). Chart 1.22.0 (2026-06-01) is the newest release of the official
 # chart; the tests validate against the schema in ../shared/charts/airflow (main after 1.22,
 # a superset for the keys used here) — see README "## Airflow".
@@ -638,17 +640,6 @@ def images(inp: AirflowValuesInput) -> dict[str, Any]:
         "statsd": {"repository": STATSD_IMAGE[0], "tag": STATSD_IMAGE[1]},
         "useDefaultImageForMigration": False,
     }
-
-
-def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """Nested mappings merge; everything else (lists included) is replaced."""
-    out: dict[str, Any] = dict(base)
-    for key, value in override.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = deep_merge(out[key], value)
-        else:
-            out[key] = value
-    return out
 
 
 def build_values(inp: AirflowValuesInput) -> dict[str, Any]:
