@@ -243,6 +243,11 @@ class Registration:
     property_dependencies: dict[str, list[str]]
     protect: bool
     inputs: dict[str, Any]
+    raw: dict[str, Any] | None = None
+    """Only with ``run(keep_raw=True)``: inputs in wire form, secrets still wrapped (never
+    exported; lets tests see a secret's value and that it travels marked secret)."""
+    raw_outputs: dict[str, Any] | None = None
+    """Only with ``run(keep_raw=True)``: what the mocks answered (e.g. pulumi-random values)."""
 
     def export(self) -> dict[str, Any]:
         return {
@@ -265,6 +270,7 @@ class PlanMonitor(mocks.MockMonitor):
 
     mocks_: PlanMocks
     registrations: list[Registration] = field(default_factory=list)
+    keep_raw: bool = False
 
     def __post_init__(self) -> None:
         super().__init__(self.mocks_)
@@ -309,6 +315,8 @@ class PlanMonitor(mocks.MockMonitor):
                 property_dependencies=prop_deps,
                 protect=bool(request.protect),
                 inputs=sanitize(json_format.MessageToDict(request.object)),
+                raw=json_format.MessageToDict(request.object) if self.keep_raw else None,
+                raw_outputs=json_format.MessageToDict(response.object) if self.keep_raw else None,
             )
         )
         return response
@@ -393,10 +401,15 @@ def run(
     config: Mapping[str, Any],
     project: str = PROJECT,
     subscription: str = SUBSCRIPTION,
+    keep_raw: bool = False,
 ) -> Plan:
-    """Run ``program`` under the mock engine with ``config`` and record the plan."""
+    """Run ``program`` under the mock engine with ``config`` and record the plan.
+
+    ``keep_raw`` (tests only) also keeps each registration's wire-form inputs and outputs,
+    secrets unmasked, on :attr:`Registration.raw` / :attr:`Registration.raw_outputs`.
+    """
     plan_mocks = PlanMocks(subscription=subscription)
-    monitor = PlanMonitor(plan_mocks)
+    monitor = PlanMonitor(plan_mocks, keep_raw=keep_raw)
     # The root Stack is created by set_mocks on the current loop: make ours current first.
     loop = asyncio.new_event_loop()
     # A failing program's error is raised to our caller once; the engine's sibling futures

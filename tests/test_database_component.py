@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+import pulumi
 import pytest
-from secrets_mocks import SUB, TENANT, Recorded, is_secret, run
+from secrets_mocks import SUB, TENANT, Recorded, env_fixtures, is_secret, run
 
 from components.database import MetadataDatabase, MetadataDatabaseArgs
 from components.secrets import secret_expiry_epoch
@@ -47,21 +46,16 @@ PROD: MetadataDatabaseArgs = {
 
 
 def _plan(args: MetadataDatabaseArgs) -> Recorded:
-    def program() -> dict[str, Any]:
+    def program() -> None:
         db = MetadataDatabase("db", args)
-        return {"fqdn": db.fqdn, "server": db.server_name, "secrets": db.secret_names}
+        pulumi.export("fqdn", db.fqdn)
+        pulumi.export("server", db.server_name)
+        pulumi.export("secrets", db.secret_names)
 
     return run(program)
 
 
-@pytest.fixture(scope="module")
-def dev() -> Recorded:
-    return _plan(DEV)
-
-
-@pytest.fixture(scope="module")
-def prod() -> Recorded:
-    return _plan(PROD)
+dev, prod = env_fixtures(_plan, DEV, PROD)
 
 
 @pytest.mark.parametrize(
@@ -175,12 +169,13 @@ def test_credentials_land_in_key_vault_as_secrets(dev: Recorded) -> None:
 
 
 def test_outputs_are_names_only(dev: Recorded) -> None:
-    assert dev.values["fqdn"] == ("psql-airflow-dev.postgres.database.azure.com", False)
-    assert dev.values["server"] == ("psql-airflow-dev", False)
-    assert dev.values["secrets"] == (
-        {"admin_password": "postgres-admin-password", "connection": "airflow-metadata-connection"},
-        False,
-    )
+    # Exported in the clear (a secret would show as "[secret]").
+    assert dev.outputs["fqdn"] == "psql-airflow-dev.postgres.database.azure.com"
+    assert dev.outputs["server"] == "psql-airflow-dev"
+    assert dev.outputs["secrets"] == {
+        "admin_password": "postgres-admin-password",
+        "connection": "airflow-metadata-connection",
+    }
 
 
 def test_public_access_variant() -> None:

@@ -92,36 +92,24 @@ def scan(export: Mapping[str, Any], generated: Mapping[str, str]) -> list[Findin
     return findings
 
 
-class Recorder:
-    """Wraps the engine's mocks to remember each secret output it hands out."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.values: dict[str, str] = {}
-        original = plan.PlanMocks.new_resource
-
-        def new_resource(mocks: plan.PlanMocks, args: Any) -> tuple[str | None, dict[str, Any]]:
-            rid, state = original(mocks, args)
-            for key in SECRET_OUTPUTS.get(args.typ, ()):
-                value = state.get(key)
-                if isinstance(value, str) and len(value) >= MIN_LEN:
-                    self.values[f"{args.name}.{key}"] = value
-            return rid, state
-
-        monkeypatch.setattr(plan.PlanMocks, "new_resource", new_resource)
-
-
 def _run(
-    monkeypatch: pytest.MonkeyPatch, prog: Callable[[], None], stack: str, config: dict
+    prog: Callable[[], None], stack: str, config: dict
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    rec = Recorder(monkeypatch)
-    export = plan.run(prog, stack=stack, config=config).export()
-    return export, rec.values
+    """The plan export, and every secret output the engine's mocks handed out."""
+    result = plan.run(prog, stack=stack, config=config, keep_raw=True)
+    generated: dict[str, str] = {}
+    for reg in result.resources:
+        for key in SECRET_OUTPUTS.get(reg.type, ()):
+            value = (reg.raw_outputs or {}).get(key)
+            if isinstance(value, str) and len(value) >= MIN_LEN:
+                generated[f"{reg.name}.{key}"] = value
+    return result.export(), generated
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_no_generated_secret_in_plain_text(monkeypatch: pytest.MonkeyPatch, stack: str) -> None:
+def test_no_generated_secret_in_plain_text(stack: str) -> None:
     config = read_stack_file(ROOT / f"Pulumi.{stack}.yaml")
-    export, generated = _run(monkeypatch, program.main, stack, config)
+    export, generated = _run(program.main, stack, config)
 
     # The scan only means something if there was something to find.
     names = {k.split(".")[0] for k in generated}
@@ -172,8 +160,8 @@ def _leaky_program() -> None:
     pulumi.export("fine", pw.result.apply(lambda _: "a name, not a value"))
 
 
-def test_scanner_catches_a_deliberate_leak(monkeypatch: pytest.MonkeyPatch) -> None:
-    export, generated = _run(monkeypatch, _leaky_program, "leaky", {})
+def test_scanner_catches_a_deliberate_leak() -> None:
+    export, generated = _run(_leaky_program, "leaky", {})
     assert set(generated) >= {"leaky-password.result", "leaky-token.base64"}
     findings = scan(export, generated)
     found = {(f.where, f.secret_of) for f in findings}

@@ -5,9 +5,10 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+import pulumi
 import pytest
 import yaml
-from secrets_mocks import SUB, TENANT, Recorded, is_secret, run
+from secrets_mocks import SUB, TENANT, Recorded, env_fixtures, is_secret, run
 
 from components.identity import WorkloadIdentity
 from components.naming import CLIENT_ID_ANNOTATION
@@ -62,27 +63,18 @@ PROD: VaultArgs = {
 
 
 def _plan(args: VaultArgs) -> Recorded:
-    def program() -> dict[str, Any]:
+    def program() -> None:
         vault = Vault("kv", args)
         vault.grant_reader("tasks", "principal-tasks", secret_name="airflow-fernet-key")
-        return {
-            "uri": vault.vault_uri,
-            "name": vault.vault_name,
-            "id": vault.vault_id,
-            "tenant": vault.tenant_id,
-        }
+        pulumi.export("uri", vault.vault_uri)
+        pulumi.export("name", vault.vault_name)
+        pulumi.export("id", vault.vault_id)
+        pulumi.export("tenant", vault.tenant_id)
 
     return run(program)
 
 
-@pytest.fixture(scope="module")
-def dev() -> Recorded:
-    return _plan(DEV)
-
-
-@pytest.fixture(scope="module")
-def prod() -> Recorded:
-    return _plan(PROD)
+dev, prod = env_fixtures(_plan, DEV, PROD)
 
 
 @pytest.mark.parametrize(
@@ -206,10 +198,11 @@ def test_readers_get_secrets_user_on_vault_or_secret(prod: Recorded) -> None:
 
 
 def test_outputs_are_names_and_uris_only(prod: Recorded) -> None:
-    assert prod.values["uri"] == ("https://kv-test.vault.azure.net/", False)
-    assert prod.values["name"] == ("kv-test", False)
-    assert prod.values["id"] == (VAULT_ID, False)
-    assert prod.values["tenant"] == (TENANT, False)
+    # Exported in the clear (a secret would show as "[secret]").
+    assert prod.outputs["uri"] == "https://kv-test.vault.azure.net/"
+    assert prod.outputs["name"] == "kv-test"
+    assert prod.outputs["id"] == VAULT_ID
+    assert prod.outputs["tenant"] == TENANT
 
 
 def test_private_endpoint_needs_vnet() -> None:
@@ -219,7 +212,7 @@ def test_private_endpoint_needs_vnet() -> None:
 
 
 def test_secret_provider_class_matches_consumer_identity() -> None:
-    def program() -> dict[str, Any]:
+    def program() -> None:
         vault = Vault("kv", DEV)
         identity = WorkloadIdentity(
             "airflow",
@@ -247,7 +240,6 @@ def test_secret_provider_class_matches_consumer_identity() -> None:
                 },
             ),
         )
-        return {}
 
     plan = run(program)
     spc = plan.by_name("airflow-spc")

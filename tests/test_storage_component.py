@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+import pulumi
 import pytest
-from secrets_mocks import SUB, Recorded, run
+from secrets_mocks import SUB, Recorded, env_fixtures, run
 
 from components.storage import (
     LogStorage,
@@ -114,26 +113,17 @@ PROD: LogStorageArgs = {
 
 
 def _plan(args: LogStorageArgs) -> Recorded:
-    def program() -> dict[str, Any]:
+    def program() -> None:
         st = LogStorage("logs", args)
-        return {
-            "account": st.account_name,
-            "container": st.container_name,
-            "endpoint": st.blob_endpoint,
-            "container_id": st.container_id,
-        }
+        pulumi.export("account", st.account_name)
+        pulumi.export("container", st.container_name)
+        pulumi.export("endpoint", st.blob_endpoint)
+        pulumi.export("container_id", st.container_id)
 
     return run(program)
 
 
-@pytest.fixture(scope="module")
-def dev() -> Recorded:
-    return _plan(DEV)
-
-
-@pytest.fixture(scope="module")
-def prod() -> Recorded:
-    return _plan(PROD)
+dev, prod = env_fixtures(_plan, DEV, PROD)
 
 
 @pytest.mark.parametrize(
@@ -186,7 +176,8 @@ def test_component(
 
 
 def test_outputs_are_names_and_uris(dev: Recorded) -> None:
-    assert dev.values["account"] == ("stairflowtest1", False)
-    assert dev.values["container"] == ("airflow-logs", False)
-    assert dev.values["endpoint"] == ("https://stairflowtest1.blob.core.windows.net/", False)
-    assert dev.values["container_id"][0].endswith("/containers/airflow-logs")
+    # Exported in the clear (a secret would show as "[secret]").
+    assert dev.outputs["account"] == "stairflowtest1"
+    assert dev.outputs["container"] == "airflow-logs"
+    assert dev.outputs["endpoint"] == "https://stairflowtest1.blob.core.windows.net/"
+    assert dev.outputs["container_id"].endswith("/containers/airflow-logs")
