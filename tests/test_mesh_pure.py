@@ -330,6 +330,27 @@ def test_linkerd_identity_rotation_chain() -> None:
     assert selector.items() <= linkerd.control_plane_namespace_labels().items()
 
 
+def test_linkerd_identity_objects_wait_for_what_they_reference() -> None:
+    """The creation-order table covers every identity object, only points backwards (or at
+    the charts / control-plane namespace) and lists each issuer and CA secret it uses."""
+    m = linkerd.identity_manifests()
+    depends = linkerd.IDENTITY_DEPENDS
+    order = list(m)
+    assert list(depends) == order
+    for i, role in enumerate(order):
+        assert set(depends[role]) <= {"cert-manager", "trust-manager", "ns", *order[:i]}, role
+    by_ref = {(o["kind"], o["metadata"]["name"]): role for role, o in m.items()}
+    for role, o in m.items():
+        ref = o["spec"].get("issuerRef")
+        if ref:
+            assert by_ref[(ref["kind"], ref["name"])] in depends[role], role
+    by_secret = {o["spec"]["secretName"]: r for r, o in m.items() if o["kind"] == "Certificate"}
+    ca_secret = m["identity-cluster-issuer"]["spec"]["ca"]["secretName"]
+    assert by_secret[ca_secret] in depends["identity-cluster-issuer"]
+    (source,) = m["trust-roots"]["spec"]["sources"]
+    assert by_secret[source["secret"]["name"]] in depends["trust-roots"]
+
+
 # ----------------------------------------------------------------- Helm values
 
 

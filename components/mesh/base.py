@@ -6,16 +6,18 @@ run-to-completion pod needs so it can finish, how to allow a set of ServiceAccou
 a workload, and which resources must exist before anything is injected. Which mesh runs
 (Linkerd, Kuma, or none) is decided once, by :func:`components.mesh.build_mesh`.
 
-Everything here is plain data and pure functions; the provider modules turn the
-manifests into Kubernetes objects.
+The interface data and rules here are plain data and pure functions. :class:`MeshBase`
+implements the interface once from a provider's pure functions (:class:`MeshDecisions`); the
+helpers at the end (namespaces, chart installs, custom resources) are what the provider
+components share to turn their values and manifests into Kubernetes objects.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -133,26 +135,40 @@ class Mesh(Protocol):
         ...
 
 
-class NoMesh:
-    """``mesh.provider: none``: no objects, no labels, no annotations."""
+@dataclass(frozen=True)
+class MeshDecisions:
+    """A provider's pure functions, behind the :class:`Mesh` methods of the same names."""
 
-    provider: MeshProvider = "none"
+    namespace_labels: Callable[[], dict[str, str]]
+    namespace_annotations: Callable[[], dict[str, str]]
+    pod_labels: Callable[[PodKind], dict[str, str]]
+    pod_annotations: Callable[[PodKind], dict[str, str]]
+    allow_manifests: Callable[[AllowRule], list[Manifest]]
+
+
+class MeshBase:
+    """The :class:`Mesh` interface, implemented once: a provider sets ``provider`` and
+    ``decisions``; a provider component also sets ``_ready`` in its ``__init__``."""
+
+    provider: MeshProvider
+    decisions: ClassVar[MeshDecisions]
+    _ready: tuple[pulumi.Resource, ...] = ()
 
     @property
     def ready(self) -> list[pulumi.Resource]:
-        return []
+        return list(self._ready)
 
     def namespace_labels(self) -> dict[str, str]:
-        return {}
+        return self.decisions.namespace_labels()
 
     def namespace_annotations(self) -> dict[str, str]:
-        return {}
+        return self.decisions.namespace_annotations()
 
     def pod_labels(self, kind: PodKind) -> dict[str, str]:
-        return {}
+        return self.decisions.pod_labels(kind)
 
     def pod_annotations(self, kind: PodKind) -> dict[str, str]:
-        return {}
+        return self.decisions.pod_annotations(kind)
 
     def allow(
         self,
@@ -162,8 +178,36 @@ class NoMesh:
         clients: Sequence[Client],
         opts: pulumi.ResourceOptions | None = None,
     ) -> list[pulumi.Resource]:
-        AllowRule(name, namespace, target, tuple(clients))  # same validation as the others
-        return []
+        """Validate the rule, then one ``CustomResource`` per manifest of the provider,
+        named ``<namespace>-<name>-<kind>`` and created once the mesh is ready."""
+        rule = AllowRule(name, namespace, target, tuple(clients))
+        ro = with_ready(self, opts)
+        return [
+            custom_resource(f"{namespace}-{name}-{m['kind'].lower()}", m, ro)
+            for m in self.decisions.allow_manifests(rule)
+        ]
+
+
+def _no_metadata() -> dict[str, str]:
+    return {}
+
+
+def _no_pod_metadata(kind: PodKind) -> dict[str, str]:
+    return {}
+
+
+def _no_manifests(rule: AllowRule) -> list[Manifest]:
+    return []
+
+
+class NoMesh(MeshBase):
+    """``mesh.provider: none``: no objects, no labels, no annotations (rules are still
+    validated like the others)."""
+
+    provider: MeshProvider = "none"
+    decisions = MeshDecisions(
+        _no_metadata, _no_metadata, _no_pod_metadata, _no_pod_metadata, _no_manifests
+    )
 
 
 def with_ready(mesh: Mesh, opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOptions:
@@ -181,14 +225,67 @@ def meshed_namespace(
 ) -> k8s.core.v1.Namespace:
     """A Namespace carrying the mesh's labels and annotations, created only once the mesh
     control plane is ready — for the Airflow namespace and future data-domain ones."""
+    return plain_namespace(
+        resource_name,
+        namespace,
+        with_ready(mesh, opts),
+        labels={**(labels or {}), **mesh.namespace_labels()},
+        annotations=mesh.namespace_annotations() or None,
+    )
+
+
+# ------------------------------------------------ helpers for the provider components
+
+
+def child_options(parent: pulumi.Resource) -> Callable[..., pulumi.ResourceOptions]:
+    """``child(*deps)``: options of a child of ``parent`` created after ``deps``."""
+
+    def child(*deps: pulumi.Resource) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=parent, depends_on=list(deps))
+
+    return child
+
+
+def plain_namespace(
+    resource_name: str,
+    namespace: str,
+    opts: pulumi.ResourceOptions,
+    labels: Mapping[str, str] | None = None,
+    annotations: Mapping[str, str] | None = None,
+) -> k8s.core.v1.Namespace:
+    """A Namespace with the given metadata (control-plane and app namespaces alike)."""
     return k8s.core.v1.Namespace(
         resource_name,
-        metadata=k8s.meta.v1.ObjectMetaArgs(
-            name=namespace,
-            labels={**(labels or {}), **mesh.namespace_labels()},
-            annotations=mesh.namespace_annotations() or None,
-        ),
-        opts=with_ready(mesh, opts),
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=namespace, labels=labels, annotations=annotations),
+        opts=opts,
+    )
+
+
+@dataclass(frozen=True)
+class ChartSource:
+    """Which Helm chart, from which repository, installed into which namespace."""
+
+    chart: str
+    repo: str
+    namespace: str
+
+
+def helm_chart(
+    resource_name: str,
+    source: ChartSource,
+    version: str,
+    values: Mapping[str, Any],
+    opts: pulumi.ResourceOptions,
+) -> k8s.helm.v4.Chart:
+    """A pinned chart install (Helm v4 ``Chart``: rendered by Pulumi, no Helm release)."""
+    return k8s.helm.v4.Chart(
+        resource_name,
+        chart=source.chart,
+        version=version,
+        namespace=source.namespace,
+        repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=source.repo),
+        values=values,
+        opts=opts,
     )
 
 

@@ -8,25 +8,29 @@ declared path. Native sidecars (``experimental.sidecarContainers``) let Jobs fin
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any, Required, TypedDict
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from components.mesh.base import (
     AllowRule,
+    ChartSource,
     Client,
     Manifest,
+    MeshBase,
+    MeshDecisions,
     MeshProvider,
     PodKind,
     WorkloadSelector,
+    child_options,
     custom_resource,
-    with_ready,
+    helm_chart,
+    plain_namespace,
 )
 
 KUMA_REPO = "https://kumahq.github.io/charts"
 SYSTEM_NS = "kuma-system"
+KUMA_CHART = ChartSource("kuma", KUMA_REPO, SYSTEM_NS)
 MESH_NAME = "default"
 CA_BACKEND = "ca-1"
 KUMA_API = "kuma.io/v1alpha1"
@@ -58,7 +62,8 @@ def namespace_annotations() -> dict[str, str]:
 
 
 def pod_labels(kind: PodKind) -> dict[str, str]:
-    return {"kuma.io/sidecar-injection": "enabled", "kuma.io/mesh": MESH_NAME}
+    """The namespace's labels, on every pod template too."""
+    return namespace_labels()
 
 
 def pod_annotations(kind: PodKind) -> dict[str, str]:
@@ -100,6 +105,16 @@ def chart_values(ha: bool) -> dict[str, Any]:
     }
 
 
+def _policy(kind: str, name: str, spec: dict[str, Any], namespace: str = SYSTEM_NS) -> Manifest:
+    """A Kuma policy object of our Mesh (in ``kuma-system``: mesh-wide)."""
+    return {
+        "apiVersion": KUMA_API,
+        "kind": kind,
+        "metadata": {"name": name, "namespace": namespace, "labels": {"kuma.io/mesh": MESH_NAME}},
+        "spec": spec,
+    }
+
+
 def mesh_manifest(dp_cert_expiration: str = "24h") -> Manifest:
     return {
         "apiVersion": KUMA_API,
@@ -127,19 +142,14 @@ def mesh_manifest(dp_cert_expiration: str = "24h") -> Manifest:
 def deny_all_manifest() -> Manifest:
     """Explicit mesh-wide default deny (STRICT mTLS without permissions denies too; the
     object makes the intent visible and survives someone adding an allow-all)."""
-    return {
-        "apiVersion": KUMA_API,
-        "kind": "MeshTrafficPermission",
-        "metadata": {
-            "name": "deny-all",
-            "namespace": SYSTEM_NS,
-            "labels": {"kuma.io/mesh": MESH_NAME},
-        },
-        "spec": {
+    return _policy(
+        "MeshTrafficPermission",
+        "deny-all",
+        {
             "targetRef": {"kind": "Mesh"},
             "from": [{"targetRef": {"kind": "Mesh"}, "default": {"action": "Deny"}}],
         },
-    }
+    )
 
 
 def client_tags(client: Client) -> dict[str, str]:
@@ -150,54 +160,42 @@ def allow_manifests(rule: AllowRule) -> list[Manifest]:
     """One ``MeshTrafficPermission`` in the target namespace: the selected data planes
     accept the listed clients (matched by namespace + pod-label tags), nobody else."""
     t: WorkloadSelector = rule.target
-    return [
-        {
-            "apiVersion": KUMA_API,
-            "kind": "MeshTrafficPermission",
-            "metadata": {
-                "name": rule.name,
-                "namespace": rule.namespace,
-                "labels": {"kuma.io/mesh": MESH_NAME},
-            },
-            "spec": {
-                "targetRef": {"kind": "Dataplane", "labels": dict(t.labels)},
-                "from": [
-                    {
-                        "targetRef": {"kind": "MeshSubset", "tags": client_tags(c)},
-                        "default": {"action": "Allow"},
-                    }
-                    for c in rule.clients
-                ],
-            },
-        }
-    ]
+    spec = {
+        "targetRef": {"kind": "Dataplane", "labels": dict(t.labels)},
+        "from": [
+            {
+                "targetRef": {"kind": "MeshSubset", "tags": client_tags(c)},
+                "default": {"action": "Allow"},
+            }
+            for c in rule.clients
+        ],
+    }
+    return [_policy("MeshTrafficPermission", rule.name, spec, rule.namespace)]
 
 
 def trace_manifest(endpoint: str) -> Manifest:
-    return {
-        "apiVersion": KUMA_API,
-        "kind": "MeshTrace",
-        "metadata": {
-            "name": "otel",
-            "namespace": SYSTEM_NS,
-            "labels": {"kuma.io/mesh": MESH_NAME},
-        },
-        "spec": {
+    return _policy(
+        "MeshTrace",
+        "otel",
+        {
             "targetRef": {"kind": "Mesh"},
             "default": {
                 "backends": [{"type": "OpenTelemetry", "openTelemetry": {"endpoint": endpoint}}],
             },
         },
-    }
+    )
 
 
 # ---------------------------------------------------------------------- component
 
 
-class Kuma(pulumi.ComponentResource):
+class Kuma(MeshBase, pulumi.ComponentResource):
     """Kuma control plane, a STRICT-mTLS Mesh, mesh-wide deny, optional MeshTrace."""
 
     provider: MeshProvider = "kuma"
+    decisions = MeshDecisions(
+        namespace_labels, namespace_annotations, pod_labels, pod_annotations, allow_manifests
+    )
 
     mesh_name: pulumi.Output[str]
     """Name of the Mesh pods join (``default``)."""
@@ -208,29 +206,21 @@ class Kuma(pulumi.ComponentResource):
         self, name: str, args: KumaArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("airflow-aks:mesh:Kuma", name, {}, opts)
+        child = child_options(self)
 
-        def child(*deps: pulumi.Resource) -> pulumi.ResourceOptions:
-            return pulumi.ResourceOptions(parent=self, depends_on=list(deps))
-
-        ns = k8s.core.v1.Namespace(
-            f"{name}-ns",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=SYSTEM_NS, labels=system_namespace_labels()),
-            opts=child(),
-        )
-        chart = k8s.helm.v4.Chart(
+        ns = plain_namespace(f"{name}-ns", SYSTEM_NS, child(), labels=system_namespace_labels())
+        chart = helm_chart(
             f"{name}-control-plane",
-            chart="kuma",
-            version=args["version"],
-            namespace=SYSTEM_NS,
-            repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=KUMA_REPO),
-            values=chart_values(args.get("ha", False)),
-            opts=child(ns),
+            KUMA_CHART,
+            args["version"],
+            chart_values(args.get("ha", False)),
+            child(ns),
         )
         mesh = custom_resource(
             f"{name}-mesh", mesh_manifest(args.get("dp_cert_expiration", "24h")), child(chart)
         )
         deny = custom_resource(f"{name}-deny-all", deny_all_manifest(), child(chart, mesh))
-        self._ready: list[pulumi.Resource] = [chart, mesh, deny]
+        self._ready = (chart, mesh, deny)
         endpoint = args.get("otel_endpoint")
         if endpoint:
             custom_resource(f"{name}-trace", trace_manifest(endpoint), child(chart, mesh))
@@ -244,36 +234,3 @@ class Kuma(pulumi.ComponentResource):
                 "systemNamespace": self.system_namespace,
             }
         )
-
-    # -- Mesh protocol ---------------------------------------------------------------
-
-    @property
-    def ready(self) -> list[pulumi.Resource]:
-        return list(self._ready)
-
-    def namespace_labels(self) -> dict[str, str]:
-        return namespace_labels()
-
-    def namespace_annotations(self) -> dict[str, str]:
-        return namespace_annotations()
-
-    def pod_labels(self, kind: PodKind) -> dict[str, str]:
-        return pod_labels(kind)
-
-    def pod_annotations(self, kind: PodKind) -> dict[str, str]:
-        return pod_annotations(kind)
-
-    def allow(
-        self,
-        name: str,
-        namespace: str,
-        target: WorkloadSelector,
-        clients: Sequence[Client],
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> list[pulumi.Resource]:
-        rule = AllowRule(name, namespace, target, tuple(clients))
-        ro = with_ready(self, opts)
-        return [
-            custom_resource(f"{namespace}-{name}-{m['kind'].lower()}", m, ro)
-            for m in allow_manifests(rule)
-        ]

@@ -16,7 +16,7 @@ Trust-anchor rotation itself stays a planned operation (10-year anchor).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from typing import Any, Required, TypedDict
 
 import pulumi
@@ -24,13 +24,17 @@ import pulumi_kubernetes as k8s
 
 from components.mesh.base import (
     AllowRule,
-    Client,
+    ChartSource,
     Manifest,
+    MeshBase,
+    MeshDecisions,
     MeshProvider,
     PodKind,
     WorkloadSelector,
+    child_options,
     custom_resource,
-    with_ready,
+    helm_chart,
+    plain_namespace,
 )
 
 LINKERD_REPO = "https://helm.linkerd.io/edge"
@@ -53,6 +57,26 @@ OPAQUE_PORTS = (5432, 6543)
 """Postgres and PgBouncer: server-speaks-first, protocol detection would stall them."""
 
 POLICY_API = "policy.linkerd.io"
+
+CHARTS: dict[str, ChartSource] = {
+    "cert-manager": ChartSource("cert-manager", JETSTACK_REPO, CERT_MANAGER_NS),
+    "trust-manager": ChartSource("trust-manager", JETSTACK_REPO, CERT_MANAGER_NS),
+    "crds": ChartSource("linkerd-crds", LINKERD_REPO, CONTROL_PLANE_NS),
+    "cni": ChartSource("linkerd2-cni", LINKERD_REPO, CNI_NS),
+    "control-plane": ChartSource("linkerd-control-plane", LINKERD_REPO, CONTROL_PLANE_NS),
+    "viz": ChartSource("linkerd-viz", LINKERD_REPO, VIZ_NS),
+}
+"""The charts by role; ``<component name>-<role>`` is the Chart's logical name."""
+
+IDENTITY_DEPENDS: dict[str, tuple[str, ...]] = {
+    "selfsigned-issuer": ("cert-manager",),
+    "trust-anchor": ("cert-manager", "selfsigned-issuer"),
+    "identity-cluster-issuer": ("cert-manager", "trust-anchor"),
+    "identity-issuer": ("cert-manager", "identity-cluster-issuer", "ns"),
+    "trust-roots": ("trust-manager", "trust-anchor", "ns"),
+}
+"""What each object of :func:`identity_manifests` waits for, by role (``ns``: the
+``linkerd`` namespace); the role is also the suffix of its logical name."""
 
 # ---------------------------------------------------------------------------- args
 
@@ -331,10 +355,13 @@ def allow_manifests(rule: AllowRule) -> list[Manifest]:
 # ---------------------------------------------------------------------- component
 
 
-class Linkerd(pulumi.ComponentResource):
+class Linkerd(MeshBase, pulumi.ComponentResource):
     """cert-manager + trust-manager + Linkerd CRDs and control plane (+ viz, + CNI)."""
 
     provider: MeshProvider = "linkerd"
+    decisions = MeshDecisions(
+        namespace_labels, namespace_annotations, pod_labels, pod_annotations, allow_manifests
+    )
 
     control_plane_namespace: pulumi.Output[str]
     """Namespace of the control plane (``linkerd``)."""
@@ -348,120 +375,63 @@ class Linkerd(pulumi.ComponentResource):
         ha = args.get("ha", False)
         cni = args.get("cni", False)
         viz = args.get("viz", False)
+        child = child_options(self)
 
-        def child(*deps: pulumi.Resource) -> pulumi.ResourceOptions:
-            return pulumi.ResourceOptions(parent=self, depends_on=list(deps))
+        def chart(
+            role: str, version: str, values: Mapping[str, Any], *deps: pulumi.Resource
+        ) -> k8s.helm.v4.Chart:
+            return helm_chart(f"{name}-{role}", CHARTS[role], version, values, child(*deps))
 
-        cm_ns = k8s.core.v1.Namespace(
-            f"{name}-cert-manager-ns",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=CERT_MANAGER_NS),
-            opts=child(),
+        cm_ns = plain_namespace(f"{name}-cert-manager-ns", CERT_MANAGER_NS, child())
+        cert_manager = chart(
+            "cert-manager", args["cert_manager_version"], cert_manager_values(ha), cm_ns
         )
-        cert_manager = k8s.helm.v4.Chart(
-            f"{name}-cert-manager",
-            chart="cert-manager",
-            version=args["cert_manager_version"],
-            namespace=CERT_MANAGER_NS,
-            repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=JETSTACK_REPO),
-            values=cert_manager_values(ha),
-            opts=child(cm_ns),
+        trust_manager = chart(
+            "trust-manager",
+            args["trust_manager_version"],
+            trust_manager_values(ha),
+            cert_manager,  # its webhook certificate comes from cert-manager
         )
-        trust_manager = k8s.helm.v4.Chart(
-            f"{name}-trust-manager",
-            chart="trust-manager",
-            version=args["trust_manager_version"],
-            namespace=CERT_MANAGER_NS,
-            repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=JETSTACK_REPO),
-            values=trust_manager_values(ha),
-            opts=child(cert_manager),  # its webhook certificate comes from cert-manager
-        )
-        l5d_ns = k8s.core.v1.Namespace(
+        l5d_ns = plain_namespace(
             f"{name}-ns",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=CONTROL_PLANE_NS,
-                labels=control_plane_namespace_labels(),
-                annotations={"linkerd.io/inject": "disabled"},
-            ),
-            opts=child(),
+            CONTROL_PLANE_NS,
+            child(),
+            labels=control_plane_namespace_labels(),
+            annotations={"linkerd.io/inject": "disabled"},
         )
-        crds = k8s.helm.v4.Chart(
-            f"{name}-crds",
-            chart="linkerd-crds",
-            version=args["version"],
-            namespace=CONTROL_PLANE_NS,
-            repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=LINKERD_REPO),
-            values=crds_values(args.get("install_gateway_api", True)),
-            opts=child(l5d_ns),
+        crds = chart(
+            "crds", args["version"], crds_values(args.get("install_gateway_api", True)), l5d_ns
         )
 
-        m = identity_manifests()
-        selfsigned = custom_resource(
-            f"{name}-selfsigned-issuer", m["selfsigned-issuer"], child(cert_manager)
-        )
-        anchor = custom_resource(
-            f"{name}-trust-anchor", m["trust-anchor"], child(cert_manager, selfsigned)
-        )
-        cluster_issuer = custom_resource(
-            f"{name}-identity-cluster-issuer",
-            m["identity-cluster-issuer"],
-            child(cert_manager, anchor),
-        )
-        issuer_cert = custom_resource(
-            f"{name}-identity-issuer",
-            m["identity-issuer"],
-            child(cert_manager, cluster_issuer, l5d_ns),
-        )
-        bundle = custom_resource(
-            f"{name}-trust-roots", m["trust-roots"], child(trust_manager, anchor, l5d_ns)
-        )
+        made: dict[str, pulumi.Resource] = {
+            "cert-manager": cert_manager,
+            "trust-manager": trust_manager,
+            "ns": l5d_ns,
+        }
+        for role, manifest in identity_manifests().items():
+            deps = (made[d] for d in IDENTITY_DEPENDS[role])
+            made[role] = custom_resource(f"{name}-{role}", manifest, child(*deps))
 
-        cp_deps: list[pulumi.Resource] = [crds, issuer_cert, bundle]
+        cp_deps = [crds, made["identity-issuer"], made["trust-roots"]]
         if cni:
-            cni_ns = k8s.core.v1.Namespace(
-                f"{name}-cni-ns",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=CNI_NS, labels=cni_namespace_labels()),
-                opts=child(),
+            cni_ns = plain_namespace(
+                f"{name}-cni-ns", CNI_NS, child(), labels=cni_namespace_labels()
             )
-            cni_chart = k8s.helm.v4.Chart(
-                f"{name}-cni",
-                chart="linkerd2-cni",
-                version=args["version"],
-                namespace=CNI_NS,
-                repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=LINKERD_REPO),
-                values=cni_values(),
-                opts=child(cni_ns),
-            )
-            cp_deps.append(cni_chart)
-        control_plane = k8s.helm.v4.Chart(
-            f"{name}-control-plane",
-            chart="linkerd-control-plane",
-            version=args["version"],
-            namespace=CONTROL_PLANE_NS,
-            repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=LINKERD_REPO),
-            values=control_plane_values(ha, cni),
-            opts=child(*cp_deps),
+            cp_deps.append(chart("cni", args["version"], cni_values(), cni_ns))
+        control_plane = chart(
+            "control-plane", args["version"], control_plane_values(ha, cni), *cp_deps
         )
-        self._ready: list[pulumi.Resource] = [control_plane]
+        self._ready = (control_plane,)
 
         if viz:
-            viz_ns = k8s.core.v1.Namespace(
+            viz_ns = plain_namespace(
                 f"{name}-viz-ns",
-                metadata=k8s.meta.v1.ObjectMetaArgs(
-                    name=VIZ_NS,
-                    labels={"linkerd.io/extension": "viz"},
-                    annotations={"linkerd.io/inject": "enabled"},
-                ),
-                opts=child(control_plane),
+                VIZ_NS,
+                child(control_plane),
+                labels={"linkerd.io/extension": "viz"},
+                annotations={"linkerd.io/inject": "enabled"},
             )
-            k8s.helm.v4.Chart(
-                f"{name}-viz",
-                chart="linkerd-viz",
-                version=args["version"],
-                namespace=VIZ_NS,
-                repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=LINKERD_REPO),
-                values=viz_values(ha),
-                opts=child(control_plane, viz_ns),
-            )
+            chart("viz", args["version"], viz_values(ha), control_plane, viz_ns)
 
         self.control_plane_namespace = pulumi.Output.from_input(CONTROL_PLANE_NS)
         self.trust_roots_config_map = pulumi.Output.from_input(TRUST_ROOTS)
@@ -472,36 +442,3 @@ class Linkerd(pulumi.ComponentResource):
                 "trustRootsConfigMap": self.trust_roots_config_map,
             }
         )
-
-    # -- Mesh protocol ---------------------------------------------------------------
-
-    @property
-    def ready(self) -> list[pulumi.Resource]:
-        return list(self._ready)
-
-    def namespace_labels(self) -> dict[str, str]:
-        return namespace_labels()
-
-    def namespace_annotations(self) -> dict[str, str]:
-        return namespace_annotations()
-
-    def pod_labels(self, kind: PodKind) -> dict[str, str]:
-        return pod_labels(kind)
-
-    def pod_annotations(self, kind: PodKind) -> dict[str, str]:
-        return pod_annotations(kind)
-
-    def allow(
-        self,
-        name: str,
-        namespace: str,
-        target: WorkloadSelector,
-        clients: Sequence[Client],
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> list[pulumi.Resource]:
-        rule = AllowRule(name, namespace, target, tuple(clients))
-        ro = with_ready(self, opts)
-        return [
-            custom_resource(f"{namespace}-{name}-{m['kind'].lower()}", m, ro)
-            for m in allow_manifests(rule)
-        ]
