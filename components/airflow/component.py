@@ -277,34 +277,30 @@ class Airflow(pulumi.ComponentResource):
         self.tasks_client_id = tasks.client_id
         self.tasks_principal_id = tasks.principal_id
 
-        grants: list[pulumi.Resource] = []
         vault_id = args.get("key_vault_id")
         logs_scope = args.get("logs_container_scope")
-        for who, ident, kv_scopes in (
-            ("control-plane", control, [("kv", vault_id)] if vault_id is not None else []),
-            # Task pods never get the vault: only the secrets named for them.
-            ("tasks", tasks, task_secret_scopes(vault_id, args) if vault_id is not None else []),
-        ):
-            for short, scope in kv_scopes:
-                grants.append(
-                    role_assignment(
-                        f"{name}-{who}-{short}",
-                        principal_id=ident.principal_id,
-                        role="Key Vault Secrets User",
-                        scope=scope,
-                        opts=pulumi.ResourceOptions(parent=self),
-                    )
-                )
-            if logs_scope is not None:
-                grants.append(
-                    role_assignment(
-                        f"{name}-{who}-logs",
-                        principal_id=ident.principal_id,
-                        role="Storage Blob Data Contributor",
-                        scope=logs_scope,
-                        opts=pulumi.ResourceOptions(parent=self),
-                    )
-                )
+        kv, blob = "Key Vault Secrets User", "Storage Blob Data Contributor"
+        # (identity, role, logical suffix, scope): task pods never get the vault, only the
+        # secrets named for them.
+        wanted: list[tuple[str, WorkloadIdentity, str, str, pulumi.Input[str]]] = []
+        if vault_id is not None:
+            wanted.append(("control-plane", control, kv, "kv", vault_id))
+            wanted += [("tasks", tasks, kv, s, sc) for s, sc in task_secret_scopes(vault_id, args)]
+        if logs_scope is not None:
+            wanted += [
+                (who, i, blob, "logs", logs_scope)
+                for who, i in (("control-plane", control), ("tasks", tasks))
+            ]
+        grants: list[pulumi.Resource] = [
+            role_assignment(
+                f"{name}-{who}-{short}",
+                principal_id=ident.principal_id,
+                role=role,
+                scope=scope,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for who, ident, role, short, scope in wanted
+        ]
 
         cp_spc, tasks_spc = spc_names(args)
         objects = inp.key_vault_objects
