@@ -241,3 +241,21 @@ def test_kubernetes_provider_uses_secret_kubeconfig(dev_plan):
         r for r in by_type(dev_plan, "pulumi:providers:kubernetes") if r["name"].startswith("aks")
     ]
     assert prov["inputs"].get("kubeconfig") in ("[secret]", "[unknown]")
+
+
+def test_optional_gpu_pool_scales_from_zero_and_is_tainted():
+    from airflow_aks import plan, program
+    from airflow_aks.config.stack import read_stack_file
+    from tests.conftest import ROOT
+
+    raw = read_stack_file(ROOT / "Pulumi.dev.yaml")
+    raw["airflow-aks:aks"] = {**raw["airflow-aks:aks"], "gpuPool": {"enabled": True}}
+    export = plan.run(program.main, stack="dev", config=raw).export()
+    pools = {
+        p["inputs"]["agentPoolName"]: p["inputs"]
+        for p in by_type(export, "azure-native:containerservice:AgentPool")
+    }
+    gpu = pools["gpu"]
+    assert gpu["vmSize"] == "Standard_NC4as_T4_v3" and gpu["minCount"] == 0 and gpu["count"] == 0
+    assert gpu["nodeTaints"] == ["nvidia.com/gpu=present:NoSchedule"]
+    assert set(pools) == {"workload", "tasks", "gpu"}

@@ -132,3 +132,9 @@ def test_project_root_found_from_elsewhere(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert (cli.project_root() / "Pulumi.yaml").is_file()
     assert Path(cli.stack_file("dev", None)).name == "Pulumi.dev.yaml"
+
+
+def test_shipped_example_stack_files_plan_cleanly(capsys):
+    for example in sorted((ROOT / "examples").glob("Pulumi.*.yaml")):
+        assert cli.main(["plan", "--stack", "dev", "--config", str(example)]) == 0, example
+        assert "mandatory 0" in capsys.readouterr().out

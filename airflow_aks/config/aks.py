@@ -70,9 +70,17 @@ class NodePoolConfig(StrictModel):
 
 
 class GpuPoolConfig(NodePoolConfig):
-    """Optional GPU pool for tasks that ask for ``nvidia.com/gpu``."""
+    """Optional GPU pool for tasks that ask for ``nvidia.com/gpu``: scales from zero and is
+    tainted, so only pods that tolerate the GPU taint (and pay for it) land there."""
 
     enabled: bool = False
+    name: str = Field(default="gpu", pattern=POOL_NAME)
+    vm_size: str = Field(default="Standard_NC4as_T4_v3", pattern=r"^Standard_[A-Za-z0-9_]+$")
+    min_count: int = Field(default=0, ge=0, le=1000)
+    max_count: int = Field(default=2, ge=1, le=1000)
+    os_disk_size_gb: int = Field(default=128, ge=30, le=2048)  # fits the NC4as_T4_v3 temp disk
+    taints: list[str] = Field(default_factory=lambda: ["nvidia.com/gpu=present:NoSchedule"])
+    labels: dict[str, str] = Field(default_factory=lambda: {"airflow-aks/pool": "gpu"})
 
 
 class MaintenanceWindowConfig(StrictModel):

@@ -15,7 +15,6 @@ from .secrets import PROD_PROFILE as SECRETS_PROD_PROFILE
 # tolerate "airflow-aks/pool=tasks" (and the spot taint AKS adds to spot pools).
 SYSTEM_TAINT = "CriticalAddonsOnly=true:NoSchedule"
 TASKS_TAINT = "airflow-aks/pool=tasks:NoSchedule"
-GPU_TAINT = "nvidia.com/gpu=present:NoSchedule"
 
 _ZONES = ["1", "2", "3"]
 
