@@ -99,6 +99,21 @@ def flux_settings(*, multi_tenancy: bool = True) -> dict[str, str]:
     }
 
 
+def cluster_grants(level: str, namespaces: Sequence[str]) -> list[tuple[str, str, str | None]]:
+    """(logical suffix, role, namespace or None for the cluster) for one principal.
+
+    Cluster User Role only lets it fetch a kubeconfig; what it may do inside comes from
+    Azure RBAC for Kubernetes at namespace scope, never cluster-wide.
+    """
+    if level not in ("Reader", "Writer"):
+        raise ValueError(f"level {level!r}: use 'Reader' or 'Writer'")
+    grants: list[tuple[str, str, str | None]] = [
+        ("cluster-user", "Azure Kubernetes Service Cluster User Role", None)
+    ]
+    grants += [(ns, f"Azure Kubernetes Service RBAC {level}", ns) for ns in namespaces]
+    return grants
+
+
 class GitOpsArgs(TypedDict, total=False):
     """Arguments of :class:`GitOps`."""
 
@@ -220,7 +235,13 @@ class GitOps(pulumi.ComponentResource):
                 opts=child,
             )
             self.ci_client_id = app.client_id
-            self._grant(f"{name}-ci", sp.object_id, args["cluster_id"], namespaces, "Writer")
+            self._grant(
+                f"{name}-ci",
+                sp.object_id,
+                "ServicePrincipal",
+                args["cluster_id"],
+                cluster_grants("Writer", namespaces),
+            )
 
         self.operators_group_id = None
         if args.get("operators_group", True):
@@ -234,7 +255,11 @@ class GitOps(pulumi.ComponentResource):
             )
             self.operators_group_id = group.object_id
             self._grant(
-                f"{name}-operators", group.object_id, args["cluster_id"], namespaces, "Reader"
+                f"{name}-operators",
+                group.object_id,
+                "Group",
+                args["cluster_id"],
+                cluster_grants("Reader", namespaces),
             )
 
         self.register_outputs(
@@ -249,29 +274,18 @@ class GitOps(pulumi.ComponentResource):
         self,
         name: str,
         principal_id: pulumi.Input[str],
+        principal_type: str,
         cluster_id: pulumi.Input[str],
-        namespaces: Sequence[str],
-        level: str,
+        grants: Sequence[tuple[str, str, str | None]],
     ) -> None:
-        child = pulumi.ResourceOptions(parent=self)
-        # Cluster User Role only lets the principal fetch a kubeconfig; what it may do
-        # inside comes from the namespace-scoped RBAC role below.
-        role_assignment(
-            f"{name}-cluster-user",
-            principal_id=principal_id,
-            role="Azure Kubernetes Service Cluster User Role",
-            scope=cluster_id,
-            principal_type="Group" if level == "Reader" else "ServicePrincipal",
-            opts=child,
-        )
-        for ns in namespaces:
+        for suffix, role, namespace in grants:
             role_assignment(
-                f"{name}-{ns}",
+                f"{name}-{suffix}",
                 principal_id=principal_id,
-                role=f"Azure Kubernetes Service RBAC {level}",
+                role=role,
                 scope=pulumi.Output.from_input(cluster_id).apply(
-                    lambda c, ns=ns: f"{c}/namespaces/{ns}"
+                    lambda c, ns=namespace: f"{c}/namespaces/{ns}" if ns else c
                 ),
-                principal_type="Group" if level == "Reader" else "ServicePrincipal",
-                opts=child,
+                principal_type=principal_type,
+                opts=pulumi.ResourceOptions(parent=self),
             )

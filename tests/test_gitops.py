@@ -6,7 +6,13 @@ import pytest
 
 from airflow_aks.config.base import ConfigError
 from airflow_aks.config.stack import load, read_stack_file
-from components.gitops import GITHUB_ISSUER, flux_settings, github_subject, kustomization_specs
+from components.gitops import (
+    GITHUB_ISSUER,
+    cluster_grants,
+    flux_settings,
+    github_subject,
+    kustomization_specs,
+)
 from components.identity import BUILTIN_ROLES
 from components.naming import FEDERATED_AUDIENCE
 from tests.conftest import ROOT, by_type
@@ -122,3 +128,42 @@ def test_ci_and_operators_grants_are_namespace_scoped(dev_plan):
     assert scopes[writer].endswith("/managedClusters/aks-airflow-dev-weu/namespaces/airflow")
     assert scopes[reader].endswith("/namespaces/airflow")
     assert all("/managedClusters/" in s for s in scopes.values())
+
+
+@pytest.mark.parametrize(
+    ("level", "namespaces", "expected"),
+    [
+        ("Reader", [], [("cluster-user", "Azure Kubernetes Service Cluster User Role", None)]),
+        (
+            "Writer",
+            ["airflow", "data"],
+            [
+                ("cluster-user", "Azure Kubernetes Service Cluster User Role", None),
+                ("airflow", "Azure Kubernetes Service RBAC Writer", "airflow"),
+                ("data", "Azure Kubernetes Service RBAC Writer", "data"),
+            ],
+        ),
+    ],
+)
+def test_cluster_grants(level, namespaces, expected):
+    assert cluster_grants(level, namespaces) == expected
+
+
+def test_cluster_grants_refuse_admin():
+    with pytest.raises(ValueError, match="Reader"):
+        cluster_grants("Admin", ["airflow"])
+
+
+def test_principal_types(dev_plan):
+    grants = [
+        r
+        for r in by_type(dev_plan, "azure-native:authorization:RoleAssignment")
+        if r["name"].startswith("gitops-")
+    ]
+    kinds = {r["name"]: r["inputs"]["principalType"] for r in grants}
+    assert kinds == {
+        "gitops-ci-cluster-user": "ServicePrincipal",
+        "gitops-ci-airflow": "ServicePrincipal",
+        "gitops-operators-cluster-user": "Group",
+        "gitops-operators-airflow": "Group",
+    }
