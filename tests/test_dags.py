@@ -404,7 +404,9 @@ def test_read_token_file(tmp_path: Path) -> None:
     assert _gitops.read_token_file(f) is None
 
 
-def test_promote_end_to_end_against_a_local_bare_repo(tmp_path: Path) -> None:
+def test_promote_end_to_end_against_a_local_bare_repo(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The git part, against a local repository (no network): commit lands on the branch."""
     import shutil
 
@@ -424,10 +426,10 @@ def test_promote_end_to_end_against_a_local_bare_repo(tmp_path: Path) -> None:
     run("push", str(origin), "main", cwd=seed)
 
     # https is enforced for real remotes; a file remote is only allowed here in the test.
-    orig = _gitops.validate_repo_url
-    _gitops.validate_repo_url = lambda url: url  # type: ignore[assignment]
-    try:
-        result = _gitops.promote(
+    monkeypatch.setattr(_gitops, "validate_repo_url", lambda url: url)
+
+    def promote() -> dict:
+        return _gitops.promote(
             repo_url=str(origin),
             branch="main",
             path="apps/kustomization.yaml",
@@ -435,16 +437,8 @@ def test_promote_end_to_end_against_a_local_bare_repo(tmp_path: Path) -> None:
             token="tok123",
             run_id="manual__test",
         )
-        again = _gitops.promote(
-            repo_url=str(origin),
-            branch="main",
-            path="apps/kustomization.yaml",
-            promotion=_gitops.Promotion("ghcr.io/example/app", "1.1.0"),
-            token="tok123",
-            run_id="manual__test",
-        )
-    finally:
-        _gitops.validate_repo_url = orig
+
+    result, again = promote(), promote()  # the second run must be a no-op
     assert result["changed"] is True and result["old_tag"] == "1.0.0"
     assert again == {"changed": False, "old_tag": "1.1.0", "new_tag": "1.1.0"}
     log = subprocess.run(
