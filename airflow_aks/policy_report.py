@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from policies.rules import (
+from airflow_aks.policies.rules import (
     ALL_RULES,
     RULES_BY_NAME,
     ExceptionsFileError,

@@ -11,14 +11,14 @@ from typing import Any
 
 import pulumi
 
-from components import naming
-from components.airflow.component import Airflow, AirflowArgs
-from components.aks import Cluster, ClusterArgs, NodePoolArgs
-from components.database import MetadataDatabase, MetadataDatabaseArgs
-from components.gitops import GitOps, GitOpsArgs
-from components.mesh import Mesh, build_mesh
-from components.secrets import Vault, VaultArgs
-from components.storage import LogStorage, LogStorageArgs
+from airflow_aks.components import naming
+from airflow_aks.components.airflow.component import Airflow, AirflowArgs
+from airflow_aks.components.aks import Cluster, ClusterArgs, NodePoolArgs
+from airflow_aks.components.database import MetadataDatabase, MetadataDatabaseArgs
+from airflow_aks.components.gitops import GitOps, GitOpsArgs
+from airflow_aks.components.mesh import Mesh, build_mesh
+from airflow_aks.components.secrets import Vault, VaultArgs
+from airflow_aks.components.storage import LogStorage, LogStorageArgs
 
 from .config.airflow import airflow_component_args
 from .config.base import ConfigError
@@ -31,7 +31,7 @@ def _pool(cfg: Any) -> NodePoolArgs:
 
 
 def cluster_args(cfg: StackConfig) -> ClusterArgs:
-    """Config -> :class:`components.aks.ClusterArgs`."""
+    """Config -> :class:`airflow_aks.components.aks.ClusterArgs`."""
     aks = cfg.aks
     prefix, env, loc = cfg.name_prefix, cfg.environment, cfg.location
     rg_name = cfg.resource_group.name or naming.resource_name("rg", prefix, env, loc)

@@ -355,7 +355,7 @@ class VaultArgs(TypedDict, total=False):
     location: pulumi.Input[str]
     """Azure region."""
     vault_name: Required[str]
-    """Globally unique vault name (3-24 chars); see ``components.naming.key_vault_name``."""
+    """Globally unique vault name (3-24 chars); see ``naming.key_vault_name``."""
     tenant_id: pulumi.Input[str]
     """Entra tenant; defaults to the deploying client's tenant."""
     sku: str

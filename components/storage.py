@@ -114,7 +114,7 @@ class LogStorageArgs(TypedDict, total=False):
     location: pulumi.Input[str]
     """Azure region."""
     account_name: Required[str]
-    """Globally unique account name; see ``components.naming.storage_account_name``."""
+    """Globally unique account name; see ``airflow_aks.components.naming.storage_account_name``."""
     sku_name: str
     """``Standard_LRS`` (dev) / ``Standard_ZRS`` (prod), ..."""
     container_name: str

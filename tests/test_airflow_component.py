@@ -50,11 +50,11 @@ def run(program: Callable[[], Any]) -> Recorder:
     return REC
 
 
-from components.airflow import values as V  # noqa: E402
-from components.airflow.component import Airflow, AirflowArgs  # noqa: E402
-from components.mesh import NoMesh  # noqa: E402
-from components.mesh import kuma as kuma_mesh  # noqa: E402
-from components.mesh import linkerd as linkerd_mesh  # noqa: E402
+from airflow_aks.components.airflow import values as V  # noqa: E402
+from airflow_aks.components.airflow.component import Airflow, AirflowArgs  # noqa: E402
+from airflow_aks.components.mesh import NoMesh  # noqa: E402
+from airflow_aks.components.mesh import kuma as kuma_mesh  # noqa: E402
+from airflow_aks.components.mesh import linkerd as linkerd_mesh  # noqa: E402
 
 VAULT_ID = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-airflow"
 CONTAINER_SCOPE = (

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from airflow_aks.components.airflow import values as V
 from airflow_aks.config.airflow import AirflowConfig, airflow_component_args
-from components.airflow import values as V
 
 
 def test_defaults_are_the_pins() -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from components.airflow.mesh_paths import allow_rules
-from components.airflow.values import ServiceAccountNames
-from components.mesh.kuma import allow_manifests as kuma_manifests
-from components.mesh.linkerd import allow_manifests as linkerd_manifests
+from airflow_aks.components.airflow.mesh_paths import allow_rules
+from airflow_aks.components.airflow.values import ServiceAccountNames
+from airflow_aks.components.mesh.kuma import allow_manifests as kuma_manifests
+from airflow_aks.components.mesh.linkerd import allow_manifests as linkerd_manifests
 
 SAS = ServiceAccountNames()
 

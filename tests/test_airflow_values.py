@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from components.airflow import values as V
-from components.mesh import NoMesh
-from components.mesh import kuma as kuma_mesh
-from components.mesh import linkerd as linkerd_mesh
+from airflow_aks.components.airflow import values as V
+from airflow_aks.components.mesh import NoMesh
+from airflow_aks.components.mesh import kuma as kuma_mesh
+from airflow_aks.components.mesh import linkerd as linkerd_mesh
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT.parent / "shared" / "charts" / "airflow" / "values.schema.json"

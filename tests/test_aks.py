@@ -7,7 +7,7 @@ import base64
 import pytest
 import yaml
 
-from components.aks import (
+from airflow_aks.components.aks import (
     SPOT_TAINT,
     SYSTEM_TAINT,
     NodePoolArgs,

@@ -6,8 +6,8 @@ import pulumi
 import pytest
 from secrets_mocks import SUB, TENANT, Recorded, env_fixtures, is_secret, run
 
-from components.database import MetadataDatabase, MetadataDatabaseArgs
-from components.secrets import secret_expiry_epoch
+from airflow_aks.components.database import MetadataDatabase, MetadataDatabaseArgs
+from airflow_aks.components.secrets import secret_expiry_epoch
 
 RG = "rg-airflow-test"
 VNET = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Network/virtualNetworks/vnet"

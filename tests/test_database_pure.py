@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from components.database import (
+from airflow_aks.components.database import (
     REGION_PAIRS,
     connection_uri,
     geo_redundant_backup,

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_aks.config.base import ConfigError
-from airflow_aks.config.stack import load, read_stack_file
-from components.gitops import (
+from airflow_aks.components.gitops import (
     GITHUB_ISSUER,
     cluster_grants,
     flux_settings,
     github_subject,
     kustomization_specs,
 )
-from components.identity import BUILTIN_ROLES
-from components.naming import FEDERATED_AUDIENCE
+from airflow_aks.components.identity import BUILTIN_ROLES
+from airflow_aks.components.naming import FEDERATED_AUDIENCE
+from airflow_aks.config.base import ConfigError
+from airflow_aks.config.stack import load, read_stack_file
 from tests.conftest import ROOT, by_type
 
 

@@ -7,7 +7,7 @@ import pulumi_kubernetes as k8s
 import pytest
 
 from airflow_aks import plan
-from components.identity import (
+from airflow_aks.components.identity import (
     BUILTIN_ROLES,
     WorkloadIdentity,
     assignment_name,
@@ -16,7 +16,7 @@ from components.identity import (
     role_definition_id,
     role_guid,
 )
-from components.naming import CLIENT_ID_ANNOTATION, FEDERATED_AUDIENCE
+from airflow_aks.components.naming import CLIENT_ID_ANNOTATION, FEDERATED_AUDIENCE
 
 VAULT = "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv"
 

@@ -91,7 +91,7 @@ def run(program: Callable[[], object]) -> Plan:
 import pulumi_kubernetes as k8s  # noqa: E402
 import pytest  # noqa: E402
 
-from components.mesh import (  # noqa: E402
+from airflow_aks.components.mesh import (  # noqa: E402
     Client,
     Mesh,
     MeshArgs,

@@ -6,8 +6,16 @@ from typing import Any
 
 import pytest
 
-from components.mesh import PROVIDERS, AllowRule, Client, NoMesh, WorkloadSelector, kuma, linkerd
-from components.mesh.base import Manifest, PodKind
+from airflow_aks.components.mesh import (
+    PROVIDERS,
+    AllowRule,
+    Client,
+    NoMesh,
+    WorkloadSelector,
+    kuma,
+    linkerd,
+)
+from airflow_aks.components.mesh.base import Manifest, PodKind
 
 # ------------------------------------------------------------------ shared fixtures
 

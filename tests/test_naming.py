@@ -1,6 +1,6 @@
 import pytest
 
-from components import naming
+from airflow_aks.components import naming
 
 
 @pytest.mark.parametrize(

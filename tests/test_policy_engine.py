@@ -20,7 +20,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UNKNOWN_BOOLEAN_VALUE, UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
-from policies.rules import (
+from airflow_aks.policies.rules import (
     ALL_RULES,
     RULES_BY_NAME,
     ExceptionsFileError,
@@ -32,7 +32,7 @@ from policies.rules import (
     pack,
     parse_exceptions,
 )
-from policies.rules import _core as c
+from airflow_aks.policies.rules import _core as c
 
 TODAY = dt.date(2026, 11, 23)
 CLUSTER_URN = (
@@ -191,7 +191,7 @@ def test_load_exceptions_from_directory(tmp_path: Path) -> None:
 
 
 def test_shipped_exception_files_are_valid() -> None:
-    from policies.rules import EXCEPTIONS_DIR
+    from airflow_aks.policies.rules import EXCEPTIONS_DIR
 
     for f in EXCEPTIONS_DIR.glob("*.yaml"):
         load_exceptions(f.stem, known_rules=RULES_BY_NAME)
@@ -331,7 +331,7 @@ def test_stack_policy_validate_with_policy_resources(monkeypatch: pytest.MonkeyP
 
 def test_pack_applies_stack_exceptions(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("PULUMI_STACK", "ci-test")
-    monkeypatch.setattr("policies.rules._exceptions.EXCEPTIONS_DIR", tmp_path)
+    monkeypatch.setattr("airflow_aks.policies.rules._exceptions.EXCEPTIONS_DIR", tmp_path)
     pack._exceptions.cache_clear()
     (tmp_path / "ci-test.yaml").write_text(
         f"- rule: aks-local-accounts-disabled\n  urn: '{CLUSTER_URN}'\n  reason: break-glass test\n"
@@ -352,7 +352,7 @@ def test_pack_reports_expired_exception_without_fake_urn(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("PULUMI_STACK", "ci-expired")
-    monkeypatch.setattr("policies.rules._exceptions.EXCEPTIONS_DIR", tmp_path)
+    monkeypatch.setattr("airflow_aks.policies.rules._exceptions.EXCEPTIONS_DIR", tmp_path)
     pack._exceptions.cache_clear()
     (tmp_path / "ci-expired.yaml").write_text(
         "- rule: aks-rbac-enabled\n  urn: 'urn:pulumi:ci-expired::*'\n  reason: old\n"

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from airflow_aks import cli, policy_report
-from policies.rules import ALL_RULES, RULES_BY_NAME
+from airflow_aks.policies.rules import ALL_RULES, RULES_BY_NAME
 
 ROOT = Path(__file__).resolve().parent.parent
 OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
@@ -188,7 +188,7 @@ def test_plan_export_gains_policy_section(dev_plan: dict[str, Any]) -> None:
 
 
 def test_format_results_lists_excepted_and_fail_line() -> None:
-    from policies.rules import Results, Violation
+    from airflow_aks.policies.rules import Results, Violation
 
     r = Results("dev", False, 3, 5)
     r.violations += [

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from policies.rules import ALL_RULES, RULES_BY_NAME, Context
-from policies.rules import _core as c
-from policies.rules.mesh_airflow import is_secret_key, secret_literals
+from airflow_aks.policies.rules import ALL_RULES, RULES_BY_NAME, Context
+from airflow_aks.policies.rules import _core as c
+from airflow_aks.policies.rules.mesh_airflow import is_secret_key, secret_literals
 
 DEL = object()
 Path = str | tuple[str | int, ...]

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from policies.rules import RULES_BY_NAME, Context, PolicyException
-from policies.rules import _core as c
+from airflow_aks.policies.rules import RULES_BY_NAME, Context, PolicyException
+from airflow_aks.policies.rules import _core as c
 
 STACK = "urn:pulumi:dev::airflow-aks::"
 TODAY = dt.date(2026, 11, 23)
@@ -387,7 +387,7 @@ def test_stack_case(case: StackCase) -> None:
 
 
 def test_good_stack_passes_every_rule() -> None:
-    from policies.rules import evaluate
+    from airflow_aks.policies.rules import evaluate
 
     results = evaluate(good_stack(), "dev", [], today=TODAY)
     stack_rules = {r.name for r in RULES_BY_NAME.values() if r.kind == "stack"}

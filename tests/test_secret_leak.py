@@ -25,8 +25,8 @@ import pulumi_random as random
 import pytest
 
 from airflow_aks import plan, program
+from airflow_aks.components.secrets import vault_secret
 from airflow_aks.config.stack import read_stack_file
-from components.secrets import vault_secret
 
 ROOT = Path(__file__).resolve().parent.parent
 MIN_LEN = 12  # shorter values are not distinctive enough to search for

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from cryptography.fernet import Fernet
 
-from components.secrets import (
+from airflow_aks.components.secrets import (
     CSI_API_VERSION,
     csi_volume,
     csi_volume_mount,

@@ -10,9 +10,9 @@ import pytest
 import yaml
 from secrets_mocks import SUB, TENANT, Recorded, env_fixtures, is_secret, run
 
-from components.identity import WorkloadIdentity
-from components.naming import CLIENT_ID_ANNOTATION
-from components.secrets import (
+from airflow_aks.components.identity import WorkloadIdentity
+from airflow_aks.components.naming import CLIENT_ID_ANNOTATION
+from airflow_aks.components.secrets import (
     Vault,
     VaultArgs,
     create_secret_provider_class,

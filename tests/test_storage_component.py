@@ -6,7 +6,7 @@ import pulumi
 import pytest
 from secrets_mocks import SUB, Recorded, env_fixtures, run
 
-from components.storage import (
+from airflow_aks.components.storage import (
     LogStorage,
     LogStorageArgs,
     account_network_rules,

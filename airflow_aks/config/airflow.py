@@ -12,10 +12,14 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
+from airflow_aks.components.airflow import values as V
+from airflow_aks.components.database import ADMIN_PASSWORD_SECRET, CONNECTION_SECRET
+from airflow_aks.components.secrets import (
+    API_SECRET_KEY_SECRET,
+    FERNET_KEY_SECRET,
+    JWT_SECRET_SECRET,
+)
 from airflow_aks.config.base import StrictModel
-from components.airflow import values as V
-from components.database import ADMIN_PASSWORD_SECRET, CONNECTION_SECRET
-from components.secrets import API_SECRET_KEY_SECRET, FERNET_KEY_SECRET, JWT_SECRET_SECRET
 
 # Generated secrets only the control plane reads; never grantable to task pods.
 CONTROL_PLANE_SECRETS = (

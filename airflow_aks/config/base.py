@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 
-from components.merge import deep_merge as deep_merge  # re-exported for the config
+from airflow_aks.components.merge import deep_merge as deep_merge  # re-exported for the config
 
 NAMESPACE = "airflow-aks"
 

@@ -17,8 +17,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from airflow_aks.components.mesh import MeshArgs
 from airflow_aks.config.base import StrictModel
-from components.mesh import MeshArgs
 
 _SEMVER_V = re.compile(r"^v\d+\.\d+\.\d+$")
 _SEMVER = re.compile(r"^\d+\.\d+\.\d+$")

@@ -1,10 +1,10 @@
 """``airflow-aks:airflow:Airflow`` — the official Airflow chart, meshed and keyless.
 
 Wires resources only; every setting comes from the pure builder in
-:mod:`components.airflow.values`. Children, in dependency order:
+:mod:`airflow_aks.components.airflow.values`. Children, in dependency order:
 
 1. the Namespace (mesh labels/annotations, Pod Security ``restricted`` warn/audit);
-2. two :class:`~components.identity.WorkloadIdentity` — control plane (scheduler, API
+2. two :class:`~airflow_aks.components.identity.WorkloadIdentity` — control plane (scheduler, API
    server, DAG processor, triggerer, migration/user Jobs) and tasks — each creating our
    ServiceAccounts with a federated credential per ServiceAccount;
 3. role assignments: "Key Vault Secrets User" on the vault, "Storage Blob Data
@@ -25,11 +25,11 @@ from typing import Any, Literal, Required, TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.airflow import values as V
-from components.airflow.mesh_paths import allow_rules
-from components.identity import WorkloadIdentity, role_assignment
-from components.mesh.base import Mesh
-from components.secrets import create_secret_provider_class, secret_provider_class
+from airflow_aks.components.airflow import values as V
+from airflow_aks.components.airflow.mesh_paths import allow_rules
+from airflow_aks.components.identity import WorkloadIdentity, role_assignment
+from airflow_aks.components.mesh.base import Mesh
+from airflow_aks.components.secrets import create_secret_provider_class, secret_provider_class
 
 # Placeholders for Outputs inside the pure values; replaced leaf by leaf.
 _CP_CLIENT = "@@control-plane-client-id@@"

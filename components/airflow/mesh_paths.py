@@ -6,7 +6,7 @@ one per component, so Linkerd can authorise by identity and Kuma by pod labels.
 
 from __future__ import annotations
 
-from components.mesh.base import AllowRule, Client, WorkloadSelector
+from airflow_aks.components.mesh.base import AllowRule, Client, WorkloadSelector
 
 from .values import ServiceAccountNames
 

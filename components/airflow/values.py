@@ -38,7 +38,7 @@ So this builder takes the other route, which has none of those failure modes:
 Identity
 --------
 Chart-created ServiceAccounts are disabled; each component runs as a ServiceAccount we
-create with its own federated credential (``components.identity.WorkloadIdentity``). Every
+create with its own federated credential (``identity.WorkloadIdentity``). Every
 pod that needs a token — control plane, Jobs and task pods — carries
 ``azure.workload.identity/use: "true"``. Remote logs go to Blob storage through a WASB
 connection defined by an ``AIRFLOW_CONN_WASB_LOGS`` env var with no secret in it: its extras
@@ -68,7 +68,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from components.merge import deep_merge
+from airflow_aks.components.merge import deep_merge
 
 # Pins (checked 2026-11-23). Chart 1.22.0 (2026-06-01) is the newest release of the official
 # chart; the tests validate against the schema in ../shared/charts/airflow (main after 1.22,

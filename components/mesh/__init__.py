@@ -9,7 +9,7 @@ from typing import TypedDict
 
 import pulumi
 
-from components.mesh.base import (
+from airflow_aks.components.mesh.base import (
     PROVIDERS,
     AllowRule,
     Client,
@@ -66,7 +66,7 @@ def build_mesh(
 ) -> Mesh:
     """The mesh chosen by ``provider``; ``none`` registers no resource at all."""
     if provider == "linkerd":
-        from components.mesh.linkerd import Linkerd, LinkerdArgs
+        from airflow_aks.components.mesh.linkerd import Linkerd, LinkerdArgs
 
         largs = LinkerdArgs(
             version=_need(args, "linkerd_version"),
@@ -79,7 +79,7 @@ def build_mesh(
         )
         return Linkerd(name, largs, opts)
     if provider == "kuma":
-        from components.mesh.kuma import Kuma, KumaArgs
+        from airflow_aks.components.mesh.kuma import Kuma, KumaArgs
 
         kargs = KumaArgs(
             version=_need(args, "kuma_version"),

@@ -4,7 +4,7 @@ The Airflow component and future data-domain namespaces only ever see a :class:`
 which labels and annotations make a namespace or a pod part of the mesh, which settings a
 run-to-completion pod needs so it can finish, how to allow a set of ServiceAccounts to reach
 a workload, and which resources must exist before anything is injected. Which mesh runs
-(Linkerd, Kuma, or none) is decided once, by :func:`components.mesh.build_mesh`.
+(Linkerd, Kuma, or none) is decided once, by :func:`airflow_aks.components.mesh.build_mesh`.
 
 The interface data and rules here are plain data and pure functions. :class:`MeshBase`
 implements the interface once from a provider's pure functions (:class:`MeshDecisions`); the

@@ -12,7 +12,7 @@ from typing import Any, Required, TypedDict
 
 import pulumi
 
-from components.mesh.base import (
+from airflow_aks.components.mesh.base import (
     AllowRule,
     ChartSource,
     Client,

@@ -22,7 +22,7 @@ from typing import Any, Required, TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.mesh.base import (
+from airflow_aks.components.mesh.base import (
     AllowRule,
     ChartSource,
     Manifest,
