@@ -20,6 +20,9 @@ from pulumi_azure_native import authorization, managedidentity
 from .naming import CLIENT_ID_ANNOTATION, FEDERATED_AUDIENCE, federated_subject
 
 # Built-in role definition GUIDs (stable across clouds) for the roles this project grants.
+# Checked 2026-12-02 against Azure's built-in role lists (learn.microsoft.com "Azure built-in
+# roles"; Azure/ResourceModules role maps): Contributor and User Access Administrator were
+# wrong here before, so refusing them by GUID silently did nothing.
 BUILTIN_ROLES: dict[str, str] = {
     "Key Vault Secrets User": "4633458b-17de-408a-b874-0445c86b69e6",
     "Key Vault Secrets Officer": "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",
@@ -34,8 +37,9 @@ BUILTIN_ROLES: dict[str, str] = {
 # Roles that can rewrite access or everything: never granted by this project.
 FORBIDDEN_ROLES: dict[str, str] = {
     "Owner": "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
-    "Contributor": "b24988ac-6180-49ae-bab1-1936c56dd6f8",
-    "User Access Administrator": "18d7d88d-d35e-4fb5-a5c3-7773c77d7f6a",
+    "Contributor": "b24988ac-6180-42a0-ab88-20f7382dd24c",
+    "User Access Administrator": "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
+    "Role Based Access Control Administrator": "f58310d9-a9f6-439a-9e8d-f62e7b41a168",
 }
 
 _SUBSCRIPTION_SCOPE = re.compile(r"^/subscriptions/[^/]+/?$", re.IGNORECASE)

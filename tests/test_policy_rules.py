@@ -463,13 +463,18 @@ CASES: list[Case] = [
         c.ROLE_ASSIGNMENT,
         {
             "roleDefinitionId": "/providers/Microsoft.Authorization/roleDefinitions/"
-            "B24988AC-6180-49AE-BAB1-1936C56DD6F8"
+            "B24988AC-6180-42A0-AB88-20F7382DD24C"
         },
     ),
     bad(
         "identity-no-privileged-role",
         c.ROLE_ASSIGNMENT,
-        {"roleDefinitionId": "18d7d88d-d35e-4fb5-a5c3-7773c77d7f6a"},
+        {"roleDefinitionId": "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9"},
+    ),
+    bad(
+        "identity-no-privileged-role",
+        c.ROLE_ASSIGNMENT,
+        {"roleDefinitionId": "f58310d9-a9f6-439a-9e8d-f62e7b41a168"},
     ),
     ok("identity-no-subscription-scope", c.ROLE_ASSIGNMENT),
     ok("identity-no-subscription-scope", c.ROLE_ASSIGNMENT, {"scope": "[unknown]"}),

@@ -22,10 +22,13 @@ from ._core import (
 
 RULES: list[Rule] = []
 
+# Built-in role GUIDs, checked 2026-12-02 against Azure's built-in role lists (learn.microsoft.com
+# "Azure built-in roles"; Azure/ResourceModules role maps).
 PRIVILEGED_ROLES = {
     "8e3af657-a8ff-443c-a75c-2fe8c4bcb635": "Owner",
-    "b24988ac-6180-49ae-bab1-1936c56dd6f8": "Contributor",
-    "18d7d88d-d35e-4fb5-a5c3-7773c77d7f6a": "User Access Administrator",
+    "b24988ac-6180-42a0-ab88-20f7382dd24c": "Contributor",
+    "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9": "User Access Administrator",
+    "f58310d9-a9f6-439a-9e8d-f62e7b41a168": "Role Based Access Control Administrator",
 }
 SUBSCRIPTION_SCOPE = re.compile(r"^/subscriptions/[^/]+/?$", re.IGNORECASE)
 FEDERATED_AUDIENCE = "api://AzureADTokenExchange"
@@ -43,10 +46,10 @@ SUBJECT = re.compile(
     level=MANDATORY,
     mirrors="MCSB PA-7 (least privilege); Azure Policy: limit Owner assignments",
     types=(ROLE_ASSIGNMENT,),
-    description="""No Owner, Contributor or User Access Administrator assignment: these
-    roles can rewrite access or every resource, so a compromised pod identity would own
-    the environment. Grant data-plane roles (Key Vault Secrets User, Storage Blob Data
-    Contributor) instead.""",
+    description="""No Owner, Contributor, User Access Administrator or Role Based Access
+    Control Administrator assignment: these roles can rewrite access or every resource,
+    so a compromised pod identity would own the environment. Grant data-plane roles (Key
+    Vault Secrets User, Storage Blob Data Contributor) instead.""",
 )
 def no_privileged_role(props: Mapping[str, Any], ctx: Context) -> list[str]:
     role = str(props.get("roleDefinitionId", "")).lower().rstrip("/")
