@@ -13,7 +13,13 @@ import pulumi
 
 from airflow_aks.components import naming
 from airflow_aks.components.airflow.component import Airflow, AirflowArgs
-from airflow_aks.components.aks import Cluster, ClusterArgs, NodePoolArgs
+from airflow_aks.components.aks import (
+    Cluster,
+    ClusterArgs,
+    ClusterNetworkArgs,
+    MaintenanceWindowArgs,
+    NodePoolArgs,
+)
 from airflow_aks.components.database import MetadataDatabase, MetadataDatabaseArgs
 from airflow_aks.components.gitops import GitOps, GitOpsArgs
 from airflow_aks.components.mesh import Mesh, build_mesh
@@ -46,8 +52,8 @@ def cluster_args(cfg: StackConfig) -> ClusterArgs:
         cluster_name=naming.resource_name("aks", prefix, env, loc),
         workspace_name=naming.resource_name("log", prefix, env, loc),
         vnet_name=naming.resource_name("vnet", prefix, env, loc),
-        network=cfg.network.model_dump(),
-        maintenance_window=aks.maintenance_window.model_dump(),
+        network=ClusterNetworkArgs(**cfg.network.model_dump()),
+        maintenance_window=MaintenanceWindowArgs(**aks.maintenance_window.model_dump()),
         system_pool=_pool(aks.system_pool),
         user_pools=[_pool(p) for p in aks.pools()[1:]],
         **dumped,
@@ -189,7 +195,6 @@ def build_airflow(cfg: StackConfig, cluster: Cluster, mesh: Mesh, state: State) 
         "storage_account_name": naming.storage_account_name(prefix, env, loc),
         "logs_container": state.logs.container_name,
         "logs_container_scope": state.logs.container_id,
-        "mesh": mesh,
         "mesh_namespace_labels": mesh.namespace_labels(),
         "mesh_namespace_annotations": mesh.namespace_annotations(),
         "mesh_service_labels": mesh.pod_labels("service"),
@@ -202,6 +207,7 @@ def build_airflow(cfg: StackConfig, cluster: Cluster, mesh: Mesh, state: State) 
         "airflow",
         AirflowArgs(**args),  # type: ignore[typeddict-item]
         pulumi.ResourceOptions(provider=cluster.provider, depends_on=deps),
+        mesh=mesh,
     )
 
 

@@ -6,11 +6,9 @@ Decisions live in pure functions (:func:`cluster_settings`, :func:`pool_settings
 ``agentPoolProfiles`` cannot be added or edited in place (azure-native #579/#2719/#4264).
 """
 
-from __future__ import annotations
-
 import base64
-from collections.abc import Sequence
-from typing import Any, Required, TypedDict
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, Required, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -116,13 +114,88 @@ def pool_settings(pool: NodePoolArgs, subnet_id: pulumi.Input[str], *, mode: str
     return settings
 
 
-def maintenance_window(window: dict[str, Any]) -> dict[str, Any]:
+class MaintenanceWindowArgs(TypedDict):
+    """Weekly window in which AKS may upgrade Kubernetes and node images (both channels)."""
+
+    day_of_week: str
+    """``Monday`` ... ``Sunday``."""
+    start_time: str
+    """Start of the window, ``HH:MM`` (24 h)."""
+    duration_hours: int
+    """Length of the window in hours (AKS requires >= 4)."""
+    utc_offset: str
+    """Offset of ``start_time`` from UTC, ``+HH:MM`` or ``-HH:MM`` (``+00:00`` for UTC)."""
+
+
+class ClusterNetworkArgs(TypedDict, total=False):
+    """The VNet: CIDRs of the network the component creates, or existing ids (all three)."""
+
+    vnet_cidr: str
+    """Address space of the VNet the component creates."""
+    aks_subnet_cidr: str
+    """Node subnet."""
+    database_subnet_cidr: str
+    """Subnet delegated to PostgreSQL flexible servers."""
+    private_endpoint_subnet_cidr: str
+    """Subnet of private endpoints (Key Vault)."""
+    existing_vnet_id: str | None
+    """ARM id of an existing VNet (bring your own network; no VNet is created)."""
+    existing_aks_subnet_id: str | None
+    """ARM id of the existing node subnet (with ``existing_vnet_id``)."""
+    existing_database_subnet_id: str | None
+    """ARM id of the existing Postgres-delegated subnet (with ``existing_vnet_id``)."""
+
+
+_NEW_NETWORK_KEYS = (
+    "vnet_cidr",
+    "aks_subnet_cidr",
+    "database_subnet_cidr",
+    "private_endpoint_subnet_cidr",
+)
+_EXISTING_NETWORK_KEYS = (
+    "existing_vnet_id",
+    "existing_aks_subnet_id",
+    "existing_database_subnet_id",
+)
+
+
+def required_arg(args: Mapping[str, Any], key: str, where: str) -> Any:
+    """``args[key]``, or a ``ValueError`` naming ``<where>.<key>`` and the keys given."""
+    value = args.get(key)
+    if value is None:
+        given = ", ".join(sorted(k for k, v in args.items() if v is not None)) or "none"
+        raise ValueError(f"{where}.{key} is required (given: {given})")
+    return value
+
+
+def network_layout(net: ClusterNetworkArgs) -> Literal["existing", "new"]:
+    """``existing`` when all three existing ids are given, ``new`` when all four CIDRs
+    are; anything in between is an error naming the missing keys."""
+    given = [k for k in _EXISTING_NETWORK_KEYS if net.get(k)]
+    if given:
+        missing = [k for k in _EXISTING_NETWORK_KEYS if k not in given]
+        if missing:
+            raise ValueError(
+                f"network.{missing[0]} is required with {', '.join('network.' + g for g in given)}"
+                f" (bring your own network needs all of {', '.join(_EXISTING_NETWORK_KEYS)})"
+            )
+        return "existing"
+    for key in _NEW_NETWORK_KEYS:
+        required_arg(net, key, "network")
+    return "new"
+
+
+def maintenance_window(window: MaintenanceWindowArgs) -> dict[str, Any]:
     """A weekly ``maintenanceWindow`` for the aksManaged* maintenance configurations."""
+    need = {
+        k: required_arg(window, k, "maintenance_window")
+        for k in MaintenanceWindowArgs.__annotations__
+    }
     return {
-        "schedule": {"weekly": {"day_of_week": window["day_of_week"], "interval_weeks": 1}},
-        "duration_hours": window["duration_hours"],
-        "start_time": window["start_time"],
-        "utc_offset": window["utc_offset"],
+        "schedule": {"weekly": {"day_of_week": need["day_of_week"], "interval_weeks": 1}},
+        "duration_hours": need["duration_hours"],
+        "start_time": need["start_time"],
+        "utc_offset": need["utc_offset"],
     }
 
 
@@ -145,8 +218,8 @@ class ClusterArgs(TypedDict, total=False):
     """Workspace retention (30 is included in the price)."""
     vnet_name: Required[str]
     """VNet name when the component creates the network."""
-    network: Required[dict[str, Any]]
-    """The ``network`` config (snake_case): CIDRs or existing subnet ids."""
+    network: Required[ClusterNetworkArgs]
+    """The VNet to create (CIDRs) or to use (existing ids)."""
     kubernetes_version: Required[str]
     """``MAJOR.MINOR``."""
     tier: str
@@ -181,7 +254,7 @@ class ClusterArgs(TypedDict, total=False):
     """Kubernetes auto-upgrade channel."""
     node_os_upgrade_channel: str
     """Node OS image channel."""
-    maintenance_window: Required[dict[str, Any]]
+    maintenance_window: Required[MaintenanceWindowArgs]
     """Weekly window for both upgrade channels."""
     secret_rotation_interval: str
     """Key Vault CSI add-on rotation poll interval (``2m``)."""
@@ -312,6 +385,21 @@ def exec_kubeconfig(kubeconfig_b64: str, login: str) -> str:
     return yaml.safe_dump(doc, sort_keys=False)
 
 
+def first_kubeconfig(kubeconfigs: Sequence[Any] | None, login: str) -> str:
+    """The first kubeconfig ``listManagedClusterUserCredentials`` returned, pinned to
+    ``login``; a clear error when the invoke returned none (a unit-test mock that does not
+    answer ``azure-native:containerservice:listManagedClusterUserCredentials`` — mock it, or
+    use :mod:`airflow_aks.testing`, which does)."""
+    if not kubeconfigs or not getattr(kubeconfigs[0], "value", None):
+        raise ValueError(
+            "listManagedClusterUserCredentials returned no kubeconfig: a mock must answer "
+            "azure-native:containerservice:listManagedClusterUserCredentials with "
+            "{'kubeconfigs': [{'name': 'clusterUser', 'value': <base64 kubeconfig>}]} "
+            "(airflow_aks.testing does)"
+        )
+    return exec_kubeconfig(kubeconfigs[0].value, login)
+
+
 class Cluster(pulumi.ComponentResource):
     """Resource group, Log Analytics, VNet, AKS with system/workload/task(/GPU) pools."""
 
@@ -328,13 +416,24 @@ class Cluster(pulumi.ComponentResource):
     workspace_id: pulumi.Output[str]
     """Log Analytics workspace ARM id (diagnostics of other components go here)."""
     vnet_id: pulumi.Output[str]
+    """ARM id of the VNet (created here or given)."""
     aks_subnet_id: pulumi.Output[str]
+    """ARM id of the node subnet."""
     database_subnet_id: pulumi.Output[str]
+    """ARM id of the subnet delegated to PostgreSQL flexible servers."""
     private_endpoint_subnet_id: pulumi.Output[str]
+    """ARM id of the private-endpoint subnet (the node subnet with an existing network)."""
+    control_plane_identity_id: pulumi.Output[str]
+    """ARM id of the cluster's user-assigned control-plane identity."""
     kubeconfig: pulumi.Output[str]
     """User kubeconfig in exec (kubelogin) format, as a secret."""
-    provider: k8s.Provider
-    """Kubernetes provider authenticated with Entra ID (no admin credentials)."""
+    _provider: k8s.Provider
+
+    @property
+    def provider(self) -> k8s.Provider:
+        """Kubernetes provider authenticated with Entra ID (no admin credentials); Python
+        only: other languages build their own from ``kubeconfig``."""
+        return self._provider
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("airflow-aks:aks:Cluster", name, {}, opts)
@@ -368,11 +467,13 @@ class Cluster(pulumi.ComponentResource):
         self.workspace_id = workspace.id
 
         net_cfg = args["network"]
-        if net_cfg.get("existing_aks_subnet_id"):
-            self.vnet_id = pulumi.Output.from_input(net_cfg["existing_vnet_id"])
-            self.aks_subnet_id = pulumi.Output.from_input(net_cfg["existing_aks_subnet_id"])
+        if network_layout(net_cfg) == "existing":
+            self.vnet_id = pulumi.Output.from_input(str(net_cfg.get("existing_vnet_id")))
+            self.aks_subnet_id = pulumi.Output.from_input(
+                str(net_cfg.get("existing_aks_subnet_id"))
+            )
             self.database_subnet_id = pulumi.Output.from_input(
-                net_cfg["existing_database_subnet_id"]
+                str(net_cfg.get("existing_database_subnet_id"))
             )
             self.private_endpoint_subnet_id = self.aks_subnet_id
         else:
@@ -382,10 +483,10 @@ class Cluster(pulumi.ComponentResource):
                     "resource_group_name": rg_name,
                     "location": args["location"],
                     "vnet_name": args["vnet_name"],
-                    "vnet_cidr": net_cfg["vnet_cidr"],
-                    "aks_subnet_cidr": net_cfg["aks_subnet_cidr"],
-                    "database_subnet_cidr": net_cfg["database_subnet_cidr"],
-                    "private_endpoint_subnet_cidr": net_cfg["private_endpoint_subnet_cidr"],
+                    "vnet_cidr": net_cfg.get("vnet_cidr", ""),
+                    "aks_subnet_cidr": net_cfg.get("aks_subnet_cidr", ""),
+                    "database_subnet_cidr": net_cfg.get("database_subnet_cidr", ""),
+                    "private_endpoint_subnet_cidr": net_cfg.get("private_endpoint_subnet_cidr", ""),
                     "tags": tags,
                 },
                 opts=child,
@@ -405,6 +506,7 @@ class Cluster(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
+        self.control_plane_identity_id = cp_identity.id
         subnet_grant = role_assignment(
             f"{name}-subnet-network-contributor",
             principal_id=cp_identity.principal_id,
@@ -470,9 +572,9 @@ class Cluster(pulumi.ComponentResource):
         )
         login = args.get("kubelogin_method", "azurecli")
         self.kubeconfig = pulumi.Output.secret(
-            creds.kubeconfigs.apply(lambda k: exec_kubeconfig(k[0].value, login))
+            creds.kubeconfigs.apply(lambda k: first_kubeconfig(k, login))
         )
-        self.provider = k8s.Provider(
+        self._provider = k8s.Provider(
             f"{name}-k8s",
             kubeconfig=self.kubeconfig,
             # Server-side apply lets Flux and Pulumi co-own objects without fights.

@@ -7,8 +7,6 @@ connection URI are assembled inside an ``apply`` and written straight into Key V
 neither is ever an output.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Mapping
 from typing import Any, Required, TypedDict, cast

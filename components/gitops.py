@@ -5,8 +5,6 @@ Access is granted at Kubernetes-namespace scope through Azure RBAC for Kubernete
 (``<cluster id>/namespaces/<ns>``), never cluster-wide and never on the resource group.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Required, TypedDict

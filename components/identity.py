@@ -6,8 +6,6 @@ assignments go through :func:`role_assignment`, which refuses broad roles and
 subscription-wide scopes before anything is registered.
 """
 
-from __future__ import annotations
-
 import re
 import uuid
 from collections.abc import Sequence
@@ -134,8 +132,6 @@ class WorkloadIdentityArgs(TypedDict, total=False):
     create_service_accounts: bool
     """Create the ServiceAccounts here (default True). False when another owner creates
     them with the ``client_id`` annotation, e.g. a chart."""
-    namespace_resource: pulumi.Resource | None
-    """The Namespace resource, so ServiceAccounts wait for it."""
     labels: dict[str, str]
     """Extra labels for the ServiceAccounts."""
     automount_token_for: Sequence[str]
@@ -157,12 +153,26 @@ class WorkloadIdentity(pulumi.ComponentResource):
     """ARM id of the user-assigned identity."""
     subjects: list[str]
     """Federated subjects, ``system:serviceaccount:<ns>:<sa>``."""
-    service_accounts: list[k8s.core.v1.ServiceAccount]
-    """The ServiceAccounts created here (empty when ``create_service_accounts`` is False)."""
+    service_account_names: list[str]
+    """Names of the ServiceAccounts created here (empty when ``create_service_accounts``
+    is False)."""
+    _service_accounts: list[k8s.core.v1.ServiceAccount]
+
+    @property
+    def service_accounts(self) -> list[k8s.core.v1.ServiceAccount]:
+        """The ServiceAccount resources created here (Python only)."""
+        return self._service_accounts
 
     def __init__(
-        self, name: str, args: WorkloadIdentityArgs, opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        args: WorkloadIdentityArgs,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        wait_for: Sequence[pulumi.Resource] = (),
     ) -> None:
+        """``wait_for``: resources the ServiceAccounts are created after, e.g. the Namespace
+        (Python callers; from other languages give the component ``dependsOn``)."""
         super().__init__("airflow-aks:identity:WorkloadIdentity", name, {}, opts)
         namespace = args["namespace"]
         sa_names = list(args["service_accounts"])
@@ -203,13 +213,12 @@ class WorkloadIdentity(pulumi.ComponentResource):
             )
             previous = cred
 
-        self.service_accounts = []
+        self._service_accounts = []
         if args.get("create_service_accounts", True):
             automount = set(args.get("automount_token_for", ()))
-            ns = args.get("namespace_resource")
-            ns_dep: list[pulumi.Resource] = [ns] if ns else []
+            ns_dep = list(wait_for)
             for sa in sa_names:
-                self.service_accounts.append(
+                self._service_accounts.append(
                     k8s.core.v1.ServiceAccount(
                         f"{name}-{sa}",
                         metadata=k8s.meta.v1.ObjectMetaArgs(
@@ -226,6 +235,7 @@ class WorkloadIdentity(pulumi.ComponentResource):
                     )
                 )
 
+        self.service_account_names = list(sa_names) if self._service_accounts else []
         self.register_outputs(
             {
                 "client_id": self.client_id,

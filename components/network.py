@@ -4,8 +4,6 @@ Each subnet gets its own network security group; the AKS subnet carries service 
 for Key Vault and Storage so both can keep ``defaultAction: Deny`` and still admit the nodes.
 """
 
-from __future__ import annotations
-
 from typing import Any, TypedDict
 
 import pulumi

@@ -14,8 +14,6 @@ period, never from the wall clock: the same stack file always plans the same exp
 keeper and are regenerated, and every expiry moves forward.
 """
 
-from __future__ import annotations
-
 import base64
 import re
 from collections.abc import Mapping, Sequence

@@ -6,8 +6,6 @@ that deletes old logs. The Airflow identity gets "Storage Blob Data Contributor"
 container only, never on the account.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Required, TypedDict, cast

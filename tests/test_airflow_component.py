@@ -232,3 +232,38 @@ def test_invalid_input_registers_nothing() -> None:
             Airflow("af-bad", args("none", image_tag="latest"))
 
     assert run(program).resources == {}
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        ({"environment": "staging"}, r"environment must be one of dev, prod; got 'staging'"),
+        ({"mesh_provider": "istio"}, r"mesh_provider must be one of linkerd, kuma, none"),
+        ({"key_vault_name": ""}, r"key_vault_name is required"),
+        ({"git_sync": {"branch": "main"}}, r"git_sync\.repo is required"),
+    ],
+)
+def test_bad_args_name_the_key_and_register_nothing(kw: dict[str, Any], message: str) -> None:
+    def program() -> None:
+        with pytest.raises(ValueError, match=message):
+            Airflow("af-bad", args("none", **kw))
+
+    assert run(program).resources == {}
+
+
+@pytest.mark.parametrize(
+    ("provider", "kind"), [("linkerd", "Server"), ("kuma", "MeshTrafficPermission")]
+)
+def test_mesh_provider_by_name_creates_the_allow_list(provider: str, kind: str) -> None:
+    """Without a mesh object (another language hands only the provider's name), the
+    component still creates the provider's allow objects from the same pure functions."""
+
+    def check(_: Any) -> None:
+        kinds = {v["type"].rsplit(":", 1)[-1] for v in REC.resources.values()}
+        assert kind in kinds, sorted(kinds)
+
+    run(
+        lambda: Airflow(
+            f"af-by-name-{provider}", args(provider, mesh_provider=provider)
+        ).chart.urn.apply(check)
+    )

@@ -51,7 +51,7 @@ def test_component_args_from_config() -> None:
     assert a["git_sync"] == {
         "repo": "https://github.com/o/d.git",
         "branch": "main",
-        "subPath": "dags",
+        "sub_path": "dags",
         "period": "60s",
         "username": "git",
     }

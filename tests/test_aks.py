@@ -13,8 +13,10 @@ from airflow_aks.components.aks import (
     NodePoolArgs,
     cluster_settings,
     exec_kubeconfig,
+    first_kubeconfig,
     initial_count,
     maintenance_window,
+    network_layout,
     pool_settings,
 )
 from tests.conftest import by_type
@@ -260,3 +262,46 @@ def test_optional_gpu_pool_scales_from_zero_and_is_tainted():
     assert gpu["vmSize"] == "Standard_NC4as_T4_v3" and gpu["minCount"] == 0 and gpu["count"] == 0
     assert gpu["nodeTaints"] == ["nvidia.com/gpu=present:NoSchedule"]
     assert set(pools) == {"workload", "tasks", "gpu"}
+
+
+def test_maintenance_window_missing_key_names_it():
+    window = {"day_of_week": "Sunday", "start_time": "02:00", "duration_hours": 4}
+    with pytest.raises(ValueError, match=r"maintenance_window\.utc_offset is required"):
+        maintenance_window(window)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("net", "result"),
+    [
+        (
+            {
+                "vnet_cidr": "10.0.0.0/16",
+                "aks_subnet_cidr": "10.0.0.0/22",
+                "database_subnet_cidr": "10.0.8.0/24",
+                "private_endpoint_subnet_cidr": "10.0.9.0/24",
+            },
+            "new",
+        ),
+        (
+            {
+                "existing_vnet_id": "/v",
+                "existing_aks_subnet_id": "/a",
+                "existing_database_subnet_id": "/d",
+            },
+            "existing",
+        ),
+        ({"existing_vnet_id": "/v"}, r"network\.existing_aks_subnet_id is required"),
+        ({"vnet_cidr": "10.0.0.0/16"}, r"network\.aks_subnet_cidr is required"),
+    ],
+)
+def test_network_layout(net, result):
+    if result in ("new", "existing"):
+        assert network_layout(net) == result
+    else:
+        with pytest.raises(ValueError, match=result):
+            network_layout(net)
+
+
+def test_first_kubeconfig_without_mocked_invoke_is_a_clear_error():
+    with pytest.raises(ValueError, match="listManagedClusterUserCredentials"):
+        first_kubeconfig(None, "azurecli")

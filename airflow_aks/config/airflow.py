@@ -151,7 +151,7 @@ def airflow_component_args(cfg: AirflowConfig) -> dict[str, Any]:
         out["git_sync"] = {
             "repo": gs.repo,
             "branch": gs.branch,
-            "subPath": gs.sub_path,
+            "sub_path": gs.sub_path,
             "period": gs.period,
             "username": gs.username,
         }

@@ -17,10 +17,8 @@ Values that only Azure knows (client ids, tenant) are substituted into the value
 leaf, so a preview (or the offline plan) shows every other value.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, Required, TypedDict
+from typing import Any, Required, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -28,6 +26,7 @@ import pulumi_kubernetes as k8s
 from airflow_aks.components.airflow import values as V
 from airflow_aks.components.airflow.mesh_paths import allow_rules
 from airflow_aks.components.identity import WorkloadIdentity, role_assignment
+from airflow_aks.components.mesh import detached_mesh
 from airflow_aks.components.mesh.base import Mesh
 from airflow_aks.components.secrets import create_secret_provider_class, secret_provider_class
 
@@ -37,10 +36,29 @@ _TASKS_CLIENT = "@@tasks-client-id@@"
 _TENANT = "@@tenant-id@@"
 
 
+class GitSyncArgs(TypedDict, total=False):
+    """DAGs pulled from Git by a git-sync sidecar (instead of baked into the image)."""
+
+    repo: Required[str]
+    """HTTPS URL of the DAG repository."""
+    branch: str
+    """Branch to follow (default ``main``)."""
+    sub_path: str
+    """Directory of the DAGs inside the repository (default ``dags``)."""
+    period: str
+    """Pull interval (default ``60s``)."""
+    username: str | None
+    """User for a private repository (the token comes from ``git_token_object``)."""
+
+
+ENVIRONMENTS = ("dev", "prod")
+MESH_PROVIDERS = ("linkerd", "kuma", "none")
+
+
 class AirflowArgs(TypedDict, total=False):
     """Arguments of :class:`Airflow` (plain data and Inputs only)."""
 
-    environment: Required[Literal["dev", "prod"]]
+    environment: Required[str]
     """``dev`` (one of each, no PDBs) or ``prod`` (HA, PDBs, zone spread)."""
     namespace: Required[str]
     """Kubernetes namespace created for Airflow."""
@@ -81,8 +99,9 @@ class AirflowArgs(TypedDict, total=False):
     """From ``Mesh.pod_annotations("job")``."""
     task_secret_names: Sequence[str]
     """Key Vault secrets task pods may read (scoped grants; must exist before deploy)."""
-    mesh: Mesh | None
-    """The mesh (any provider) that authorises Airflow's in-mesh paths; None adds none."""
+    mesh_provider: str
+    """``linkerd``, ``kuma`` or ``none`` (default): the mesh whose authorization objects
+    open Airflow's in-mesh paths. From Python, passing ``mesh=`` to :class:`Airflow` sets it."""
     release_name: str
     """Helm release name (default ``airflow``)."""
     chart_version: str
@@ -95,8 +114,8 @@ class AirflowArgs(TypedDict, total=False):
     """Pinned Airflow image tag (never ``latest``)."""
     airflow_version: str
     """Airflow version in the image (chart decisions)."""
-    git_sync: Mapping[str, Any] | None
-    """``{repo, branch, subPath, period, username}`` or None for DAGs baked in the image."""
+    git_sync: GitSyncArgs | None
+    """DAGs from Git; None (default) for DAGs baked in the image."""
     admin_password_object: str | None
     """Key Vault secret with the initial admin password (else a random one)."""
     git_token_object: str | None
@@ -109,14 +128,34 @@ class AirflowArgs(TypedDict, total=False):
     """Escape hatch deep-merged last into the chart values."""
 
 
+def _one_of(args: Mapping[str, Any], key: str, allowed: Sequence[str], default: str | None) -> str:
+    value = args.get(key, default)
+    if value not in allowed:
+        raise ValueError(f"airflow args: {key} must be one of {', '.join(allowed)}; got {value!r}")
+    return str(value)
+
+
 def values_input(args: AirflowArgs) -> V.AirflowValuesInput:
     """Component args -> the pure builder's input (Outputs as placeholders)."""
+    for key in (
+        "namespace",
+        "control_plane_identity_name",
+        "tasks_identity_name",
+        "key_vault_name",
+        "storage_account_name",
+    ):
+        if not args.get(key):
+            raise ValueError(f"airflow args: {key} is required")
+    environment = _one_of(args, "environment", ENVIRONMENTS, None)
+    _one_of(args, "mesh_provider", MESH_PROVIDERS, "none")
     git = args.get("git_sync")
+    if git is not None and not git.get("repo"):
+        raise ValueError("airflow args: git_sync.repo is required when git_sync is set")
     git_sync = (
         V.GitSync(
             repo=git["repo"],
             branch=git.get("branch", "main"),
-            sub_path=git.get("subPath", "dags"),
+            sub_path=git.get("sub_path", "dags"),
             period=git.get("period", "60s"),
             username=git.get("username"),
         )
@@ -125,7 +164,7 @@ def values_input(args: AirflowArgs) -> V.AirflowValuesInput:
     )
     git_token = args.get("git_token_object")
     return V.AirflowValuesInput(
-        environment=args["environment"],
+        environment=environment,  # type: ignore[arg-type]
         namespace=args["namespace"],
         tenant_id=_TENANT,
         control_plane_client_id=_CP_CLIENT,
@@ -197,6 +236,13 @@ def substitute(obj: Any, outputs: Mapping[str, pulumi.Input[str]]) -> Any:
     return obj
 
 
+def _depends_on(opts: pulumi.ResourceOptions | None) -> list[pulumi.Resource]:
+    deps = opts.depends_on if opts else None
+    if isinstance(deps, pulumi.Resource):
+        return [deps]
+    return [d for d in deps or [] if isinstance(d, pulumi.Resource)]  # type: ignore[union-attr]
+
+
 class Airflow(pulumi.ComponentResource):
     """Apache Airflow 3 (KubernetesExecutor) from the official chart, keyless and meshed."""
 
@@ -216,8 +262,18 @@ class Airflow(pulumi.ComponentResource):
     """Pinned chart version."""
 
     def __init__(
-        self, name: str, args: AirflowArgs, opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        args: AirflowArgs,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        mesh: Mesh | None = None,
     ) -> None:
+        """``mesh`` (Python): the mesh object; its ``allow(...)`` creates the policies, after
+        ``mesh.ready``. Without it, ``args["mesh_provider"]`` picks the policy kind and they
+        wait for whatever the component's ``depends_on`` names (the mesh component)."""
+        if mesh is not None:
+            args = {**args, "mesh_provider": mesh.provider}
         inp = values_input(args)  # validates everything before any resource exists
         built = V.build_values(inp)
         super().__init__("airflow-aks:airflow:Airflow", name, {}, opts)
@@ -248,7 +304,6 @@ class Airflow(pulumi.ComponentResource):
             "location": args["location"],
             "oidc_issuer_url": args["oidc_issuer_url"],
             "namespace": ns_name,
-            "namespace_resource": ns,
             "labels": {"app.kubernetes.io/part-of": "airflow-aks"},
         }
         control = WorkloadIdentity(
@@ -261,6 +316,7 @@ class Airflow(pulumi.ComponentResource):
                 "automount_token_for": [sas.scheduler],
             },
             opts=pulumi.ResourceOptions(parent=self),
+            wait_for=[ns],
         )
         tasks = WorkloadIdentity(
             f"{name}-tasks",
@@ -272,6 +328,7 @@ class Airflow(pulumi.ComponentResource):
                 "automount_token_for": [sas.tasks],
             },
             opts=pulumi.ResourceOptions(parent=self),
+            wait_for=[ns],
         )
         self.control_plane_client_id = control.client_id
         self.tasks_client_id = tasks.client_id
@@ -336,7 +393,9 @@ class Airflow(pulumi.ComponentResource):
         # exist before any pod asks for a token.
         # Default deny is on in meshed namespaces: the allow-list exists before any pod.
         policies: list[pulumi.Resource] = []
-        if mesh := args.get("mesh"):
+        if mesh is None and args.get("mesh_provider", "none") != "none":
+            mesh = detached_mesh(args.get("mesh_provider", "none"), _depends_on(opts))  # type: ignore[arg-type]
+        if mesh is not None:
             for rule in allow_rules(inp.release_name, ns_name, sas):
                 policies += mesh.allow(
                     rule.name,

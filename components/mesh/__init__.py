@@ -3,8 +3,7 @@
 Callers use :func:`build_mesh` once and then only the :class:`Mesh` interface.
 """
 
-from __future__ import annotations
-
+from collections.abc import Sequence
 from typing import TypedDict
 
 import pulumi
@@ -14,6 +13,7 @@ from airflow_aks.components.mesh.base import (
     AllowRule,
     Client,
     Mesh,
+    MeshBase,
     MeshProvider,
     NoMesh,
     PodKind,
@@ -33,6 +33,7 @@ __all__ = [
     "PodKind",
     "WorkloadSelector",
     "build_mesh",
+    "detached_mesh",
     "meshed_namespace",
     "with_ready",
 ]
@@ -90,6 +91,28 @@ def build_mesh(
     if provider == "none":
         return NoMesh()
     raise ValueError(f"unknown mesh provider {provider!r}; expected one of {PROVIDERS}")
+
+
+def detached_mesh(provider: MeshProvider, ready: Sequence[pulumi.Resource] = ()) -> Mesh:
+    """The :class:`Mesh` interface of ``provider`` without its component: the same pure
+    decisions and ``allow(...)``, waiting for ``ready`` — for a component that is handed
+    only the provider's name (e.g. constructed from another language), the mesh itself
+    being installed elsewhere."""
+    if provider == "linkerd":
+        from airflow_aks.components.mesh.linkerd import Linkerd as cls
+    elif provider == "kuma":
+        from airflow_aks.components.mesh.kuma import Kuma as cls  # type: ignore[assignment]
+    elif provider == "none":
+        return NoMesh()
+    else:
+        raise ValueError(f"unknown mesh provider {provider!r}; expected one of {PROVIDERS}")
+
+    class _Detached(MeshBase):
+        _provider_name = cls._provider_name
+        _decisions = cls._decisions
+        _ready = tuple(ready)
+
+    return _Detached()
 
 
 def _need(args: MeshArgs, key: str) -> str:

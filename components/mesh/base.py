@@ -12,8 +12,6 @@ helpers at the end (namespaces, chart installs, custom resources) are what the p
 components share to turn their values and manifests into Kubernetes objects.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -148,11 +146,23 @@ class MeshDecisions:
 
 class MeshBase:
     """The :class:`Mesh` interface, implemented once: a provider sets ``provider`` and
-    ``decisions``; a provider component also sets ``_ready`` in its ``__init__``."""
+    ``decisions`` (as ``_provider_name`` / ``_decisions``, private so the schema analyzer
+    does not publish them as outputs); a provider component also sets ``_ready`` in its
+    ``__init__``."""
 
-    provider: MeshProvider
-    decisions: ClassVar[MeshDecisions]
+    _provider_name: ClassVar[MeshProvider]
+    _decisions: ClassVar[MeshDecisions]
     _ready: tuple[pulumi.Resource, ...] = ()
+
+    @property
+    def provider(self) -> MeshProvider:
+        """``linkerd``, ``kuma`` or ``none``."""
+        return self._provider_name
+
+    @property
+    def decisions(self) -> MeshDecisions:
+        """The provider's pure functions."""
+        return self._decisions
 
     @property
     def ready(self) -> list[pulumi.Resource]:
@@ -204,8 +214,8 @@ class NoMesh(MeshBase):
     """``mesh.provider: none``: no objects, no labels, no annotations (rules are still
     validated like the others)."""
 
-    provider: MeshProvider = "none"
-    decisions = MeshDecisions(
+    _provider_name: ClassVar[MeshProvider] = "none"
+    _decisions = MeshDecisions(
         _no_metadata, _no_metadata, _no_pod_metadata, _no_pod_metadata, _no_manifests
     )
 

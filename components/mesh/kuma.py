@@ -6,9 +6,7 @@ allow-all policies), a mesh-wide deny ``MeshTrafficPermission``, and one allow p
 declared path. Native sidecars (``experimental.sidecarContainers``) let Jobs finish.
 """
 
-from __future__ import annotations
-
-from typing import Any, Required, TypedDict
+from typing import Any, ClassVar, Required, TypedDict
 
 import pulumi
 
@@ -192,8 +190,8 @@ def trace_manifest(endpoint: str) -> Manifest:
 class Kuma(MeshBase, pulumi.ComponentResource):
     """Kuma control plane, a STRICT-mTLS Mesh, mesh-wide deny, optional MeshTrace."""
 
-    provider: MeshProvider = "kuma"
-    decisions = MeshDecisions(
+    _provider_name: ClassVar[MeshProvider] = "kuma"
+    _decisions = MeshDecisions(
         namespace_labels, namespace_annotations, pod_labels, pod_annotations, allow_manifests
     )
 

@@ -14,10 +14,8 @@ The control plane runs with ``identity.externalCA: true`` and reads the issuer s
 Trust-anchor rotation itself stays a planned operation (10-year anchor).
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping
-from typing import Any, Required, TypedDict
+from typing import Any, ClassVar, Required, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -358,8 +356,8 @@ def allow_manifests(rule: AllowRule) -> list[Manifest]:
 class Linkerd(MeshBase, pulumi.ComponentResource):
     """cert-manager + trust-manager + Linkerd CRDs and control plane (+ viz, + CNI)."""
 
-    provider: MeshProvider = "linkerd"
-    decisions = MeshDecisions(
+    _provider_name: ClassVar[MeshProvider] = "linkerd"
+    _decisions = MeshDecisions(
         namespace_labels, namespace_annotations, pod_labels, pod_annotations, allow_manifests
     )
 
