@@ -4,6 +4,7 @@ and the dependency edges that order creation (no sleeps)."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -347,8 +348,75 @@ def test_unknown_provider_is_an_error() -> None:
         build_mesh("istio", "m", ARGS)  # type: ignore[arg-type]
 
 
+def _interface_members() -> dict[str, inspect.Signature | None]:
+    """The :class:`Mesh` protocol's members: methods with their signatures, properties
+    with ``None``."""
+    out: dict[str, inspect.Signature | None] = {}
+    for name, member in vars(Mesh).items():
+        if isinstance(member, property):
+            out[name] = None
+        elif inspect.isfunction(member) and not name.startswith("_"):
+            out[name] = inspect.signature(member)
+    return out
+
+
+def _is_str_dict(value: object) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    )
+
+
 @pytest.mark.parametrize("provider", ["linkerd", "kuma", "none"])
 def test_every_provider_satisfies_the_interface(provider: str) -> None:
-    program, holder = _program(provider, with_app=False)
+    """Not just attribute presence (a runtime_checkable Protocol checks nothing more):
+    every member has the protocol's signature and returns what the protocol promises."""
+    members = _interface_members()
+    assert set(members) == {
+        "provider",
+        "ready",
+        "namespace_labels",
+        "namespace_annotations",
+        "pod_labels",
+        "pod_annotations",
+        "allow",
+    }
+    holder_out: dict[str, object] = {}
+
+    def program() -> None:
+        k8s_provider = k8s.Provider("k8s", kubeconfig="{}")
+        mesh = build_mesh(
+            provider,  # type: ignore[arg-type]
+            "mesh",
+            ARGS,
+            pulumi.ResourceOptions(provider=k8s_provider),
+        )
+        for name, sig in members.items():
+            if sig is not None:
+                impl = inspect.signature(getattr(type(mesh), name))
+                assert list(impl.parameters) == list(sig.parameters), (provider, name)
+        holder_out["provider"] = mesh.provider
+        holder_out["ready"] = mesh.ready
+        holder_out["metadata"] = [
+            mesh.namespace_labels(),
+            mesh.namespace_annotations(),
+            *(mesh.pod_labels(k) for k in ("service", "job")),
+            *(mesh.pod_annotations(k) for k in ("service", "job")),
+        ]
+        holder_out["allowed"] = mesh.allow(
+            "api-server",
+            "airflow",
+            WorkloadSelector({"component": "api-server"}, 8080, "api-server"),
+            [Client("airflow", "airflow-worker", {"component": "worker"})],
+            pulumi.ResourceOptions(provider=k8s_provider),
+        )
+
     run(program)
-    assert isinstance(holder["mesh"], Mesh)
+    assert holder_out["provider"] == provider
+    ready, allowed = holder_out["ready"], holder_out["allowed"]
+    assert isinstance(ready, list) and all(isinstance(r, pulumi.Resource) for r in ready)
+    assert isinstance(allowed, list) and all(isinstance(r, pulumi.Resource) for r in allowed)
+    assert all(_is_str_dict(m) for m in holder_out["metadata"])  # type: ignore[attr-defined]
+    meshed = provider != "none"
+    # a real mesh has a control plane to wait for, injects namespaces and writes policy
+    assert bool(ready) is meshed and bool(allowed) is meshed
+    assert bool(holder_out["metadata"][0] or holder_out["metadata"][1]) is meshed  # type: ignore[index]

@@ -37,7 +37,10 @@ def test_defaults_are_pinned() -> None:
     ],
 )
 def test_valid(data: dict[str, Any]) -> None:
-    MeshConfig.model_validate(data)
+    """Accepted, and every given key lands on the model unchanged (not dropped or coerced)."""
+    cfg = MeshConfig.model_validate(data)
+    dumped = cfg.model_dump(by_alias=True)
+    assert {k: dumped[k] for k in data} == data
 
 
 @pytest.mark.parametrize(

@@ -190,11 +190,59 @@ def test_load_exceptions_from_directory(tmp_path: Path) -> None:
         load_exceptions("bad", tmp_path)
 
 
+def exception_documents(directory: Path) -> dict[str, Any]:
+    """Every exceptions document shipped in ``directory``: each ``<stack>.yaml`` and each
+    ```yaml example in its README (the format users copy)."""
+    import re
+
+    import yaml
+
+    docs: dict[str, Any] = {f.name: f for f in sorted(directory.glob("*.yaml"))}
+    readme = directory / "README.md"
+    if readme.exists():
+        for i, block in enumerate(re.findall(r"```yaml\n(.*?)```", readme.read_text(), re.S)):
+            docs[f"README.md example {i + 1}"] = yaml.safe_load(block)
+    return docs
+
+
+def shipped_exception_problems(directory: Path, root: Path) -> list[str]:
+    """Why a shipped exceptions document would not work: unparseable, an unknown rule, or a
+    file for a stack the project does not have (it would silently never apply)."""
+    problems = []
+    for name, doc in exception_documents(directory).items():
+        try:
+            if isinstance(doc, Path):
+                load_exceptions(doc.stem, directory, known_rules=RULES_BY_NAME)
+                if not (root / f"Pulumi.{doc.stem}.yaml").exists():
+                    problems.append(f"{name}: no stack file Pulumi.{doc.stem}.yaml")
+            else:
+                parse_exceptions(doc, name, known_rules=RULES_BY_NAME)
+        except ExceptionsFileError as e:
+            problems.append(str(e))
+    return problems
+
+
 def test_shipped_exception_files_are_valid() -> None:
     from airflow_aks.policies.rules import EXCEPTIONS_DIR
 
-    for f in EXCEPTIONS_DIR.glob("*.yaml"):
-        load_exceptions(f.stem, known_rules=RULES_BY_NAME)
+    root = Path(__file__).resolve().parent.parent
+    assert exception_documents(EXCEPTIONS_DIR), f"nothing shipped in {EXCEPTIONS_DIR} to check"
+    assert shipped_exception_problems(EXCEPTIONS_DIR, root) == []
+
+
+def test_shipped_exception_check_catches_bad_documents(tmp_path: Path) -> None:
+    """The check above can fail: a renamed rule in the README example, a file for a stack
+    that does not exist, a malformed entry."""
+    root = Path(__file__).resolve().parent.parent
+    entry = "- rule: {rule}\n  urn: x\n  reason: r\n  expires: 2030-01-01\n  approvedBy: j\n"
+    (tmp_path / "README.md").write_text(f"```yaml\n{entry.format(rule='aks-no-such-rule')}```\n")
+    (tmp_path / "staging.yaml").write_text(entry.format(rule="aks-rbac-enabled"))
+    (tmp_path / "dev.yaml").write_text("- rule: aks-rbac-enabled\n")
+    problems = shipped_exception_problems(tmp_path, root)
+    assert len(problems) == 3, problems
+    assert any("unknown rule 'aks-no-such-rule'" in p for p in problems)
+    assert any("Pulumi.staging.yaml" in p for p in problems)
+    assert any("dev.yaml: exceptions[0].urn: required" in p for p in problems)
 
 
 # ------------------------------------------------------------------ CrossGuard adapters

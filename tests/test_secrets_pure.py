@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 import yaml
@@ -43,9 +44,36 @@ def test_expiry_is_anchor_plus_rotation(issued: str | date, days: int, expected:
     assert secret_expiry_epoch(issued, days) == expected
 
 
-def test_expiry_is_reproducible_and_clock_free() -> None:
-    # Same config, same plan: nothing depends on when `pulumi up` runs.
-    assert secret_expiry_epoch("2026-11-23", 90) == secret_expiry_epoch("2026-11-23", 90)
+def test_expiry_is_reproducible_and_clock_free(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Same config, same plan: nothing depends on when `pulumi up` runs. The clock the
+    module could read (``datetime.now``/``date.today``/``time.time``) is moved ten years
+    ahead; the expiry must not move with it."""
+    import time
+
+    from airflow_aks.components import secrets as mod
+
+    before = secret_expiry_epoch("2026-11-23", 90)
+    future = datetime(2036, 1, 1, tzinfo=UTC)
+
+    class FutureDatetime(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> FutureDatetime:  # type: ignore[override]
+            return cls.fromtimestamp(future.timestamp(), tz)
+
+        @classmethod
+        def utcnow(cls) -> FutureDatetime:  # type: ignore[override]
+            return cls.fromtimestamp(future.timestamp())
+
+    class FutureDate(date):
+        @classmethod
+        def today(cls) -> FutureDate:  # type: ignore[override]
+            return cls(2036, 1, 1)
+
+    monkeypatch.setattr(mod, "datetime", FutureDatetime)
+    monkeypatch.setattr(mod, "date", FutureDate)
+    monkeypatch.setattr(time, "time", lambda: future.timestamp())
+    after = secret_expiry_epoch("2026-11-23", 90)
+    assert after == before == int(datetime(2027, 2, 21, tzinfo=UTC).timestamp())
 
 
 @pytest.mark.parametrize("days", [0, -5])

@@ -477,14 +477,19 @@ def system_pool_critical_only(props: Mapping[str, Any], ctx: Context) -> list[st
 @resource_rule(
     RULES,
     name="aks-run-command-disabled",
-    level=ADVISORY,
+    level=MANDATORY,
     mirrors="Azure Policy: AKS clusters should disable command invoke",
     types=CLUSTER,
-    description="""Run command lets anyone with the right Azure role execute kubectl
-    through ARM, bypassing API-server network restrictions. Advisory: it is also a
-    legitimate break-glass path for private clusters.""",
+    description="""Run command must be disabled: it lets anyone with the right Azure role
+    execute kubectl through ARM, bypassing the API server's authorised IP ranges or private
+    endpoint. A break-glass need is a reviewed, expiring entry in
+    policies/exceptions/<stack>.yaml, not a silent default.""",
 )
 def run_command_disabled(props: Mapping[str, Any], ctx: Context) -> list[str]:
-    if not is_true(get(props, "apiServerAccessProfile.disableRunCommand")):
-        return ["apiServerAccessProfile.disableRunCommand should be true"]
+    value = get(props, "apiServerAccessProfile.disableRunCommand")
+    if not is_true(value):
+        return [
+            f"apiServerAccessProfile.disableRunCommand must be true (is {show(value)}); fix: "
+            "set it true (break-glass: a dated policy exception)"
+        ]
     return []

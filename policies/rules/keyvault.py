@@ -56,16 +56,20 @@ def key_expiry(props: Mapping[str, Any], ctx: Context) -> list[str]:
 @resource_rule(
     RULES,
     name="keyvault-secret-expiry",
-    level=ADVISORY,
+    level=MANDATORY,
     mirrors="CKV_AZURE_41",
     types=(KV_SECRET,),
-    description="""Secrets should carry an expiry so rotation is tracked. Advisory: an expired
-    secret can no longer be read, so expiry needs a rotation job before it can be enforced
-    without causing outages.""",
+    description="""Secrets must carry an expiry (attributes.expires) so rotation is planned
+    rather than forgotten. Mandatory since issue 16: the secrets component derives the expiry
+    from a rotation anchor in the stack file (reproducible, no clock) and reports the days
+    left, so an expiry is a scheduled rotation, not a surprise outage.""",
 )
 def secret_expiry(props: Mapping[str, Any], ctx: Context) -> list[str]:
     if _expiry(props) is None:
-        return ["properties.attributes.expires (expiry) is not set on the secret"]
+        return [
+            "properties.attributes.expires (expiry) is not set on the secret; fix: set it "
+            "(epoch seconds) from the rotation anchor + rotation period"
+        ]
     return []
 
 

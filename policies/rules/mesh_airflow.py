@@ -414,13 +414,14 @@ WI_USE = "azure.workload.identity/use"
 @resource_rule(
     RULES,
     name="airflow-workload-identity-label",
-    level=ADVISORY,
+    level=MANDATORY,
     mirrors="AKS workload identity (azure.workload.identity/use label)",
     types=HELM_TYPES,
     description="""Airflow pods must carry the label azure.workload.identity/use: "true"
-    (values.labels or per component): without it the webhook injects no token and tasks
-    fail to reach Key Vault and Blob storage. Advisory: a functional, not a security,
-    failure (the Microsoft Learn guide forgets it).""",
+    (values.labels or per component): without it the webhook injects no federated token, so
+    task code that calls DefaultAzureCredential without a client id falls through to the
+    node's IMDS endpoint (the kubelet identity every pod on the node shares) instead of the
+    pod's own least-privilege identity. The Microsoft Learn guide forgets the label.""",
 )
 def workload_identity_label(props: Mapping[str, Any], ctx: Context) -> list[str]:
     if not _is_airflow(props):
@@ -433,7 +434,12 @@ def workload_identity_label(props: Mapping[str, Any], ctx: Context) -> list[str]
         for comp in ("scheduler", "apiServer", "workers", "triggerer", "dagProcessor")
         if not is_true(as_dict(get(values, comp + ".labels")).get(WI_USE))
     ]
-    return [f"label {WI_USE}: 'true' missing on {', '.join(missing)}"] if missing else []
+    if not missing:
+        return []
+    return [
+        f"label {WI_USE}: 'true' missing on {', '.join(missing)}; fix: set values.labels"
+        f".{WI_USE}: 'true' (or each component's labels)"
+    ]
 
 
 # ------------------------------------------------------------------ secret literals

@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._core import (
-    ADVISORY,
     BLOB_CONTAINER,
     MANDATORY,
     STORAGE_ACCOUNT,
@@ -93,16 +92,21 @@ def https_only(props: Mapping[str, Any], ctx: Context) -> list[str]:
 @resource_rule(
     RULES,
     name="storage-network-default-deny",
-    level=ADVISORY,
+    level=MANDATORY,
     mirrors="CKV_AZURE_35",
     types=ACCOUNT,
-    description="""The account firewall should default to Deny and allow the AKS subnet.
-    Advisory: it needs service endpoints or private endpoints on the cluster subnet.""",
+    description="""The account firewall must default to Deny (networkRuleSet.defaultAction)
+    and allow only the AKS subnet or a private endpoint: task logs and their connection
+    details are then unreadable from anywhere else, even with a leaked token. Mandatory since
+    issue 16: the log storage component always ships the subnet rule, so Deny costs nothing.""",
 )
 def network_default_deny(props: Mapping[str, Any], ctx: Context) -> list[str]:
     action = get(props, "networkRuleSet.defaultAction")
     if not isinstance(action, str) or action.lower() != "deny":
-        return [f"networkRuleSet.defaultAction should be Deny (is {show(action)})"]
+        return [
+            f"networkRuleSet.defaultAction must be Deny (is {show(action)}); fix: set it to "
+            "Deny with a virtualNetworkRules entry for the AKS node subnet"
+        ]
     return []
 
 
