@@ -39,7 +39,7 @@ policies: venv
 
 ## Re-resolve the lock file after editing pyproject.toml ranges.
 lock: venv
-	$(BIN)/uv pip compile pyproject.toml --extra dev -p 3.11 -o requirements.lock --no-header
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra render --extra preflight -p 3.11 -o requirements.lock --no-header
 
 bench: venv
 	$(BIN)/python benchmarks/plan_time.py

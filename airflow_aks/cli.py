@@ -81,6 +81,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
         print(f"error: the program failed under the mock engine: {exc}", file=sys.stderr)
         return EXIT_FAIL
     export = result.export()
+    from . import render  # rendered chart objects join the export first (issue 11)
+
+    charts = render.attach(export, render.options_from_args(args))
     from . import policy_report  # the policy pack over the same plan (issue 6)
 
     try:
@@ -90,11 +93,13 @@ def cmd_plan(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     print(summarize(export))
     print()
+    print(render.format_report(charts))
+    print()
     print(policy_report.format_results(policy))
     if args.json:
         Path(args.json).write_text(json.dumps(export, indent=2, sort_keys=False) + "\n")
         print(f"\nPlan written to {args.json}")
-    return EXIT_OK if policy.ok else EXIT_FAIL
+    return EXIT_OK if policy.ok and not charts.failed else EXIT_FAIL
 
 
 def parser() -> argparse.ArgumentParser:
@@ -104,6 +109,9 @@ def parser() -> argparse.ArgumentParser:
     pl.add_argument("--stack", required=True, help="stack name, e.g. dev or prod")
     pl.add_argument("--config", help="stack file to plan (default: Pulumi.<stack>.yaml)")
     pl.add_argument("--json", metavar="PATH", help="write the plan export here")
+    from . import render
+
+    render.add_arguments(pl)
     pl.set_defaults(func=cmd_plan)
     from . import policy_report
 

@@ -33,3 +33,15 @@ def dev_plan() -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def prod_plan() -> dict[str, Any]:
     return plan_export("prod")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _empty_chart_cache(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Plans in tests never pick up a developer's chart cache (render tests pass their own)."""
+
+    from airflow_aks import render
+
+    mp = pytest.MonkeyPatch()
+    mp.setenv(render.CACHE_ENV, str(tmp_path_factory.mktemp("empty-chart-cache")))
+    yield
+    mp.undo()

@@ -1,8 +1,10 @@
 """Kubernetes object rules (Checkov CKV_K8S_*), on pod specs we create and on Helm values.
 
 Pod specs are found in Pods, Deployments, StatefulSets, DaemonSets, Jobs and CronJobs.
-Helm charts are not rendered offline, so chart values are checked where a setting is
-recognisable by its key (``privileged``, ``hostNetwork``, ``runAsUser``, ``image.tag``...).
+Objects a chart renders are checked like any other object: ``pulumi preview`` hands them to the
+pack as the Chart's children, and ``airflow-aks plan --render`` adds them to the export the same
+way. Where a chart is not rendered, its values are checked where a setting is recognisable by
+its key (``privileged``, ``hostNetwork``, ``runAsUser``, ``image.tag``...).
 """
 
 from __future__ import annotations
