@@ -91,13 +91,22 @@ def cmd_plan(args: argparse.Namespace) -> int:
     except policy_report.PolicyInputError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_CONFIG
+    from . import cost_cli  # cost and first-deploy time (issue 15)
+
+    try:
+        estimates = cost_cli.attach(export, args)
+    except cost_cli.cost.PriceTableError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_CONFIG
     print(summarize(export))
     print()
     print(render.format_report(charts))
     print()
     print(policy_report.format_results(policy))
+    print()
+    print(estimates)
     if args.json:
-        Path(args.json).write_text(json.dumps(export, indent=2, sort_keys=False) + "\n")
+        Path(args.json).write_text(json.dumps(export, indent=2, sort_keys=True) + "\n")
         print(f"\nPlan written to {args.json}")
     return EXIT_OK if policy.ok and not charts.failed else EXIT_FAIL
 
@@ -113,9 +122,11 @@ def parser() -> argparse.ArgumentParser:
 
     render.add_arguments(pl)
     pl.set_defaults(func=cmd_plan)
-    from . import policy_report
+    from . import cost_cli, policy_report
 
+    cost_cli.add_plan_arguments(pl)
     policy_report.add_parser(sub)
+    cost_cli.add_parser(sub)
     return p
 
 
