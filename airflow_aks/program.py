@@ -23,6 +23,7 @@ from airflow_aks.components.aks import (
 from airflow_aks.components.database import MetadataDatabase, MetadataDatabaseArgs
 from airflow_aks.components.gitops import GitOps, GitOpsArgs
 from airflow_aks.components.mesh import Mesh, build_mesh
+from airflow_aks.components.scheduling import PodPlacementArgs, pool_placement
 from airflow_aks.components.secrets import Vault, VaultArgs
 from airflow_aks.components.storage import LogStorage, LogStorageArgs
 
@@ -58,6 +59,24 @@ def cluster_args(cfg: StackConfig) -> ClusterArgs:
         user_pools=[_pool(p) for p in aks.pools()[1:]],
         **dumped,
     )
+
+
+def pool_placement_args(pool: Any, config_key: str) -> PodPlacementArgs:
+    """A pool's config -> the placement (tolerations + node selection) of its pods."""
+    return pool_placement(
+        pool.name, pool.taints, pool.labels, spot=pool.spot, config_key=config_key
+    ).as_args()
+
+
+def task_placements(cfg: StackConfig) -> dict[str, PodPlacementArgs | None]:
+    """``task_placement`` (task pool) and ``gpu_placement`` (GPU pool, if enabled)."""
+    gpu = cfg.aks.gpu_pool
+    return {
+        "task_placement": pool_placement_args(cfg.aks.task_pool, "aks.taskPool"),
+        "gpu_placement": (
+            pool_placement_args(gpu, "aks.gpuPool") if gpu is not None and gpu.enabled else None
+        ),
+    }
 
 
 def base_tags(cfg: StackConfig) -> dict[str, str]:
@@ -201,6 +220,7 @@ def build_airflow(cfg: StackConfig, cluster: Cluster, mesh: Mesh, state: State) 
         "mesh_service_annotations": mesh.pod_annotations("service"),
         "mesh_job_labels": mesh.pod_labels("job"),
         "mesh_job_annotations": mesh.pod_annotations("job"),
+        **task_placements(cfg),
     }
     deps: list[pulumi.Resource] = [*mesh.ready, *state.vault.secrets.values(), state.database]
     return Airflow(

@@ -17,9 +17,9 @@ from pulumi_azure_native import containerservice, managedidentity, operationalin
 
 from .identity import role_assignment
 from .network import Network
-
-SYSTEM_TAINT = "CriticalAddonsOnly=true:NoSchedule"
-SPOT_TAINT = "kubernetes.azure.com/scalesetpriority=spot:NoSchedule"
+from .scheduling import SPOT_TAINT as SPOT_TAINT  # re-exported: taints live in scheduling
+from .scheduling import SYSTEM_TAINT as SYSTEM_TAINT
+from .scheduling import effective_taints
 
 
 class NodePoolArgs(TypedDict, total=False):
@@ -72,10 +72,11 @@ def initial_count(pool: NodePoolArgs) -> int:
 def pool_settings(pool: NodePoolArgs, subnet_id: pulumi.Input[str], *, mode: str) -> dict[str, Any]:
     """Agent-pool properties shared by the inline system pool and separate user pools."""
     autoscale = pool.get("enable_auto_scaling", True)
-    taints = list(pool.get("taints", ()))
-    if mode == "System" and SYSTEM_TAINT not in taints:
-        # Keeps application pods off the system pool (CKV_AZURE_232).
-        taints.append(SYSTEM_TAINT)
+    # The system taint keeps application pods off the system pool (CKV_AZURE_232); AKS adds
+    # the spot taint itself, stating it keeps the plan equal to the cluster's state.
+    taints = effective_taints(
+        pool.get("taints", ()), spot=bool(pool.get("spot")), system=mode == "System"
+    )
     settings: dict[str, Any] = {
         "mode": mode,
         "type": "VirtualMachineScaleSets",  # the autoscaler needs scale sets
@@ -108,9 +109,6 @@ def pool_settings(pool: NodePoolArgs, subnet_id: pulumi.Input[str], *, mode: str
             scale_set_eviction_policy="Delete",
             spot_max_price=pool.get("spot_max_price", -1),
         )
-        # AKS adds this taint itself; stating it keeps the plan equal to the cluster's state.
-        if SPOT_TAINT not in taints:
-            taints.append(SPOT_TAINT)
     return settings
 
 

@@ -11,6 +11,11 @@ an Azure resource name:
 ``AIRFLOW_AKS_TASK_POD_LABELS`` / ``AIRFLOW_AKS_TASK_POD_ANNOTATIONS``
     JSON objects: the ``azure.workload.identity/use`` label plus whatever the configured mesh
     needs for run-to-completion pods (native sidecar / drain settings). ``{}`` without a mesh.
+``AIRFLOW_AKS_TASK_POD_PLACEMENT`` / ``AIRFLOW_AKS_GPU_POD_PLACEMENT``
+    JSON ``{"nodeSelector": {...}, "tolerations": [...]}``: how a pod lands on the task pool
+    (tolerate its taints, spot included, *and* select it) or on the GPU pool. The same
+    placement the KubernetesExecutor's pod template carries; the GPU one only exists when
+    the stack has a GPU pool (``aks.gpuPool.enabled``).
 ``AIRFLOW_AKS_KEY_VAULT_URL``, ``AIRFLOW_AKS_STORAGE_ACCOUNT``, ...
     Azure endpoints; see :func:`setting`.
 
@@ -32,6 +37,9 @@ ENV_NAMESPACE = "AIRFLOW_AKS_NAMESPACE"
 ENV_TASK_SERVICE_ACCOUNT = "AIRFLOW_AKS_TASK_SERVICE_ACCOUNT"
 ENV_TASK_POD_LABELS = "AIRFLOW_AKS_TASK_POD_LABELS"
 ENV_TASK_POD_ANNOTATIONS = "AIRFLOW_AKS_TASK_POD_ANNOTATIONS"
+ENV_TASK_POD_PLACEMENT = "AIRFLOW_AKS_TASK_POD_PLACEMENT"
+ENV_GPU_POD_PLACEMENT = "AIRFLOW_AKS_GPU_POD_PLACEMENT"
+GPU_RESOURCE = "nvidia.com/gpu"
 
 DEFAULT_NAMESPACE = "airflow"
 DEFAULT_TASK_SERVICE_ACCOUNT = "airflow-tasks"
@@ -85,6 +93,55 @@ def task_pod_annotations(env: Mapping[str, str] | None = None) -> dict[str, str]
     return _json_object(env, ENV_TASK_POD_ANNOTATIONS)
 
 
+_TOLERATION_KEYS = {"key", "operator", "value", "effect", "tolerationSeconds"}
+
+
+def _placement(env: Mapping[str, str], name: str, missing: str) -> dict[str, Any]:
+    raw = env.get(name, "").strip()
+    if not raw:
+        raise PlatformConfigError(f"{name} is not set: {missing}")
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise PlatformConfigError(f"{name} is not valid JSON: {exc}") from exc
+    selector = value.get("nodeSelector") if isinstance(value, dict) else None
+    tolerations = value.get("tolerations") if isinstance(value, dict) else None
+    if (
+        not isinstance(selector, dict)
+        or not selector
+        or not all(isinstance(k, str) and isinstance(v, str) for k, v in selector.items())
+    ):
+        raise PlatformConfigError(f"{name}: nodeSelector must be a non-empty string map")
+    if not isinstance(tolerations, list) or not all(
+        isinstance(t, dict) and isinstance(t.get("key"), str) and set(t) <= _TOLERATION_KEYS
+        for t in tolerations
+    ):
+        raise PlatformConfigError(f"{name}: tolerations must be a list of tolerations")
+    return {"nodeSelector": dict(selector), "tolerations": [dict(t) for t in tolerations]}
+
+
+def task_pod_placement(env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Node selection + tolerations that put a launched pod on the task pool."""
+    env = os.environ if env is None else env
+    return _placement(
+        env, ENV_TASK_POD_PLACEMENT, "the Airflow chart values set it on every Airflow pod"
+    )
+
+
+def gpu_pod_placement(env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Node selection + tolerations that put a launched pod on the GPU pool."""
+    env = os.environ if env is None else env
+    return _placement(
+        env, ENV_GPU_POD_PLACEMENT, "the stack has no GPU pool (airflow-aks:aks.gpuPool.enabled)"
+    )
+
+
+def gpu_available(env: Mapping[str, str] | None = None) -> bool:
+    """Whether the stack has a GPU pool (DAGs with GPU tasks register only then)."""
+    env = os.environ if env is None else env
+    return bool(env.get(ENV_GPU_POD_PLACEMENT, "").strip())
+
+
 def pod_security_context(run_as_user: int = NON_ROOT_UID) -> dict[str, Any]:
     """Restricted pod security context (Pod Security Standard ``restricted``)."""
     return {
@@ -128,8 +185,12 @@ def pod_operator_defaults(env: Mapping[str, str] | None = None) -> dict[str, Any
     from kubernetes.client import models as k8s  # the provider depends on it
 
     res = resources()
+    place = task_pod_placement(env)
     return {
         "namespace": namespace(env),
+        # Tolerate the task pool's taints (spot included) *and* select it.
+        "node_selector": place["nodeSelector"],
+        "tolerations": [k8s.V1Toleration(**_snake(t)) for t in place["tolerations"]],
         "service_account_name": task_service_account(env),
         "labels": task_pod_labels(env),
         "annotations": task_pod_annotations(env),
@@ -143,6 +204,33 @@ def pod_operator_defaults(env: Mapping[str, str] | None = None) -> dict[str, Any
         "on_finish_action": "delete_pod",
         "startup_timeout_seconds": 300,
     }
+
+
+def gpu_pod_operator_defaults(
+    gpus: int = 1, env: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """:func:`pod_operator_defaults` for a GPU task: on the GPU pool (its selector and
+    tolerations), asking the NVIDIA device plugin for ``gpus`` GPUs."""
+    from kubernetes.client import models as k8s
+
+    if gpus < 1:
+        raise PlatformConfigError(f"a GPU task needs at least one GPU, got {gpus}")
+    place = gpu_pod_placement(env)
+    res = resources(cpu="500m", memory="1Gi", cpu_limit="2", memory_limit="4Gi")
+    return {
+        **pod_operator_defaults(env),
+        "node_selector": place["nodeSelector"],
+        "tolerations": [k8s.V1Toleration(**_snake(t)) for t in place["tolerations"]],
+        "container_resources": k8s.V1ResourceRequirements(
+            requests=res["requests"], limits={**res["limits"], GPU_RESOURCE: str(gpus)}
+        ),
+    }
+
+
+def _snake(toleration: Mapping[str, Any]) -> dict[str, Any]:
+    """Toleration field names as the kubernetes client's keyword arguments."""
+    names = {"tolerationSeconds": "toleration_seconds"}
+    return {names.get(k, k): v for k, v in toleration.items()}
 
 
 def setting(

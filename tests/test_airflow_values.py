@@ -16,6 +16,7 @@ from airflow_aks.components.airflow import values as V
 from airflow_aks.components.mesh import NoMesh
 from airflow_aks.components.mesh import kuma as kuma_mesh
 from airflow_aks.components.mesh import linkerd as linkerd_mesh
+from airflow_aks.components.scheduling import pool_placement
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT.parent / "shared" / "charts" / "airflow" / "values.schema.json"
@@ -34,6 +35,14 @@ def mesh_of(provider: str) -> V.MeshPodSettings:
     )
 
 
+TASK_PLACEMENT = pool_placement(
+    "tasks", ["airflow-aks/pool=tasks:NoSchedule"], {"airflow-aks/pool": "tasks"}, spot=True
+)
+GPU_PLACEMENT = pool_placement(
+    "gpu", ["nvidia.com/gpu=present:NoSchedule"], {"airflow-aks/pool": "gpu"}
+)
+
+
 def make(environment: str = "dev", mesh: str = "linkerd", **kw: Any) -> V.AirflowValuesInput:
     base: dict[str, Any] = {
         "environment": environment,
@@ -46,6 +55,7 @@ def make(environment: str = "dev", mesh: str = "linkerd", **kw: Any) -> V.Airflo
         "storage_account": f"stairflow{environment}",
         "logs_container": "airflow-logs",
         "mesh": mesh_of(mesh),
+        "task_placement": TASK_PLACEMENT,
     }
     base.update(kw)
     return V.AirflowValuesInput(**base)
@@ -655,3 +665,48 @@ def test_no_secret_literal_in_values(environment: str, mesh: str) -> None:
 def test_secret_scanner_catches_leaks(leak: dict) -> None:
     """The scanner is not vacuous: each deliberate leak is found."""
     assert secret_literals(V.build_values(make(helm_values=leak)))
+
+
+# ---------------------------------------------------------------- placement (issue 10, defect 4)
+
+
+@pytest.mark.parametrize("path", [("workers",), ("workers", "kubernetes")])
+def test_task_pod_template_tolerates_and_selects_the_task_pool(path: tuple[str, ...]) -> None:
+    """Both worker levels carry it: the pod template reads ``workers.kubernetes.X or
+    workers.X`` (newer charts) or ``workers.X`` (older ones)."""
+    v: Any = V.build_values(make())
+    for key in path:
+        v = v[key]
+    assert v["nodeSelector"] == {"airflow-aks/pool": "tasks"}
+    assert v["tolerations"] == [
+        {"key": "airflow-aks/pool", "operator": "Equal", "value": "tasks", "effect": "NoSchedule"},
+        {
+            "key": "kubernetes.azure.com/scalesetpriority",
+            "operator": "Equal",
+            "value": "spot",
+            "effect": "NoSchedule",
+        },
+    ]
+
+
+def test_dags_get_the_same_placements() -> None:
+    v = V.build_values(make(gpu_placement=GPU_PLACEMENT))
+    env = {e["name"]: json.loads(e["value"]) for e in v["env"] if "PLACEMENT" in e["name"]}
+    assert env[V.TASK_PLACEMENT_ENV] == {
+        "nodeSelector": v["workers"]["kubernetes"]["nodeSelector"],
+        "tolerations": v["workers"]["kubernetes"]["tolerations"],
+    }
+    assert env[V.GPU_PLACEMENT_ENV]["nodeSelector"] == {"airflow-aks/pool": "gpu"}
+
+
+def test_no_gpu_pool_no_gpu_placement() -> None:
+    names = [e["name"] for e in V.build_values(make())["env"]]
+    assert V.TASK_PLACEMENT_ENV in names and V.GPU_PLACEMENT_ENV not in names
+
+
+def test_without_a_placement_the_template_selects_nothing() -> None:
+    """Components used on another cluster may pass none; then nothing is invented."""
+    from airflow_aks.components.scheduling import PodPlacement
+
+    w = V.build_values(make(task_placement=PodPlacement()))["workers"]
+    assert "nodeSelector" not in w and "tolerations" not in w["kubernetes"]

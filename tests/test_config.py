@@ -106,6 +106,7 @@ def test_all_errors_reported_at_once():
         ({"systemPool": {"name": "System-1"}}, "airflow-aks:aks.systemPool.name", "pattern"),
         ({"taskPool": {"minCount": 5, "maxCount": 2}}, "airflow-aks:aks.taskPool", "exceeds"),
         ({"systemPool": {"spot": True}}, "airflow-aks:aks", "cannot be spot"),
+        ({"gpuPool": {"enabled": True, "labels": {}}}, "airflow-aks:aks", "gpuPool.labels"),
         ({"adminGroupObjectIds": ["admins"]}, "airflow-aks:aks.adminGroupObjectIds", "GUID"),
         ({"adminGroupObjectIds": []}, "airflow-aks:aks", "adminGroupObjectIds"),
         ({"privateCluster": True}, "airflow-aks:aks", "do not apply to a privateCluster"),

@@ -45,6 +45,9 @@ _LOADER = textwrap.dedent(
                     val = getattr(t, attr)
                     plain = isinstance(val, (str, int, list, dict, type(None)))
                     info[attr] = val if plain else str(val)
+            if hasattr(t, "node_selector"):
+                info["node_selector"] = t.node_selector
+                info["tolerations"] = [x.to_dict() for x in (t.tolerations or [])]
             if hasattr(t, "container_resources") and t.container_resources is not None:
                 r = t.container_resources
                 info["resources"] = {"requests": r.requests, "limits": r.limits}
@@ -55,7 +58,23 @@ _LOADER = textwrap.dedent(
     """
 )
 
+TASK_TOLERATIONS = [
+    {"key": "airflow-aks/pool", "operator": "Equal", "value": "tasks", "effect": "NoSchedule"},
+    {
+        "key": "kubernetes.azure.com/scalesetpriority",
+        "operator": "Equal",
+        "value": "spot",
+        "effect": "NoSchedule",
+    },
+]
+TASK_PLACEMENT = {"nodeSelector": {"airflow-aks/pool": "tasks"}, "tolerations": TASK_TOLERATIONS}
+GPU_PLACEMENT = {
+    "nodeSelector": {"airflow-aks/pool": "gpu"},
+    "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}],
+}
+
 TASK_ENV = {
+    "AIRFLOW_AKS_TASK_POD_PLACEMENT": json.dumps(TASK_PLACEMENT),
     "AIRFLOW_AKS_NAMESPACE": "airflow-dev",
     "AIRFLOW_AKS_TASK_SERVICE_ACCOUNT": "airflow-tasks",
     "AIRFLOW_AKS_TASK_POD_LABELS": json.dumps({"kuma.io/sidecar-injection": "enabled"}),
@@ -63,6 +82,12 @@ TASK_ENV = {
         {"config.linkerd.io/proxy-enable-native-sidecar": "true"}
     ),
 }
+
+
+def _compact(toleration: dict) -> dict:
+    """A kubernetes-client toleration dict in pod-spec form (camelCase, no Nones)."""
+    names = {"toleration_seconds": "tolerationSeconds"}
+    return {names.get(k, k): v for k, v in toleration.items() if v is not None}
 
 
 @pytest.fixture(scope="module")
@@ -138,6 +163,9 @@ def test_pod_tasks_images_and_platform_settings(dagbag: dict) -> None:
         assert t["labels"]["azure.workload.identity/use"] == "true"
         assert t["labels"]["kuma.io/sidecar-injection"] == "enabled"
         assert t["annotations"] == {"config.linkerd.io/proxy-enable-native-sidecar": "true"}
+        # issue 10, defect 4: on the task pool (spot included), not just allowed there
+        assert t["node_selector"] == {"airflow-aks/pool": "tasks"}
+        assert [_compact(x) for x in t["tolerations"]] == TASK_TOLERATIONS
         assert t["security_context"]["runAsNonRoot"] is True
         assert t["security_context"]["seccompProfile"] == {"type": "RuntimeDefault"}
         csc = t["container_security_context"]
@@ -448,3 +476,50 @@ def test_promote_end_to_end_against_a_local_bare_repo(
         check=True,
     ).stdout
     assert "promote ghcr.io/example/app 1.0.0 -> 1.1.0" in log
+
+
+# ------------------------------------------------ placement (issue 10, defect 4)
+
+
+def test_task_pod_placement_reads_the_platform_json() -> None:
+    assert _platform.task_pod_placement(TASK_ENV) == TASK_PLACEMENT
+
+
+@pytest.mark.parametrize(
+    ("raw", "match"),
+    [
+        ("", "is not set"),
+        ("{", "not valid JSON"),
+        (json.dumps({"nodeSelector": {}, "tolerations": []}), "nodeSelector"),
+        (json.dumps({"nodeSelector": {"a": 1}, "tolerations": []}), "nodeSelector"),
+        (
+            json.dumps({"nodeSelector": {"a": "b"}, "tolerations": [{"effect": "NoSchedule"}]}),
+            "tolerations",
+        ),
+        (
+            json.dumps({"nodeSelector": {"a": "b"}, "tolerations": [{"key": "a", "colour": "x"}]}),
+            "tolerations",
+        ),
+    ],
+)
+def test_task_pod_placement_rejects(raw: str, match: str) -> None:
+    with pytest.raises(_platform.PlatformConfigError, match=match):
+        _platform.task_pod_placement({_platform.ENV_TASK_POD_PLACEMENT: raw})
+
+
+def test_gpu_pod_defaults_select_the_gpu_pool_and_ask_for_gpus() -> None:
+    env = {**TASK_ENV, _platform.ENV_GPU_POD_PLACEMENT: json.dumps(GPU_PLACEMENT)}
+    assert _platform.gpu_available(env) and not _platform.gpu_available(TASK_ENV)
+    kw = _platform.gpu_pod_operator_defaults(2, env)
+    assert kw["node_selector"] == {"airflow-aks/pool": "gpu"}
+    assert [_compact(t.to_dict()) for t in kw["tolerations"]] == GPU_PLACEMENT["tolerations"]
+    assert kw["container_resources"].limits["nvidia.com/gpu"] == "2"
+    assert "nvidia.com/gpu" not in kw["container_resources"].requests  # defaults to the limit
+    assert kw["service_account_name"] == "airflow-tasks"  # the rest is the task defaults
+
+
+def test_gpu_pod_defaults_without_gpu_pool_say_where_to_turn_it_on() -> None:
+    with pytest.raises(_platform.PlatformConfigError, match=r"aks\.gpuPool\.enabled"):
+        _platform.gpu_pod_operator_defaults(1, TASK_ENV)
+    with pytest.raises(_platform.PlatformConfigError, match="at least one GPU"):
+        _platform.gpu_pod_operator_defaults(0, TASK_ENV)

@@ -747,6 +747,10 @@ def test_every_rule_has_both_cases() -> None:
         covered.setdefault(case.rule, set()).add(case.violates)
     for stack_case in STACK_CASES:
         covered.setdefault(stack_case.rule, set()).add(stack_case.violates)
+    from test_policy_scheduling import COVERAGE as SCHEDULING_CASES
+
+    for rule, violates in SCHEDULING_CASES:
+        covered.setdefault(rule, set()).add(violates)
     missing = [r.name for r in ALL_RULES if covered.get(r.name) != {True, False}]
     assert not missing, f"rules without a violating and a passing case: {missing}"
     unknown = set(covered) - set(RULES_BY_NAME)

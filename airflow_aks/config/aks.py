@@ -199,6 +199,16 @@ class AksConfig(StrictModel):
             errs.append("systemPool cannot be spot: AKS requires regular VMs for system pools")
         if self.system_pool.enable_auto_scaling and self.system_pool.min_count < 1:
             errs.append("systemPool.minCount must be >= 1")
+        # Task (and GPU) pods select their pool by its labels (components/scheduling.py).
+        selectable = [("taskPool", self.task_pool)]
+        if self.gpu_pool and self.gpu_pool.enabled:
+            selectable.append(("gpuPool", self.gpu_pool))
+        for key, pool in selectable:
+            if not pool.labels:
+                errs.append(
+                    f"{key}.labels must not be empty: its pods select the pool by label "
+                    f"(e.g. {{'airflow-aks/pool': '{pool.name}'}})"
+                )
         if errs:
             raise ValueError("; ".join(errs))
         return self

@@ -28,6 +28,7 @@ from airflow_aks.components.airflow.mesh_paths import allow_rules
 from airflow_aks.components.identity import WorkloadIdentity, role_assignment
 from airflow_aks.components.mesh import detached_mesh
 from airflow_aks.components.mesh.base import Mesh
+from airflow_aks.components.scheduling import PodPlacementArgs, from_args
 from airflow_aks.components.secrets import create_secret_provider_class, secret_provider_class
 
 # Placeholders for Outputs inside the pure values; replaced leaf by leaf.
@@ -124,6 +125,11 @@ class AirflowArgs(TypedDict, total=False):
     """Airflow connections/variables from Key Vault (default True)."""
     replicas: Mapping[str, int]
     """Replica overrides per chart key (``scheduler``, ``apiServer``, ...)."""
+    task_placement: PodPlacementArgs
+    """Node selection + tolerations of the task pool (``scheduling.pool_placement``), for
+    the KubernetesExecutor pod template and the pods DAGs launch."""
+    gpu_placement: PodPlacementArgs | None
+    """The GPU pool's placement when the stack has one (GPU tasks in DAGs)."""
     helm_values: Mapping[str, Any]
     """Escape hatch deep-merged last into the chart values."""
 
@@ -190,6 +196,8 @@ def values_input(args: AirflowArgs) -> V.AirflowValuesInput:
         git_sync=git_sync,
         key_vault_secrets_backend=args.get("key_vault_secrets_backend", True),
         replicas=dict(args.get("replicas", {})),
+        task_placement=from_args(args.get("task_placement")),
+        gpu_placement=from_args(gpu) if (gpu := args.get("gpu_placement")) else None,
         helm_values=dict(args.get("helm_values", {})),
     )
 

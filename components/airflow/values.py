@@ -69,6 +69,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from airflow_aks.components.merge import deep_merge
+from airflow_aks.components.scheduling import PodPlacement
 
 # Pins (checked 2026-11-23). Chart 1.22.0 (2026-06-01) is the newest release of the official
 # chart; the tests validate against the schema in ../shared/charts/airflow (main after 1.22,
@@ -102,6 +103,9 @@ CHART_SECRET_NAMES = {
     "api": "{release}-api-secret-key-from-key-vault",
     "jwt": "{release}-jwt-secret-from-key-vault",
 }
+
+TASK_PLACEMENT_ENV = "AIRFLOW_AKS_TASK_POD_PLACEMENT"
+GPU_PLACEMENT_ENV = "AIRFLOW_AKS_GPU_POD_PLACEMENT"
 
 CONTROL_PLANE = ("scheduler", "apiServer", "dagProcessor", "triggerer")
 JOBS = ("migrateDatabaseJob", "createUserJob")
@@ -247,6 +251,11 @@ class AirflowValuesInput:
     """Overrides per chart key (``scheduler``, ``workers``, ``gitSync``, ...)."""
     replicas: Mapping[str, int] = field(default_factory=dict)
     """Overrides per control-plane chart key."""
+    task_placement: PodPlacement = field(default_factory=PodPlacement)
+    """Node selection + tolerations of the task pool (``scheduling.pool_placement``): the
+    KubernetesExecutor pod template gets them, and DAGs read them for their pods."""
+    gpu_placement: PodPlacement | None = None
+    """The GPU pool's, when there is one (handed to DAGs for GPU tasks)."""
     helm_values: Mapping[str, Any] = field(default_factory=dict)
     """Escape hatch, deep-merged last."""
 
@@ -415,6 +424,11 @@ def platform_env(inp: AirflowValuesInput) -> list[dict[str, str]]:
     }
     if inp.key_vault_objects.git_token:
         env["AIRFLOW_AKS_GIT_TOKEN_FILE"] = secret_file(inp.key_vault_objects.git_token)
+    # Node selection + tolerations for the pods DAGs launch (KubernetesPodOperator): the
+    # same placement as the executor's pod template (``dags/_platform.py`` reads them).
+    env[TASK_PLACEMENT_ENV] = json.dumps(inp.task_placement.as_pod_spec(), sort_keys=True)
+    if inp.gpu_placement is not None:
+        env[GPU_PLACEMENT_ENV] = json.dumps(inp.gpu_placement.as_pod_spec(), sort_keys=True)
     return [{"name": k, "value": v} for k, v in env.items()]
 
 
@@ -611,16 +625,25 @@ def workers_values(inp: AirflowValuesInput) -> dict[str, Any]:
         volumes = [csi_volume(inp.tasks_secret_provider_class)]
         mounts = [csi_mount()]
     sc = {"pod": pod_security_context(), "container": container_security_context()}
+
+    # The pod template resolves placement as ``workers.kubernetes.X or workers.X or X``
+    # (apache/airflow chart/files/pod-template-file.kubernetes-helm-yaml): the same value
+    # at both worker levels holds whichever of the two a chart release reads.
+    def place() -> dict[str, Any]:
+        return {} if inp.task_placement.empty else inp.task_placement.as_pod_spec()
+
     return {
         # Deprecated top-level worker keys still decide whether the chart creates a worker
         # ServiceAccount; keep them in line with the pod-template ones.
         "serviceAccount": {"create": False, "name": sa},
         "labels": labels,
         "podAnnotations": annotations,
+        **place(),
         "kubernetes": {
             "serviceAccount": {"create": False, "name": sa},
             "labels": labels,
             "podAnnotations": annotations,
+            **place(),
             "env": [log_connection_env(inp, inp.tasks_client_id)],
             "extraVolumes": volumes,
             "extraVolumeMounts": mounts,

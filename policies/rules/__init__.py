@@ -12,7 +12,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from . import aks, identity, keyvault, kubernetes, mesh_airflow, postgres, stack, storage
+from . import (
+    aks,
+    identity,
+    keyvault,
+    kubernetes,
+    mesh_airflow,
+    postgres,
+    scheduling,
+    stack,
+    storage,
+)
 from ._core import (
     ADVISORY,
     MANDATORY,
@@ -38,6 +48,7 @@ ALL_RULES: tuple[Rule, ...] = tuple(
     + identity.RULES
     + kubernetes.RULES
     + mesh_airflow.RULES
+    + scheduling.RULES
     + stack.RULES
 )
 RULES_BY_NAME: dict[str, Rule] = {r.name: r for r in ALL_RULES}
