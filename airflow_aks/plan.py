@@ -150,6 +150,10 @@ def _template_keys(template: str) -> list[str]:
 class PlanMocks(mocks.Mocks):
     """Answers like a preview: inputs echoed, cloud-computed values unknown."""
 
+    gate_invokes = True
+    """Invokes that depend on resources pending creation answer unknown, like a preview
+    (:mod:`airflow_aks.testing` turns this off when it answers them with test values)."""
+
     def __init__(self, subscription: str = SUBSCRIPTION, random_values: bool = True) -> None:
         self.subscription = subscription
         self.random_values = random_values
@@ -284,7 +288,7 @@ class PlanMonitor(mocks.MockMonitor):
     def Invoke(self, request: Any) -> Any:
         # Like the engine: an invoke that depends on resources pending creation (all of
         # them, in a first-deployment plan) is not serviced; its result is unknown.
-        if request.dependsOn:
+        if request.dependsOn and self.mocks_.gate_invokes:
             return resource_pb2.ResourceInvokeResponse(unknown=True)
         return super().Invoke(request)
 
@@ -402,13 +406,15 @@ def run(
     project: str = PROJECT,
     subscription: str = SUBSCRIPTION,
     keep_raw: bool = False,
+    plan_mocks: PlanMocks | None = None,
 ) -> Plan:
     """Run ``program`` under the mock engine with ``config`` and record the plan.
 
     ``keep_raw`` (tests only) also keeps each registration's wire-form inputs and outputs,
     secrets unmasked, on :attr:`Registration.raw` / :attr:`Registration.raw_outputs`.
+    ``plan_mocks`` replaces the default :class:`PlanMocks` (``subscription`` is then ignored).
     """
-    plan_mocks = PlanMocks(subscription=subscription)
+    plan_mocks = plan_mocks or PlanMocks(subscription=subscription)
     monitor = PlanMonitor(plan_mocks, keep_raw=keep_raw)
     # The root Stack is created by set_mocks on the current loop: make ours current first.
     loop = asyncio.new_event_loop()

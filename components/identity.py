@@ -73,7 +73,11 @@ def role_definition_id(scope: str, role: str) -> str:
     """Subscription-qualified role definition id, taking the subscription from the scope."""
     m = _SCOPE_SUBSCRIPTION.match(scope)
     if not m:
-        raise ValueError(f"scope {scope!r} is not an ARM resource id")
+        raise ValueError(
+            f"scope {scope!r} is not an ARM resource id (/subscriptions/<id>/resourceGroups/"
+            "<rg>/providers/...); unit-test mocks must answer ARM ids for Azure resources "
+            "(airflow_aks.testing.run_program does)"
+        )
     sub = m.group(1)
     return (
         f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{role_guid(role)}"
