@@ -179,9 +179,25 @@ def build_state(cfg: StackConfig, cluster: Cluster) -> State:
     return State(vault=vault, database=database, logs=logs)
 
 
-def state_outputs(state: State) -> dict[str, Any]:
-    """Names and URIs only: never a secret value."""
+def cluster_outputs(cluster: Cluster) -> dict[str, Any]:
+    """ARM ids for other stacks (StackReference): cluster, workspace, network, identity."""
     return {
+        "clusterId": cluster.cluster_id,
+        "clusterIdentityId": cluster.control_plane_identity_id,
+        "logAnalyticsWorkspaceId": cluster.workspace_id,
+        "vnetId": cluster.vnet_id,
+        "aksSubnetId": cluster.aks_subnet_id,
+        "databaseSubnetId": cluster.database_subnet_id,
+        "privateEndpointSubnetId": cluster.private_endpoint_subnet_id,
+    }
+
+
+def state_outputs(state: State) -> dict[str, Any]:
+    """Names, URIs and ARM ids only: never a secret value."""
+    return {
+        "keyVaultId": state.vault.vault_id,
+        "postgresServerId": state.database.server_id,
+        "logStorageAccountId": state.logs.account_id,
         "keyVaultName": state.vault.vault_name,
         "keyVaultUri": state.vault.vault_uri,
         "postgresServerName": state.database.server_name,
@@ -267,6 +283,7 @@ def build(cfg: StackConfig) -> dict[str, Any]:
         "clusterName": cluster.cluster_name,
         "oidcIssuerUrl": cluster.oidc_issuer_url,
         "kubeconfig": cluster.kubeconfig,
+        **cluster_outputs(cluster),
     }
     mesh = build_platform_mesh(cfg, cluster)
     outputs["meshProvider"] = mesh.provider
@@ -276,6 +293,9 @@ def build(cfg: StackConfig) -> dict[str, Any]:
         airflow = build_airflow(cfg, cluster, mesh, state)
         outputs["airflowNamespace"] = airflow.namespace
         outputs["airflowChartVersion"] = airflow.chart_version
+        outputs["airflowIdentityId"] = airflow.control_plane_identity_id
+        outputs["airflowTasksIdentityId"] = airflow.tasks_identity_id
+        outputs["airflowTasksClientId"] = airflow.tasks_client_id
     if cfg.gitops.enabled:
         gitops = build_gitops(cfg, cluster, [cfg.airflow.namespace])
         outputs["fluxConfiguration"] = gitops.flux_configuration_name

@@ -262,6 +262,10 @@ class Airflow(pulumi.ComponentResource):
     """Client id of the task pods' identity."""
     tasks_principal_id: pulumi.Output[str]
     """Principal id of the task pods' identity (grant DAG-specific roles to it)."""
+    control_plane_identity_id: pulumi.Output[str]
+    """ARM id of the control plane's user-assigned identity."""
+    tasks_identity_id: pulumi.Output[str]
+    """ARM id of the task pods' user-assigned identity."""
     service_accounts: dict[str, str]
     """Chart key -> ServiceAccount name."""
     values: dict[str, Any]
@@ -341,6 +345,8 @@ class Airflow(pulumi.ComponentResource):
         self.control_plane_client_id = control.client_id
         self.tasks_client_id = tasks.client_id
         self.tasks_principal_id = tasks.principal_id
+        self.control_plane_identity_id = control.identity_id
+        self.tasks_identity_id = tasks.identity_id
 
         vault_id = args.get("key_vault_id")
         logs_scope = args.get("logs_container_scope")
