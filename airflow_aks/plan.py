@@ -93,6 +93,10 @@ ARM_IDS: dict[str, str] = {
     + "/providers/Microsoft.Insights/diagnosticSettings/{name}",
     "azure-native:monitor:DiagnosticSetting": "{resourceUri}"
     + "/providers/Microsoft.Insights/diagnosticSettings/{name}",
+    "azure-native:monitor:DataCollectionRule": _RG
+    + "/providers/Microsoft.Insights/dataCollectionRules/{dataCollectionRuleName}",
+    "azure-native:monitor:DataCollectionRuleAssociation": "{resourceUri}"
+    + "/providers/Microsoft.Insights/dataCollectionRuleAssociations/{associationName}",
     "azure-native:network:PrivateDnsZoneGroup": _RG
     + "/providers/Microsoft.Network/privateEndpoints/{privateEndpointName}"
     + "/privateDnsZoneGroups/{privateDnsZoneGroupName}",
@@ -247,6 +251,8 @@ class Registration:
     property_dependencies: dict[str, list[str]]
     protect: bool
     inputs: dict[str, Any]
+    options: dict[str, Any] = field(default_factory=dict)
+    """Resource options as registered (see :func:`resource_options`)."""
     raw: dict[str, Any] | None = None
     """Only with ``run(keep_raw=True)``: inputs in wire form, secrets still wrapped (never
     exported; lets tests see a secret's value and that it travels marked secret)."""
@@ -264,6 +270,7 @@ class Registration:
             "dependencies": self.dependencies,
             "propertyDependencies": self.property_dependencies,
             "protect": self.protect,
+            "options": self.options,
             "inputs": self.inputs,
         }
 
@@ -319,11 +326,45 @@ class PlanMonitor(mocks.MockMonitor):
                 property_dependencies=prop_deps,
                 protect=bool(request.protect),
                 inputs=sanitize(json_format.MessageToDict(request.object)),
+                options=resource_options(request, prop_deps),
                 raw=json_format.MessageToDict(request.object) if self.keep_raw else None,
                 raw_outputs=json_format.MessageToDict(response.object) if self.keep_raw else None,
             )
         )
         return response
+
+
+def resource_options(
+    request: Any, property_dependencies: Mapping[str, list[str]]
+) -> dict[str, Any]:
+    """The options of one registration that decide how a later ``up`` treats it.
+
+    ``dependsOn`` is what the request depends on beyond its parent and its inputs: the
+    explicit ``depends_on`` (a target that is also an input reference only shows under
+    ``propertyDependencies``, as the engine cannot tell them apart either). Unset options
+    are ``None`` / empty, so a reader can rely on every key being present.
+    """
+    via_inputs = {u for urns in property_dependencies.values() for u in urns}
+    timeouts = None
+    if request.HasField("customTimeouts"):
+        t = request.customTimeouts
+        timeouts = {
+            "create": t.create or None,
+            "update": t.update or None,
+            "delete": t.delete or None,
+        }
+    return {
+        "ignoreChanges": list(request.ignoreChanges),
+        "replaceOnChanges": list(request.replaceOnChanges),
+        "deleteBeforeReplace": (
+            bool(request.deleteBeforeReplace) if request.deleteBeforeReplaceDefined else None
+        ),
+        "retainOnDelete": (
+            bool(request.retainOnDelete) if request.HasField("retainOnDelete") else None
+        ),
+        "customTimeouts": timeouts,
+        "dependsOn": [u for u in dict.fromkeys(request.dependencies) if u not in via_inputs],
+    }
 
 
 def sanitize(value: Any) -> Any:

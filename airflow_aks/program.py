@@ -211,8 +211,20 @@ def state_outputs(state: State) -> dict[str, Any]:
     }
 
 
+def secret_ids(state: State) -> dict[str, pulumi.Output[str]]:
+    """Key Vault secret name -> ARM id of the secret this stack writes."""
+    out: dict[str, pulumi.Output[str]] = {}
+    for names, secrets in (
+        (state.vault.secret_names, state.vault.secrets),
+        (state.database.secret_names, state.database.secrets),
+    ):
+        for logical, kv_name in names.items():
+            out[kv_name] = secrets[logical].id
+    return out
+
+
 def build_airflow(cfg: StackConfig, cluster: Cluster, mesh: Mesh, state: State) -> Airflow:
-    """Airflow (issue 5): its identities get "Key Vault Secrets User" on the vault and
+    """Airflow (issue 5): its identities get "Key Vault Secrets User" on each secret they read and
     "Storage Blob Data Contributor" on the log container; mesh settings are plain dicts
     read through the mesh interface; installed once the mesh control plane is ready."""
     prefix, env, loc = cfg.name_prefix, cfg.environment, cfg.location
@@ -227,6 +239,7 @@ def build_airflow(cfg: StackConfig, cluster: Cluster, mesh: Mesh, state: State) 
         "tasks_identity_name": naming.resource_name("id", prefix, env, loc, "tasks"),
         "key_vault_name": naming.key_vault_name(prefix, env, loc),
         "key_vault_id": state.vault.vault_id,
+        "key_vault_secret_ids": secret_ids(state),
         "storage_account_name": naming.storage_account_name(prefix, env, loc),
         "logs_container": state.logs.container_name,
         "logs_container_scope": state.logs.container_id,

@@ -13,13 +13,58 @@ from typing import Any, Literal, Required, TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 import yaml
-from pulumi_azure_native import containerservice, managedidentity, operationalinsights, resources
+from pulumi_azure_native import (
+    authorization,
+    containerservice,
+    managedidentity,
+    monitor,
+    operationalinsights,
+    resources,
+)
 
 from .identity import role_assignment
 from .network import Network
 from .scheduling import SPOT_TAINT as SPOT_TAINT  # re-exported: taints live in scheduling
 from .scheduling import SYSTEM_TAINT as SYSTEM_TAINT
 from .scheduling import effective_taints
+
+# Auto-upgrade channels under which AKS itself moves the minor version (AKS auto-upgrade
+# doc, 2026-07; Azure/terraform-azurerm-aks refuses a pinned version with these, and keeps
+# kubernetes_version/orchestrator_version in ignore_changes). `patch` moves patches only,
+# inside the MAJOR.MINOR we pin; `none` moves nothing.
+AKS_OWNS_MINOR = frozenset({"stable", "rapid", "node-image"})
+
+CLUSTER_ADMIN_ROLE = "Azure Kubernetes Service RBAC Cluster Admin"
+
+# Container Insights with managed-identity auth, as Microsoft's onboarding samples create it
+# (microsoft/Docker-Provider scripts/onboarding/aks/onboarding-msi-{bicep,terraform}; Azure
+# Monitor "configure data collection" doc; read 2026-12-02): without the DCR and its
+# association the ama-logs agent runs but collects nothing.
+CONTAINER_INSIGHTS_STREAMS = (
+    "Microsoft-ContainerLog",
+    "Microsoft-ContainerLogV2",
+    "Microsoft-KubeEvents",
+    "Microsoft-KubePodInventory",
+    "Microsoft-KubeNodeInventory",
+    "Microsoft-KubePVInventory",
+    "Microsoft-KubeServices",
+    "Microsoft-KubeMonAgentEvents",
+    "Microsoft-InsightsMetrics",
+    "Microsoft-ContainerInventory",
+    "Microsoft-ContainerNodeInventory",
+    "Microsoft-Perf",
+)
+CONTAINER_INSIGHTS_ASSOCIATION = "ContainerInsightsExtension"
+# Control-plane log categories (aks-docs monitor-aks.md, 2026-08). kube-audit-admin leaves
+# out get/list (kube-audit is the high-volume superset); guard is the Entra/RBAC webhook.
+CONTROL_PLANE_LOG_CATEGORIES = (
+    "kube-audit-admin",
+    "guard",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "cluster-autoscaler",
+    "cloud-controller-manager",
+)
 
 
 class NodePoolArgs(TypedDict, total=False):
@@ -197,6 +242,81 @@ def maintenance_window(window: MaintenanceWindowArgs) -> dict[str, Any]:
     }
 
 
+def version_ignore_changes(upgrade_channel: str) -> tuple[list[str], list[str]]:
+    """``(cluster, node pool)`` properties the program must not fight under ``upgrade_channel``.
+
+    One rule: under ``stable``/``rapid``/``node-image`` AKS owns the minor version, so the
+    configured ``kubernetesVersion`` is the *creation* version and later differences are
+    ignored (otherwise the next ``up`` asks for a downgrade, which AKS refuses). Under
+    ``patch``/``none`` the program owns ``MAJOR.MINOR`` and upgrades are config edits.
+    The autoscaler owns node counts either way.
+    """
+    cluster, pool = ["agentPoolProfiles[0].count"], ["count"]
+    if upgrade_channel in AKS_OWNS_MINOR:
+        cluster += ["kubernetesVersion", "agentPoolProfiles[0].orchestratorVersion"]
+        pool.append("orchestratorVersion")
+    return cluster, pool
+
+
+def cluster_admin_grants(
+    admin_group_object_ids: Sequence[str], *, deployer: bool, deployer_type: str = "User"
+) -> list[tuple[str, str | None, str]]:
+    """``(name suffix, group object id or None for the deployer, principal type)``.
+
+    With Entra ID + Azure RBAC, Kubernetes access comes from Azure role assignments on the
+    cluster ("Azure Kubernetes Service RBAC Cluster Admin", AKS Entra authorization doc):
+    each admin group gets one, and so does the identity running ``pulumi up`` (else its own
+    Kubernetes resources get 403). The deployer's type must be stated (the SDK defaults a
+    missing ``principalType`` to ``User``, and ARM rejects a mismatch): ``User`` for a
+    person, ``ServicePrincipal`` for CI.
+    """
+    if len(set(admin_group_object_ids)) != len(admin_group_object_ids):
+        raise ValueError(f"duplicate admin group object ids: {list(admin_group_object_ids)}")
+    if deployer_type not in ("User", "ServicePrincipal"):
+        raise ValueError(f"deployer principal type {deployer_type!r}: User or ServicePrincipal")
+    grants: list[tuple[str, str | None, str]] = [
+        (f"admins-{i}", group, "Group") for i, group in enumerate(admin_group_object_ids)
+    ]
+    if deployer:
+        grants.append(("deployer", None, deployer_type))
+    return grants
+
+
+def container_insights_rule(
+    workspace_id: pulumi.Input[str], *, interval: str = "1m"
+) -> dict[str, Any]:
+    """``data_sources``/``destinations``/``data_flows`` of the Container Insights DCR."""
+    streams = list(CONTAINER_INSIGHTS_STREAMS)
+    return {
+        "kind": "Linux",
+        "data_sources": {
+            "extensions": [
+                {
+                    "name": CONTAINER_INSIGHTS_ASSOCIATION,
+                    "extension_name": "ContainerInsights",
+                    "streams": streams,
+                    "extension_settings": {
+                        "dataCollectionSettings": {
+                            "interval": interval,
+                            "namespaceFilteringMode": "Off",
+                            "enableContainerLogV2": True,
+                        }
+                    },
+                }
+            ]
+        },
+        "destinations": {
+            "log_analytics": [{"name": "ciworkspace", "workspace_resource_id": workspace_id}]
+        },
+        "data_flows": [{"streams": streams, "destinations": ["ciworkspace"]}],
+    }
+
+
+def data_collection_rule_name(location: str, cluster_name: str) -> str:
+    """``MSCI-<region>-<cluster>`` truncated to 64 characters (Microsoft's Bicep sample)."""
+    return f"MSCI-{location}-{cluster_name}"[:64]
+
+
 class ClusterArgs(TypedDict, total=False):
     """Arguments of :class:`Cluster` (snake_case mirrors of the ``aks``/``network`` keys)."""
 
@@ -270,6 +390,11 @@ class ClusterArgs(TypedDict, total=False):
     """Workload, task and optional GPU pools (separate AgentPool resources)."""
     kubelogin_method: str
     """``kubelogin --login`` mode in the kubeconfig the Kubernetes provider uses."""
+    grant_deployer_cluster_admin: bool
+    """Grant "Azure Kubernetes Service RBAC Cluster Admin" to the identity running
+    ``pulumi up`` (default True with Azure RBAC); it creates Kubernetes objects."""
+    deployer_principal_type: str
+    """``User`` (a person, default) or ``ServicePrincipal`` (CI) for that grant."""
 
 
 def cluster_settings(
@@ -289,9 +414,8 @@ def cluster_settings(
             },
         },
         "azurepolicy": {"enabled": bool(args.get("azure_policy", True))},
-        # Explicitly off: the dashboard and HTTP routing are unauthenticated attack surface.
-        "kubeDashboard": {"enabled": False},
-        "httpApplicationRouting": {"enabled": False},
+        # No entry for retired add-ons (kubeDashboard, httpApplicationRouting): AKS refuses
+        # or ignores them (dated table: policies/rules/azure_facts.py RETIRED_ADDONS).
     }
     if args.get("monitoring", True):
         addons["omsagent"] = {
@@ -519,6 +643,7 @@ class Cluster(pulumi.ComponentResource):
             workspace_id=workspace.id,
             identity_id=cp_identity.id,
         )
+        cluster_ignore, pool_ignore = version_ignore_changes(args.get("upgrade_channel", "stable"))
         cluster = containerservice.ManagedCluster(
             name,
             resource_name_=args["cluster_name"],
@@ -529,8 +654,9 @@ class Cluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 depends_on=[subnet_grant],
-                # The autoscaler moves the system pool count; the plan must not fight it.
-                ignore_changes=["agentPoolProfiles[0].count"],
+                # The autoscaler moves node counts; AKS moves versions under an
+                # auto-upgrade channel: the next `up` must fight neither.
+                ignore_changes=cluster_ignore,
             ),
         )
         self.cluster_name = cluster.name
@@ -558,8 +684,30 @@ class Cluster(pulumi.ComponentResource):
                 resource_name_=cluster.name,
                 orchestrator_version=args["kubernetes_version"],
                 **pool_settings(pool, self.aks_subnet_id, mode="User"),
-                opts=pulumi.ResourceOptions(parent=self, ignore_changes=["count"]),
+                opts=pulumi.ResourceOptions(parent=self, ignore_changes=pool_ignore),
             )
+
+        if args.get("monitoring", True):
+            self._container_insights(name, args, rg_name, workspace.id, cluster)
+
+        admin_grants: list[pulumi.Resource] = []
+        if args.get("azure_rbac", True):
+            deployer = authorization.get_client_config_output().object_id
+            for suffix, group, principal_type in cluster_admin_grants(
+                list(args.get("admin_group_object_ids", ())),
+                deployer=args.get("grant_deployer_cluster_admin", True),
+                deployer_type=args.get("deployer_principal_type", "User"),
+            ):
+                admin_grants.append(
+                    role_assignment(
+                        f"{name}-cluster-admin-{suffix}",
+                        principal_id=group if group is not None else deployer,
+                        role=CLUSTER_ADMIN_ROLE,
+                        scope=cluster.id,
+                        principal_type=principal_type,
+                        opts=child,
+                    )
+                )
 
         creds = containerservice.list_managed_cluster_user_credentials_output(
             resource_group_name=rg_name,
@@ -577,7 +725,9 @@ class Cluster(pulumi.ComponentResource):
             kubeconfig=self.kubeconfig,
             # Server-side apply lets Flux and Pulumi co-own objects without fights.
             enable_server_side_apply=True,
-            opts=child,
+            # Every Kubernetes object waits for the deployer's cluster-admin grant (Azure
+            # RBAC assignments can take a few minutes to propagate; re-run `up` on a 403).
+            opts=pulumi.ResourceOptions(parent=self, depends_on=admin_grants),
         )
         self.register_outputs(
             {
@@ -588,4 +738,45 @@ class Cluster(pulumi.ComponentResource):
                 "workspace_id": self.workspace_id,
                 "kubeconfig": self.kubeconfig,
             }
+        )
+
+    def _container_insights(
+        self,
+        name: str,
+        args: ClusterArgs,
+        rg_name: pulumi.Input[str],
+        workspace_id: pulumi.Input[str],
+        cluster: containerservice.ManagedCluster,
+    ) -> None:
+        """DCR + association (Container Insights) and control-plane logs to the workspace."""
+        child = pulumi.ResourceOptions(parent=self)
+        rule = monitor.DataCollectionRule(
+            f"{name}-container-insights",
+            data_collection_rule_name=data_collection_rule_name(
+                args["location"], args["cluster_name"]
+            ),
+            resource_group_name=rg_name,
+            location=args["location"],
+            description="Container Insights (managed identity) for the AKS cluster",
+            tags=dict(args.get("tags", {})),
+            **container_insights_rule(workspace_id),
+            opts=child,
+        )
+        monitor.DataCollectionRuleAssociation(
+            f"{name}-container-insights",
+            association_name=CONTAINER_INSIGHTS_ASSOCIATION,
+            resource_uri=cluster.id,
+            data_collection_rule_id=rule.id,
+            description="Deleting this association stops Container Insights collection.",
+            opts=child,
+        )
+        monitor.DiagnosticSetting(
+            f"{name}-control-plane-logs",
+            name="control-plane-to-log-analytics",
+            resource_uri=cluster.id,
+            workspace_id=workspace_id,
+            # Resource-specific tables (AKSAudit, AKSAuditAdmin, AKSControlPlane).
+            log_analytics_destination_type="Dedicated",
+            logs=[{"category": c, "enabled": True} for c in CONTROL_PLANE_LOG_CATEGORIES],
+            opts=child,
         )

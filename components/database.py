@@ -240,6 +240,8 @@ class MetadataDatabase(pulumi.ComponentResource):
     """Administrator login (a name, not a credential)."""
     secret_names: dict[str, str]
     """Logical name (``admin_password``, ``connection``) -> Key Vault secret name."""
+    secrets: dict[str, Any]
+    """Logical name -> the ``keyvault.Secret`` (for scoped grants and ``depends_on``)."""
     private_dns_zone_id: pulumi.Output[str] | None
     """Private DNS zone id (None with public access)."""
 
@@ -381,6 +383,7 @@ class MetadataDatabase(pulumi.ComponentResource):
             )
 
         self.secret_names = {}
+        self.secrets = {}
         vault_name = args.get("key_vault_name")
         if vault_name is not None:
             vault_rg = args.get("key_vault_resource_group_name", rg)
@@ -402,7 +405,7 @@ class MetadataDatabase(pulumi.ComponentResource):
                 ),
             ):
                 self.secret_names[logical] = kv_name
-                vault_secret(
+                self.secrets[logical] = vault_secret(
                     f"{name}-{kv_name}",
                     resource_group_name=vault_rg,
                     vault_name=vault_name,

@@ -201,11 +201,20 @@ def test_identities_service_accounts_spc_and_grants() -> None:
         assert "airflow-metadata-connection" not in tasks_spc["spec"]["parameters"]["objects"]
 
         grants = of_type("azure-native:authorization:RoleAssignment", name)
-        assert len(grants) == 4
         scopes = sorted(g["inputs"]["scope"] for g in grants.values())
-        # Control plane: the vault. Tasks: only the secrets named for them (the git token).
+        # Control plane: each secret it mounts, never the vault. Tasks: only the secrets
+        # named for them (the git token).
+        cp_secrets = [
+            "airflow-metadata-connection",
+            "airflow-fernet-key",
+            "airflow-api-secret-key",
+            "airflow-jwt-secret",
+            "airflow-git-token",
+        ]
+        assert VAULT_ID not in scopes
         assert scopes == sorted(
-            [VAULT_ID, f"{VAULT_ID}/secrets/airflow-git-token", CONTAINER_SCOPE, CONTAINER_SCOPE]
+            [f"{VAULT_ID}/secrets/{n}" for n in cp_secrets]
+            + [f"{VAULT_ID}/secrets/airflow-git-token", CONTAINER_SCOPE, CONTAINER_SCOPE]
         )
         tasks_kv = [g["inputs"]["scope"] for k, g in grants.items() if "tasks-kv" in k]
         assert tasks_kv == [f"{VAULT_ID}/secrets/airflow-git-token"]

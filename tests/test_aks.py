@@ -90,7 +90,7 @@ def _args(**kw):
         "workspace_name": "log",
         "vnet_name": "vnet",
         "network": {},
-        "kubernetes_version": "1.33",
+        "kubernetes_version": "1.36",
         "maintenance_window": {},
         "system_pool": pool(),
         "admin_group_object_ids": ["g"],
@@ -121,7 +121,8 @@ def test_cluster_defaults_are_secure():
         "logAnalyticsWorkspaceResourceID": "ws",
         "useAADAuth": "true",
     }
-    assert addons["kubeDashboard"] == {"enabled": False}
+    # Retired add-ons are not sent at all (not even as enabled: false).
+    assert not {"kubeDashboard", "httpApplicationRouting"} & set(addons)
     assert addons["azurepolicy"] == {"enabled": True}
     assert s["network_profile"]["network_plugin_mode"] == "overlay"
     assert s["network_profile"]["network_dataplane"] == "cilium"

@@ -103,6 +103,9 @@ def test_all_errors_reported_at_once():
         ({"networkPluginMode": None}, "airflow-aks:aks", "cilium' needs networkPluginMode"),
         ({"kubernetesVersion": "1.33.2"}, "airflow-aks:aks.kubernetesVersion", "MAJOR.MINOR"),
         ({"kubernetesVersion": "1.27"}, "airflow-aks:aks.kubernetesVersion", "too old"),
+        # 1.33: AKS end of life July 2026 (AKS release calendar): no new clusters on it.
+        ({"kubernetesVersion": "1.33"}, "airflow-aks:aks.kubernetesVersion", "end of life"),
+        ({"kubernetesVersion": "1.99"}, "airflow-aks:aks.kubernetesVersion", "newer than"),
         ({"systemPool": {"name": "System-1"}}, "airflow-aks:aks.systemPool.name", "pattern"),
         ({"taskPool": {"minCount": 5, "maxCount": 2}}, "airflow-aks:aks.taskPool", "exceeds"),
         ({"systemPool": {"spot": True}}, "airflow-aks:aks", "cannot be spot"),

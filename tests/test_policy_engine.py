@@ -50,7 +50,17 @@ def cluster(**changes: Any) -> dict[str, Any]:
 
 
 def plan_resources(**cluster_changes: Any) -> list[dict[str, Any]]:
+    from test_deploy_rules import good_stack
+
+    # The cluster's companions the deploy rules ask for (admin grant, Container Insights
+    # rule and association, control-plane logs), tied to this cluster's URN.
+    companions = [
+        {**r, "propertyDependencies": {k: [CLUSTER_URN] for k in r["propertyDependencies"]}}
+        for r in good_stack()
+        if r["name"] in ("cluster-admin", "ci", "control-plane")
+    ]
     return [
+        *companions,
         {
             "urn": CLUSTER_URN,
             "type": c.MANAGED_CLUSTER,

@@ -740,6 +740,7 @@ def test_good_fixtures_pass_every_rule(typ: str) -> None:
 
 
 def test_every_rule_has_both_cases() -> None:
+    from test_deploy_rules import DEPLOY_CASES
     from test_policy_stack import STACK_CASES
 
     covered: dict[str, set[bool]] = {}
@@ -751,6 +752,8 @@ def test_every_rule_has_both_cases() -> None:
 
     for rule, violates in SCHEDULING_CASES:
         covered.setdefault(rule, set()).add(violates)
+    for deploy_case in DEPLOY_CASES:
+        covered.setdefault(deploy_case.rule, set()).add(deploy_case.violates)
     missing = [r.name for r in ALL_RULES if covered.get(r.name) != {True, False}]
     assert not missing, f"rules without a violating and a passing case: {missing}"
     unknown = set(covered) - set(RULES_BY_NAME)

@@ -76,6 +76,10 @@ class AirflowConfig(StrictModel):
     task_secret_names: list[str] = Field(default_factory=list)
     key_vault_secrets_backend: bool = True
     """Airflow connections/variables from Key Vault through workload identity."""
+    # Secrets the Key Vault secrets backend may read (airflow-connections-<conn id>,
+    # airflow-variables-<key>); each must exist before `pulumi up`. The control plane is
+    # granted each secret it needs, never the whole vault (Azure RBAC cannot scope by prefix).
+    backend_secret_names: list[str] = Field(default_factory=list)
     replicas: dict[str, int] = Field(default_factory=dict)
     """Per component (scheduler, apiServer, dagProcessor, triggerer); prod defaults to 2."""
     helm_values: dict[str, Any] = Field(default_factory=dict)
@@ -123,6 +127,18 @@ class AirflowConfig(StrictModel):
         return self
 
     @model_validator(mode="after")
+    def _backend_secrets(self) -> AirflowConfig:
+        for name in self.backend_secret_names:
+            if not re.match(r"^airflow-(connections|variables)-[0-9A-Za-z-]{1,100}$", name):
+                raise ValueError(
+                    f"backendSecretNames: {name!r} must be airflow-connections-<id> or "
+                    "airflow-variables-<key> (the secrets backend's prefixes)"
+                )
+        if self.backend_secret_names and not self.key_vault_secrets_backend:
+            raise ValueError("backendSecretNames needs keyVaultSecretsBackend: true")
+        return self
+
+    @model_validator(mode="after")
     def _token_for_username(self) -> AirflowConfig:
         if self.git_sync and self.git_sync.username and not self.git_token_secret:
             raise ValueError("gitSync.username needs gitTokenSecret (the token's Key Vault name)")
@@ -141,6 +157,7 @@ def airflow_component_args(cfg: AirflowConfig) -> dict[str, Any]:
         "admin_password_object": cfg.admin_password_secret,
         "git_token_object": cfg.git_token_secret,
         "task_secret_names": list(cfg.task_secret_names),
+        "backend_secret_names": list(cfg.backend_secret_names),
         "key_vault_secrets_backend": cfg.key_vault_secrets_backend,
         "replicas": dict(cfg.replicas),
         "helm_values": dict(cfg.helm_values),

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import ipaddress
 import uuid
+from datetime import date
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
+
+from airflow_aks.policies.rules import azure_facts
 
 from .base import StrictModel
 
@@ -98,7 +101,9 @@ class AksConfig(StrictModel):
     """The managed cluster (stack key ``aks``)."""
 
     kubernetes_version: str = Field(
-        default="1.33", description="MAJOR.MINOR; AKS picks the latest patch"
+        default_factory=azure_facts.default_minor,
+        description="MAJOR.MINOR; AKS picks the latest patch. Must be creatable on AKS today "
+        "(dated table: policies/rules/azure_facts.py).",
     )
     tier: Literal["Free", "Standard", "Premium"] = "Free"
     admin_group_object_ids: list[str] = Field(default_factory=list)
@@ -106,6 +111,12 @@ class AksConfig(StrictModel):
     oidc_issuer: bool = True
     workload_identity: bool = True
     azure_rbac: bool = True
+    grant_deployer_cluster_admin: bool = True
+    """With azureRbac: the identity running `pulumi up` gets AKS RBAC Cluster Admin on the
+    cluster (it creates Kubernetes objects); admin groups always get it."""
+    deployer_principal_type: Literal["User", "ServicePrincipal"] = "User"
+    """Who runs `pulumi up` for this stack: a person (User) or CI (ServicePrincipal). The
+    grant follows whoever deploys: a different deployer replaces it."""
     local_accounts: bool = False
     network_plugin: Literal["azure", "kubenet", "none"] = "azure"
     network_plugin_mode: Literal["overlay"] | None = "overlay"
@@ -140,12 +151,15 @@ class AksConfig(StrictModel):
     def _version(cls, v: str) -> str:
         parts = v.split(".")
         if len(parts) != 2 or not all(p.isdigit() for p in parts):
-            raise ValueError(f"kubernetesVersion {v!r} must be MAJOR.MINOR, e.g. '1.33'")
+            raise ValueError(f"kubernetesVersion {v!r} must be MAJOR.MINOR, e.g. '1.36'")
         if (int(parts[0]), int(parts[1])) < (1, 29):
             # Native sidecars (the mesh's run-to-completion fix) need 1.29+.
             raise ValueError(
                 f"kubernetesVersion {v!r} is too old: 1.29+ needed for native sidecars"
             )
+        # AKS refuses new clusters and pools on versions past end of life (dated table).
+        if problem := azure_facts.version_problem(v, date.today()):
+            raise ValueError(problem)
         return v
 
     @field_validator("admin_group_object_ids")

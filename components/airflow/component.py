@@ -7,8 +7,8 @@ Wires resources only; every setting comes from the pure builder in
 2. two :class:`~airflow_aks.components.identity.WorkloadIdentity` — control plane (scheduler, API
    server, DAG processor, triggerer, migration/user Jobs) and tasks — each creating our
    ServiceAccounts with a federated credential per ServiceAccount;
-3. role assignments: "Key Vault Secrets User" on the vault, "Storage Blob Data
-   Contributor" on the log container, for both identities (when scopes are given);
+3. role assignments: "Key Vault Secrets User" on each secret an identity reads (never the
+   whole vault), "Storage Blob Data Contributor" on the log container (when scopes are given);
 4. the SecretProviderClass(es) — control plane (metadata connection, fernet key, API
    secret key, JWT secret, ...), and for tasks only the git token when one is used;
 5. the chart (``kubernetes.helm.v4.Chart``), after all of the above.
@@ -78,7 +78,13 @@ class AirflowArgs(TypedDict, total=False):
     key_vault_name: Required[str]
     """Vault holding the Airflow secrets (CSI ``keyvaultName``)."""
     key_vault_id: pulumi.Input[str] | None
-    """ARM id of the vault; when set, both identities get "Key Vault Secrets User" on it."""
+    """ARM id of the vault; when set, each identity gets "Key Vault Secrets User" on each
+    secret it mounts or reads (``<vault id>/secrets/<name>``), never on the whole vault."""
+    key_vault_secret_ids: Mapping[str, pulumi.Input[str]]
+    """Key Vault secret name -> ARM id of that ``keyvault.Secret`` (the stack's generated
+    secrets): grants scoped by these wait for the secrets to exist."""
+    backend_secret_names: Sequence[str]
+    """Secrets the Key Vault secrets backend may read (connections / variables)."""
     storage_account_name: Required[str]
     """Storage account of the remote logs."""
     logs_container: str
@@ -216,14 +222,35 @@ def task_secret_names(args: AirflowArgs) -> list[str]:
     return names
 
 
+def control_plane_secret_names(args: AirflowArgs) -> list[str]:
+    """Secrets the control plane reads: what its SecretProviderClass mounts, plus the
+    secrets backend's connections/variables."""
+    names = values_input(args).key_vault_objects.control_plane_objects()
+    names += [n for n in args.get("backend_secret_names", ()) if n not in names]
+    return names
+
+
+def secret_scopes(
+    vault_id: pulumi.Input[str], names: Sequence[str], known: Mapping[str, pulumi.Input[str]]
+) -> list[tuple[str, pulumi.Input[str]]]:
+    """(logical suffix, scope) per secret: the Secret's own id when the stack creates it
+    (so the grant waits for it), else ``<vault id>/secrets/<name>``."""
+    return [
+        (
+            f"kv-{n}",
+            known[n]
+            if n in known
+            else pulumi.Output.from_input(vault_id).apply(lambda v, n=n: f"{v}/secrets/{n}"),
+        )
+        for n in names
+    ]
+
+
 def task_secret_scopes(
     vault_id: pulumi.Input[str], args: AirflowArgs
 ) -> list[tuple[str, pulumi.Input[str]]]:
     """(logical suffix, scope) per task-readable secret: ``<vault id>/secrets/<name>``."""
-    return [
-        (f"kv-{n}", pulumi.Output.from_input(vault_id).apply(lambda v, n=n: f"{v}/secrets/{n}"))
-        for n in task_secret_names(args)
-    ]
+    return secret_scopes(vault_id, task_secret_names(args), {})
 
 
 def substitute(obj: Any, outputs: Mapping[str, pulumi.Input[str]]) -> Any:
@@ -351,11 +378,15 @@ class Airflow(pulumi.ComponentResource):
         vault_id = args.get("key_vault_id")
         logs_scope = args.get("logs_container_scope")
         kv, blob = "Key Vault Secrets User", "Storage Blob Data Contributor"
-        # (identity, role, logical suffix, scope): task pods never get the vault, only the
-        # secrets named for them.
+        # (identity, role, logical suffix, scope): no identity gets the whole vault, only
+        # the secrets it mounts or reads (policy identity-no-vault-wide-read).
         wanted: list[tuple[str, WorkloadIdentity, str, str, pulumi.Input[str]]] = []
         if vault_id is not None:
-            wanted.append(("control-plane", control, kv, "kv", vault_id))
+            known = dict(args.get("key_vault_secret_ids", {}))
+            wanted += [
+                ("control-plane", control, kv, s, sc)
+                for s, sc in secret_scopes(vault_id, control_plane_secret_names(args), known)
+            ]
             wanted += [("tasks", tasks, kv, s, sc) for s, sc in task_secret_scopes(vault_id, args)]
         if logs_scope is not None:
             wanted += [

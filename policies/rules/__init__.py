@@ -14,6 +14,7 @@ from typing import Any
 
 from . import (
     aks,
+    deploy,
     identity,
     keyvault,
     kubernetes,
@@ -50,6 +51,7 @@ ALL_RULES: tuple[Rule, ...] = tuple(
     + mesh_airflow.RULES
     + scheduling.RULES
     + stack.RULES
+    + deploy.RULES
 )
 RULES_BY_NAME: dict[str, Rule] = {r.name: r for r in ALL_RULES}
 if len(RULES_BY_NAME) != len(ALL_RULES):  # pragma: no cover - guarded by tests

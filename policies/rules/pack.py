@@ -75,6 +75,41 @@ def runtime_context(urn: str = "", name: str = "") -> Context:
     return Context(stack, prod, urn, name, _dt.date.today(), _exceptions(stack))
 
 
+def policy_options(r: Any) -> dict[str, Any]:
+    """Resource options in the offline plan's ``options`` shape, from what CrossGuard passes.
+
+    pulumi-policy exposes ignoreChanges, deleteBeforeReplace and customTimeouts (not
+    replaceOnChanges / retainOnDelete, which stay ``None`` here: unknown, not false).
+    """
+    opts = getattr(r, "opts", None)
+    timeouts = getattr(opts, "custom_timeouts", None)
+    prop_deps = getattr(r, "property_dependencies", None) or {}
+    via_inputs = {d.urn for deps in prop_deps.values() for d in deps}
+    limits = None
+    if timeouts is not None:
+        limits = {
+            "create": _timeout(timeouts.create_seconds),
+            "update": _timeout(timeouts.update_seconds),
+            "delete": _timeout(timeouts.delete_seconds),
+        }
+        if not any(limits.values()):
+            limits = None  # CrossGuard reports "no timeouts" as zeros
+    return {
+        "ignoreChanges": list(getattr(opts, "ignore_changes", None) or []),
+        "replaceOnChanges": None,
+        "deleteBeforeReplace": getattr(opts, "delete_before_replace", None),
+        "retainOnDelete": None,
+        "customTimeouts": limits,
+        "dependsOn": [
+            d.urn for d in (getattr(r, "dependencies", None) or []) if d.urn not in via_inputs
+        ],
+    }
+
+
+def _timeout(seconds: float | None) -> str | None:
+    return f"{int(seconds)}s" if seconds else None
+
+
 def to_plan_resource(r: PolicyResource) -> dict[str, Any]:
     """A stack-policy resource in the offline plan's shape (props are outputs here)."""
     props = plain(r.props)
@@ -87,6 +122,7 @@ def to_plan_resource(r: PolicyResource) -> dict[str, Any]:
         "parent": r.parent.urn if r.parent is not None else None,
         "dependencies": [d.urn for d in r.dependencies],
         "propertyDependencies": {k: [d.urn for d in v] for k, v in r.property_dependencies.items()},
+        "options": policy_options(r),
     }
 
 
