@@ -1,14 +1,60 @@
-"""Shared fixtures: offline plans of the shipped stacks, computed once per session."""
+"""Shared fixtures: offline plans of the shipped stacks, computed once per session.
+
+Every plan of the real program (``airflow_aks.program.main``) in this session goes through
+one cache keyed by stack, config, project and subscription, whoever asks: the
+``plan_export`` helper, the secret-leak tests (``keep_raw``) and ``airflow-aks plan`` run
+in-process. Each caller gets its own deep copy. Programs other than the real one (probes,
+failing programs) always run. The determinism test plans in a subprocess, uncached.
+"""
 
 from __future__ import annotations
 
+import copy
 import functools
+import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+_PLANS: dict[str, Any] = {}
+
+
+def _shared_run(real_run: Callable[..., Any]) -> Callable[..., Any]:
+    from airflow_aks import program as real_program
+
+    @functools.wraps(real_run)
+    def run(program: Callable[[], None], **kwargs: Any) -> Any:
+        if program is not real_program.main or kwargs.get("plan_mocks") is not None:
+            return real_run(program, **kwargs)
+        keep_raw = kwargs.pop("keep_raw", False)
+        key = json.dumps(
+            {k: v for k, v in sorted(kwargs.items()) if k != "config"}
+            | {"config": kwargs.get("config", {})},
+            sort_keys=True,
+            default=str,
+        )
+        if key not in _PLANS:
+            _PLANS[key] = real_run(program, keep_raw=True, **kwargs)
+        result = copy.deepcopy(_PLANS[key])
+        if not keep_raw:
+            for reg in result.resources:
+                reg.raw = reg.raw_outputs = None
+        return result
+
+    return run
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _plan_once_per_stack() -> Any:
+    from airflow_aks import plan
+
+    real = plan.run
+    plan.run = _shared_run(real)  # type: ignore[assignment]
+    yield
+    plan.run = real  # type: ignore[assignment]
 
 
 @functools.cache
