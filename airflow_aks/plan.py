@@ -363,7 +363,7 @@ def resource_options(
             bool(request.retainOnDelete) if request.HasField("retainOnDelete") else None
         ),
         "customTimeouts": timeouts,
-        "dependsOn": [u for u in dict.fromkeys(request.dependencies) if u not in via_inputs],
+        "dependsOn": sorted({u for u in request.dependencies if u not in via_inputs}),
     }
 
 
