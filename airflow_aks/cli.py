@@ -111,7 +111,26 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(export, indent=2, sort_keys=True) + "\n")
         print(f"\nPlan written to {args.json}")
+    if args.diff and (code := print_diff(args.diff, export, args.diff_markdown)) != EXIT_OK:
+        return code
     return EXIT_OK if policy.ok and not charts.failed else EXIT_FAIL
+
+
+def print_diff(base_path: str, export: dict[str, Any], markdown_path: str | None) -> int:
+    """``plan --diff BASE.json``: the change against a saved base plan, as Markdown."""
+    from . import plan_diff
+
+    try:
+        base = json.loads(Path(base_path).read_text())
+        text = plan_diff.markdown(plan_diff.diff(base, export), export["stack"])
+    except (OSError, ValueError, AttributeError) as err:  # JSONDecodeError is a ValueError
+        print(f"error: --diff {base_path}: {err}", file=sys.stderr)
+        return EXIT_CONFIG
+    print()
+    print(text, end="")
+    if markdown_path:
+        Path(markdown_path).write_text(text)
+    return EXIT_OK
 
 
 def parser() -> argparse.ArgumentParser:
@@ -121,6 +140,10 @@ def parser() -> argparse.ArgumentParser:
     pl.add_argument("--stack", required=True, help="stack name, e.g. dev or prod")
     pl.add_argument("--config", help="stack file to plan (default: Pulumi.<stack>.yaml)")
     pl.add_argument("--json", metavar="PATH", help="write the plan export here")
+    pl.add_argument(
+        "--diff", metavar="BASE.json", help="compare with a saved plan export (Markdown)"
+    )
+    pl.add_argument("--diff-markdown", metavar="PATH", help="also write the diff here")
     from . import render
 
     render.add_arguments(pl)
