@@ -153,6 +153,9 @@ def parser() -> argparse.ArgumentParser:
     cost_cli.add_plan_arguments(pl)
     policy_report.add_parser(sub)
     cost_cli.add_parser(sub)
+    from . import pipeline_cli
+
+    pipeline_cli.add_parser(sub)
     return p
 
 

@@ -194,6 +194,10 @@ class PlanMocks(mocks.Mocks):
                 },
                 [],
             )
+        if args.token == "azuread:index/getServicePrincipal:getServicePrincipal":
+            # A lookup of a well-known service principal (Microsoft Graph): only its
+            # object id in this tenant is the cloud's to know.
+            return ({**dict(args.args), "objectId": UNKNOWN, "id": UNKNOWN}, [])
         # Everything else a call returns (lookups) only a cloud can know.
         return ({}, [])
 

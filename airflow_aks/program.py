@@ -276,9 +276,6 @@ def build_gitops(cfg: StackConfig, cluster: Cluster, namespaces: list[str]) -> G
         kustomizations={n: k.model_dump() for n, k in g.kustomizations.items()},
         release_train=g.release_train,
         version=g.extension_version,
-        github_repository=g.ci.github_repository if g.ci else None,
-        github_environment=g.ci.environment if g.ci else None,
-        github_branch=g.ci.branch if g.ci else None,
         deploy_namespaces=namespaces,
         operators_group=g.operators_group,
     )
@@ -312,8 +309,6 @@ def build(cfg: StackConfig) -> dict[str, Any]:
     if cfg.gitops.enabled:
         gitops = build_gitops(cfg, cluster, [cfg.airflow.namespace])
         outputs["fluxConfiguration"] = gitops.flux_configuration_name
-        if gitops.ci_client_id is not None:
-            outputs["ciDeployClientId"] = gitops.ci_client_id
         if gitops.operators_group_id is not None:
             outputs["operatorsGroupId"] = gitops.operators_group_id
     return outputs

@@ -1,11 +1,12 @@
-"""GitOps: Flux (the AKS ``microsoft.flux`` extension), a CI deploy identity federated
-with GitHub Actions OIDC (no stored credential), and an Entra ID operators group.
+"""GitOps: Flux (the AKS ``microsoft.flux`` extension) and an Entra ID operators group.
+
+The identities CI deploys with are not here: the pipeline bootstrap creates them
+(:mod:`airflow_aks.components.delivery`), outside the stack they deploy.
 
 Access is granted at Kubernetes-namespace scope through Azure RBAC for Kubernetes
 (``<cluster id>/namespaces/<ns>``), never cluster-wide and never on the resource group.
 """
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Required, TypedDict
 
@@ -14,34 +15,6 @@ import pulumi_azuread as azuread
 from pulumi_azure_native import kubernetesconfiguration
 
 from .identity import role_assignment
-from .naming import FEDERATED_AUDIENCE
-
-GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
-_REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
-
-
-def github_subject(
-    repository: str,
-    *,
-    environment: str | None = None,
-    branch: str | None = None,
-    pull_request: bool = False,
-) -> str:
-    """The ``sub`` claim GitHub Actions presents, for exactly one trigger.
-
-    An environment is the tightest (it can require reviewers); a branch is next; pull
-    requests are opt-in because forks can open them.
-    """
-    if not _REPO.match(repository):
-        raise ValueError(f"githubRepository {repository!r} must look like 'org/repo'")
-    chosen = [x for x in (environment, branch) if x] + (["pr"] if pull_request else [])
-    if len(chosen) != 1:
-        raise ValueError("choose exactly one of environment, branch or pull_request")
-    if environment:
-        return f"repo:{repository}:environment:{environment}"
-    if branch:
-        return f"repo:{repository}:ref:refs/heads/{branch}"
-    return f"repo:{repository}:pull_request"
 
 
 def kustomization_specs(kustomizations: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
@@ -137,23 +110,15 @@ class GitOpsArgs(TypedDict, total=False):
     """Extension release train (``stable``)."""
     version: str | None
     """Pinned extension version; None follows the release train's minor upgrades."""
-    github_repository: str | None
-    """``org/repo`` whose Actions deploy; None creates no CI identity."""
-    github_environment: str | None
-    """GitHub environment the CI identity trusts."""
-    github_branch: str | None
-    """Branch the CI identity trusts (when no environment is set)."""
     deploy_namespaces: Sequence[str]
-    """Namespaces where CI and operators get Azure RBAC for Kubernetes."""
+    """Namespaces where operators get Azure RBAC for Kubernetes (read)."""
     operators_group: bool
     """Create an Entra security group of platform operators."""
 
 
 class GitOps(pulumi.ComponentResource):
-    """Flux extension + configuration, a keyless CI identity and an operators group."""
+    """Flux extension + configuration and an operators group."""
 
-    ci_client_id: pulumi.Output[str] | None
-    """Client id for ``azure/login`` in CI (no secret exists)."""
     operators_group_id: pulumi.Output[str] | None
     """Object id of the Entra operators group."""
     flux_configuration_name: pulumi.Output[str]
@@ -163,15 +128,6 @@ class GitOps(pulumi.ComponentResource):
         super().__init__("airflow-aks:gitops:GitOps", name, {}, opts)
         # Decide everything before registering children: bad input registers nothing more.
         specs = kustomization_specs(args["kustomizations"])
-        subject = None
-        if repo := args.get("github_repository"):
-            subject = github_subject(
-                repo,
-                environment=args.get("github_environment"),
-                branch=None
-                if args.get("github_environment")
-                else args.get("github_branch", "main"),
-            )
         child = pulumi.ResourceOptions(parent=self)
         version = args.get("version")
         extension = kubernetesconfiguration.Extension(
@@ -214,33 +170,6 @@ class GitOps(pulumi.ComponentResource):
         self.flux_configuration_name = flux.name
         namespaces = list(args.get("deploy_namespaces", ()))
 
-        self.ci_client_id = None
-        if subject:
-            app = azuread.Application(
-                f"{name}-ci",
-                display_name=f"{args['name_prefix']}-ci-deploy",
-                sign_in_audience="AzureADMyOrg",
-                opts=child,
-            )
-            sp = azuread.ServicePrincipal(f"{name}-ci", client_id=app.client_id, opts=child)
-            azuread.ApplicationFederatedIdentityCredential(
-                f"{name}-ci-github",
-                application_id=app.id,
-                display_name="github-actions",
-                issuer=GITHUB_ISSUER,
-                subject=subject,
-                audiences=[FEDERATED_AUDIENCE],
-                opts=child,
-            )
-            self.ci_client_id = app.client_id
-            self._grant(
-                f"{name}-ci",
-                sp.object_id,
-                "ServicePrincipal",
-                args["cluster_id"],
-                cluster_grants("Writer", namespaces),
-            )
-
         self.operators_group_id = None
         if args.get("operators_group", True):
             group = azuread.Group(
@@ -262,7 +191,6 @@ class GitOps(pulumi.ComponentResource):
 
         self.register_outputs(
             {
-                "ci_client_id": self.ci_client_id,
                 "operators_group_id": self.operators_group_id,
                 "flux_configuration_name": self.flux_configuration_name,
             }

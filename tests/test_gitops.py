@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from airflow_aks.components.delivery import github_subject
 from airflow_aks.components.gitops import (
-    GITHUB_ISSUER,
     cluster_grants,
     flux_settings,
-    github_subject,
     kustomization_specs,
 )
 from airflow_aks.components.identity import BUILTIN_ROLES
-from airflow_aks.components.naming import FEDERATED_AUDIENCE
 from airflow_aks.config.base import ConfigError
 from airflow_aks.config.stack import load, read_stack_file
 from tests.conftest import ROOT, by_type
@@ -86,7 +84,7 @@ def _raw(**gitops):
         ({"enabled": True, "repositoryUrl": "ssh://git@github.com/o/r"}, "localAuthSecret"),
         ({"kustomizations": {"a": {"path": "./a", "dependsOn": ["zz"]}}}, "unknown"),
         ({"kustomizations": {"a": {"path": "a"}}}, "gitops.kustomizations.a.path"),
-        ({"ci": {"githubRepository": "nope"}}, "gitops.ci.githubRepository"),
+        ({"ci": {"githubRepository": "o/r"}}, "gitops.ci moved"),
     ],
 )
 def test_gitops_config_errors(gitops, fragment):
@@ -95,7 +93,7 @@ def test_gitops_config_errors(gitops, fragment):
     assert fragment in str(err.value)
 
 
-def test_plan_has_flux_and_keyless_ci(dev_plan):
+def test_plan_has_flux(dev_plan):
     (ext,) = by_type(dev_plan, "azure-native:kubernetesconfiguration:Extension")
     assert ext["inputs"]["extensionType"] == "microsoft.flux"
     assert ext["inputs"]["configurationSettings"]["multiTenancy.enforce"] == "true"
@@ -103,18 +101,12 @@ def test_plan_has_flux_and_keyless_ci(dev_plan):
     assert ext["urn"] in flux["dependencies"]
     assert flux["inputs"]["sourceKind"] == "GitRepository"
     assert flux["inputs"]["kustomizations"]["apps"]["dependsOn"] == ["infrastructure"]
-    (cred,) = by_type(
-        dev_plan,
-        "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential",
-    )
-    assert cred["inputs"]["issuer"] == GITHUB_ISSUER
-    assert cred["inputs"]["subject"] == "repo:example-org/airflow-aks:environment:dev"
-    assert cred["inputs"]["audiences"] == [FEDERATED_AUDIENCE]
-    # No password or certificate credential exists for the CI application.
+    # The pipeline's identities live in the bootstrap (delivery/), not in the stack.
+    assert not by_type(dev_plan, "azuread:index/application:Application")
     assert not by_type(dev_plan, "azuread:index/applicationPassword:ApplicationPassword")
 
 
-def test_ci_and_operators_grants_are_namespace_scoped(dev_plan):
+def test_operators_grants_are_namespace_scoped(dev_plan):
     grants = [
         r
         for r in by_type(dev_plan, "azure-native:authorization:RoleAssignment")
@@ -123,10 +115,8 @@ def test_ci_and_operators_grants_are_namespace_scoped(dev_plan):
     scopes = {
         r["inputs"]["roleDefinitionId"].rsplit("/", 1)[-1]: r["inputs"]["scope"] for r in grants
     }
-    writer = BUILTIN_ROLES["Azure Kubernetes Service RBAC Writer"]
     reader = BUILTIN_ROLES["Azure Kubernetes Service RBAC Reader"]
-    assert scopes[writer].endswith("/managedClusters/aks-airflow-dev-weu/namespaces/airflow")
-    assert scopes[reader].endswith("/namespaces/airflow")
+    assert scopes[reader].endswith("/managedClusters/aks-airflow-dev-weu/namespaces/airflow")
     assert all("/managedClusters/" in s for s in scopes.values())
 
 
@@ -162,8 +152,6 @@ def test_principal_types(dev_plan):
     ]
     kinds = {r["name"]: r["inputs"]["principalType"] for r in grants}
     assert kinds == {
-        "gitops-ci-cluster-user": "ServicePrincipal",
-        "gitops-ci-airflow": "ServicePrincipal",
         "gitops-operators-cluster-user": "Group",
         "gitops-operators-airflow": "Group",
     }

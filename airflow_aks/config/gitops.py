@@ -22,14 +22,6 @@ class KustomizationConfig(StrictModel):
     sync_interval_seconds: int = Field(default=600, ge=60, le=86400)
 
 
-class CiIdentityConfig(StrictModel):
-    """GitHub Actions deploy identity (OIDC federation: no client secret exists)."""
-
-    github_repository: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
-    environment: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]+$", max_length=255)
-    branch: str = "main"
-
-
 class GitOpsConfig(StrictModel):
     """Flux via the AKS ``microsoft.flux`` extension."""
 
@@ -48,8 +40,17 @@ class GitOpsConfig(StrictModel):
             "apps": KustomizationConfig(path="./apps", depends_on=["infrastructure"]),
         }
     )
-    ci: CiIdentityConfig | None = None
     operators_group: bool = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _ci_moved(cls, data: object) -> object:
+        if isinstance(data, dict) and "ci" in data:
+            raise ValueError(
+                "gitops.ci moved: the identities CI deploys with are defined in delivery.yaml "
+                "and created by the pipeline bootstrap (delivery/), see README 'Delivery'"
+            )
+        return data
 
     @field_validator("repository_url")
     @classmethod

@@ -76,9 +76,11 @@ from airflow_aks.components.scheduling import PodPlacement
 # a superset for the keys used here) — see README "## Airflow".
 CHART_NAME = "airflow"
 CHART_REPO = "https://airflow.apache.org"
+# renovate: datasource=helm depName=airflow registryUrl=https://airflow.apache.org
 CHART_VERSION = "1.22.0"
 AIRFLOW_IMAGE_REPOSITORY = "apache/airflow"
 AIRFLOW_VERSION = "3.3.2"  # same version the DAG tests load (pyproject dev extra)
+# renovate: datasource=docker depName=apache/airflow
 AIRFLOW_IMAGE_TAG = "3.3.2"
 GIT_SYNC_IMAGE = ("registry.k8s.io/git-sync/git-sync", "v4.4.2")
 STATSD_IMAGE = ("quay.io/prometheus/statsd-exporter", "v0.30.0")

@@ -1,0 +1,239 @@
+"""The delivery pipeline: one definition, workflows and OIDC trust that agree by construction."""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import ROOT, plan_export
+
+from airflow_aks import delivery, pipeline_cli
+from airflow_aks.config.base import ConfigError
+from airflow_aks.config.delivery import PipelineConfig, load_pipeline
+
+PIPELINE = load_pipeline(ROOT / "delivery.yaml")
+
+
+def workflow(name: str) -> dict[str, Any]:
+    return yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text())
+
+
+def azure_jobs() -> list[tuple[str, dict[str, Any]]]:
+    """Every job, in either workflow, that logs in to Azure."""
+    out = []
+    for name in ("pull-request.yml", "deploy.yml"):
+        for job_id, job in workflow(name)["jobs"].items():
+            if any(str(s.get("uses", "")).startswith("azure/login@") for s in job["steps"]):
+                out.append((f"{name}:{job_id}", job))
+    return out
+
+
+@pytest.fixture(scope="module")
+def bootstrap_plans() -> dict[str, dict[str, Any]]:
+    from airflow_aks import bootstrap, plan
+
+    return {
+        s: plan.run(bootstrap.main, stack=s, config={}, project="airflow-aks-delivery").export()
+        for s in PIPELINE.stage_names
+    }
+
+
+def test_generated_files_match_delivery_yaml() -> None:
+    files, _ = pipeline_cli.expected_files(ROOT, PIPELINE, plan_export)
+    assert pipeline_cli.stale(files) == [], "run `airflow-aks pipeline --write`"
+
+
+def test_stale_files_are_named(tmp_path: Path) -> None:
+    files, _ = pipeline_cli.expected_files(tmp_path, PIPELINE, plan_export)
+    assert len(pipeline_cli.stale(files)) == len(files)  # nothing written there yet
+
+
+def test_every_azure_job_declares_the_environment_its_credential_trusts(
+    bootstrap_plans: dict[str, dict[str, Any]],
+) -> None:
+    trusted = {
+        r["inputs"]["subject"]
+        for export in bootstrap_plans.values()
+        for r in export["resources"]
+        if r["type"] == "azuread:index/applicationFederatedIdentityCredential:"
+        "ApplicationFederatedIdentityCredential"
+    }
+    jobs = azure_jobs()
+    assert len(jobs) == 2 * len(PIPELINE.stages)  # a preview and an up per stage
+    presented = set()
+    for where, job in jobs:
+        assert job.get("environment"), f"{where} logs in to Azure without an environment"
+        assert job["permissions"]["id-token"] == "write", where
+        presented.add(f"repo:{PIPELINE.repository}:environment:{job['environment']}")
+    assert presented == trusted
+
+
+def test_prod_up_needs_dev_and_its_protected_environment() -> None:
+    jobs = workflow("deploy.yml")["jobs"]
+    assert jobs["up-prod"]["environment"] == "prod"
+    assert jobs["up-prod"]["needs"] == "up-dev"
+    assert PIPELINE.stage("prod").required_reviewers
+    for stack in PIPELINE.stage_names:
+        assert jobs[f"up-{stack}"]["concurrency"] == {
+            "group": f"pulumi-{stack}",
+            "cancel-in-progress": False,
+        }
+
+
+def test_pull_requests_plan_check_and_preview_every_stack() -> None:
+    wf = workflow("pull-request.yml")
+    assert "pull_request" in wf["on"]
+    jobs = wf["jobs"]
+    assert any("make test" in s.get("run", "") for s in jobs["checks"]["steps"])
+    matrix = jobs["offline-plan"]["strategy"]["matrix"]["include"]
+    assert {m["label"] for m in matrix} == {"dev", "prod", "dev-kuma"}
+    runs = " ".join(s.get("run", "") for s in jobs["offline-plan"]["steps"])
+    assert "--diff ../base.json --diff-markdown diff.md" in runs
+    assert "policies --check plan.json" in runs
+    for stack in PIPELINE.stage_names:
+        preview = jobs[f"preview-{stack}"]
+        step = next(s for s in preview["steps"] if "pulumi/actions@" in s.get("uses", ""))
+        assert step["with"]["command"] == "preview"
+        assert step["with"]["policyPacks"] == "policies"
+        assert step["with"]["comment-on-pr"] is True
+
+
+def test_no_stored_secret_and_every_action_pinned_by_commit() -> None:
+    for name in ("pull-request.yml", "deploy.yml"):
+        text = (ROOT / ".github" / "workflows" / name).read_text()
+        assert "secrets." not in text, f"{name} reads a stored secret"
+        for uses in re.findall(r"uses: (\S+)", text):
+            assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", uses), f"{name}: {uses}"
+
+
+def test_bootstrap_grants_only_at_the_environment_resource_group(
+    bootstrap_plans: dict[str, dict[str, Any]],
+) -> None:
+    forbidden = {"8e3af657-a8ff-443c-a75c-2fe8c4bcb635", "b24988ac-6180-42a0-ab88-20f7382dd24c"}
+    for stack, export in bootstrap_plans.items():
+        rg = next(r for r in export["resources"] if r["type"].endswith(":ResourceGroup"))
+        assert rg["protect"], "the environment's resource group must be protected"
+        rg_id = f"/subscriptions/[unknown]/resourceGroups/{rg['inputs']['resourceGroupName']}"
+        grants = [r for r in export["resources"] if r["type"].endswith(":RoleAssignment")]
+        assert grants
+        for g in grants:
+            assert g["inputs"]["scope"] == rg_id, (stack, g["urn"])
+            assert not any(f in str(g["inputs"]["roleDefinitionId"]) for f in forbidden)
+        rbac_admin = [g for g in grants if "f58310d9" in str(g["inputs"]["roleDefinitionId"])]
+        assert len(rbac_admin) == 1 and "GuidEquals" in rbac_admin[0]["inputs"]["condition"]
+        names = [r["inputs"].get("displayName") for r in export["resources"]]
+        assert f"airflow-{stack}-ci-deploy" in names and f"airflow-{stack}-ci-preview" in names
+
+
+def test_preview_identity_is_read_only() -> None:
+    grants = delivery.derive_grants(plan_export("prod"))
+    assert {g.role for g in grants.preview} == {
+        "Reader",
+        "Azure Kubernetes Service Cluster User Role",
+        "Azure Kubernetes Service RBAC Reader",
+    }
+
+
+def test_deploy_roles_follow_what_the_stack_creates() -> None:
+    export = copy.deepcopy(plan_export("dev"))
+    base = {g.role for g in delivery.derive_grants(export).deploy}
+    assert "Azure Kubernetes Service Contributor Role" in base
+    export["resources"] = [
+        r for r in export["resources"] if not r["type"].startswith("azure-native:keyvault:")
+    ]
+    assert "Key Vault Contributor" not in {g.role for g in delivery.derive_grants(export).deploy}
+
+
+def test_a_type_without_a_deploy_role_is_refused() -> None:
+    export = copy.deepcopy(plan_export("dev"))
+    export["resources"].append(
+        {"urn": "u", "type": "azure-native:cdn:Profile", "custom": True, "inputs": {}}
+    )
+    with pytest.raises(ValueError, match="azure-native:cdn:Profile"):
+        delivery.derive_grants(export)
+
+
+def test_a_stack_that_creates_its_resource_group_is_refused() -> None:
+    export = copy.deepcopy(plan_export("dev"))
+    export["resources"].append(
+        {"urn": "u", "type": "azure-native:resources:ResourceGroup", "custom": True, "inputs": {}}
+    )
+    with pytest.raises(ValueError, match=r"resourceGroup\.existing"):
+        delivery.derive_grants(export)
+
+
+def test_role_assignment_condition_lists_exactly_the_stack_roles() -> None:
+    grants = delivery.derive_grants(plan_export("prod"))
+    cond = next(g.condition for g in grants.deploy if g.condition)
+    listed = set(re.findall(r"[0-9a-f-]{36}", cond))
+    assert listed == set(grants.assignable_roles)
+    assert cond.count("ActionMatches") == 2  # write and delete, each constrained
+    with pytest.raises(ValueError, match="no role to delegate"):
+        delivery.constrain_role_assignments([])
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"stages": [{"stack": "dev"}]}, "repository"),
+        (
+            {
+                "repository": "o/r",
+                "pulumiOrganization": "o",
+                "backendUrl": "azblob://x",
+                "stages": [{"stack": "dev"}],
+            },
+            "exactly one of pulumiOrganization and backendUrl",
+        ),
+        (
+            {
+                "repository": "o/r",
+                "pulumiOrganization": "o",
+                "stages": [{"stack": "dev"}, {"stack": "dev"}],
+            },
+            "more than once",
+        ),
+        (
+            {
+                "repository": "o/r",
+                "pulumiOrganization": "o",
+                "stages": [{"stack": "prod", "after": "dev"}, {"stack": "dev"}],
+            },
+            "must name an earlier stage",
+        ),
+        (
+            {
+                "repository": "o/r",
+                "pulumiOrganization": "o",
+                "stages": [{"stack": "dev", "previewEnvironment": "dev"}],
+            },
+            "used twice",
+        ),
+        (
+            {"repository": "o/r", "pulumiOrganization": "o", "stages": [{"stak": "dev"}]},
+            "did you mean 'stack'",
+        ),
+    ],
+)
+def test_bad_pipeline_config_is_refused_with_its_key(
+    tmp_path: Path, data: dict[str, Any], message: str
+) -> None:
+    path = tmp_path / "delivery.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(ConfigError, match=re.escape(message)) as err:
+        load_pipeline(path)
+    assert "delivery.yaml:" in str(err.value)
+
+
+def test_subjects_of_a_stage() -> None:
+    cfg = PipelineConfig.model_validate(
+        {"repository": "o/r", "pulumiOrganization": "o", "stages": [{"stack": "prod"}]}
+    )
+    assert delivery.subjects("o/r", cfg.stage("prod")) == {
+        "preview": "repo:o/r:environment:prod-preview",
+        "deploy": "repo:o/r:environment:prod",
+    }
