@@ -6,6 +6,7 @@ first and completely, so an invalid stack registers no resource at all.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,15 @@ from .config.airflow import airflow_component_args
 from .config.base import ConfigError
 from .config.mesh import mesh_args
 from .config.stack import StackConfig, from_engine, load
+
+_PARENT: ContextVar[pulumi.Resource | None] = ContextVar("airflow_aks_parent", default=None)
+"""Set by :class:`airflow_aks.platform.Platform` while it builds the stack under itself."""
+
+
+def _opts(**kw: Any) -> pulumi.ResourceOptions:
+    """Options of a top-level component: a child of the Platform component when one is
+    building (``parent=None`` otherwise, i.e. the stack, as in ``pulumi up``)."""
+    return pulumi.ResourceOptions(parent=_PARENT.get(), **kw)
 
 
 def _pool(cfg: Any) -> NodePoolArgs:
@@ -96,7 +106,7 @@ def build_platform_mesh(cfg: StackConfig, cluster: Cluster) -> Mesh:
         cfg.mesh.provider,
         "mesh",
         mesh_args(cfg.mesh, ha=cfg.production),
-        pulumi.ResourceOptions(provider=cluster.provider, depends_on=[cluster]),
+        _opts(provider=cluster.provider, depends_on=[cluster]),
     )
 
 
@@ -137,7 +147,7 @@ def build_state(cfg: StackConfig, cluster: Cluster) -> State:
     if kv.private_endpoint:
         vault_args["private_endpoint_subnet_id"] = cluster.private_endpoint_subnet_id
         vault_args["virtual_network_id"] = cluster.vnet_id
-    vault = Vault("keyvault", vault_args)
+    vault = Vault("keyvault", vault_args, _opts())
     db_args = MetadataDatabaseArgs(
         resource_group_name=rg,
         location=loc,
@@ -161,7 +171,7 @@ def build_state(cfg: StackConfig, cluster: Cluster) -> State:
     if db.private_access:
         db_args["delegated_subnet_id"] = cluster.database_subnet_id
         db_args["virtual_network_id"] = cluster.vnet_id
-    database = MetadataDatabase("postgres", db_args)
+    database = MetadataDatabase("postgres", db_args, _opts())
     logs = LogStorage(
         "logs",
         LogStorageArgs(
@@ -175,6 +185,7 @@ def build_state(cfg: StackConfig, cluster: Cluster) -> State:
             protect=protect,
             tags=tags,
         ),
+        _opts(),
     )
     return State(vault=vault, database=database, logs=logs)
 
@@ -255,7 +266,7 @@ def build_airflow(cfg: StackConfig, cluster: Cluster, mesh: Mesh, state: State) 
     return Airflow(
         "airflow",
         AirflowArgs(**args),  # type: ignore[typeddict-item]
-        pulumi.ResourceOptions(provider=cluster.provider, depends_on=deps),
+        _opts(provider=cluster.provider, depends_on=deps),
         mesh=mesh,
     )
 
@@ -280,12 +291,12 @@ def build_gitops(cfg: StackConfig, cluster: Cluster, namespaces: list[str]) -> G
         operators_group=g.operators_group,
     )
     # Flux reconciles workloads that need the nodes and the mesh in place.
-    return GitOps("gitops", args, pulumi.ResourceOptions(depends_on=[cluster]))
+    return GitOps("gitops", args, _opts(depends_on=[cluster]))
 
 
 def build(cfg: StackConfig) -> dict[str, Any]:
     """Create the platform for a validated config; returns the stack outputs."""
-    cluster = Cluster("aks", cluster_args(cfg))
+    cluster = Cluster("aks", cluster_args(cfg), _opts())
     outputs: dict[str, Any] = {
         "environment": cfg.environment,
         "location": cfg.location,

@@ -22,6 +22,8 @@ from pulumi_azure_native import (
     resources,
 )
 
+from airflow_aks.components.tokens import type_token
+
 from .identity import role_assignment
 from .network import Network
 from .scheduling import SPOT_TAINT as SPOT_TAINT  # re-exported: taints live in scheduling
@@ -355,13 +357,21 @@ class ClusterArgs(TypedDict, total=False):
     local_accounts: bool
     """Keep static admin credentials (off: every access is an Entra identity)."""
     network_plugin: str
+    """``azure`` (default), ``kubenet`` or ``none``."""
     network_plugin_mode: str | None
+    """``overlay`` (default: pod IPs outside the VNet) or None."""
     network_dataplane: str
+    """``cilium`` (default) or ``azure``."""
     network_policy: str
+    """``cilium`` (default), ``azure``, ``calico`` or ``none``."""
     pod_cidr: str
+    """Pod address space in overlay mode (default ``192.168.0.0/16``)."""
     service_cidr: str
+    """Kubernetes service address space (default ``172.16.0.0/16``)."""
     dns_service_ip: str
+    """Cluster DNS service IP inside ``service_cidr`` (default ``172.16.0.10``)."""
     outbound_type: str
+    """``loadBalancer`` (default), ``userDefinedRouting`` or ``managedNATGateway``."""
     private_cluster: bool
     """Private API server (no public endpoint)."""
     authorized_ip_ranges: Sequence[str]
@@ -558,7 +568,7 @@ class Cluster(pulumi.ComponentResource):
         return self._provider
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("airflow-aks:aks:Cluster", name, {}, opts)
+        super().__init__(type_token("aks", "Cluster"), name, {}, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.get("tags", {}))
         self.location = args["location"]

@@ -15,6 +15,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pulumi_azure_native import authorization, managedidentity
 
+from airflow_aks.components.tokens import type_token
+
 from .naming import CLIENT_ID_ANNOTATION, FEDERATED_AUDIENCE, federated_subject
 
 # Built-in role definition GUIDs (stable across clouds) for the roles this project grants.
@@ -180,7 +182,7 @@ class WorkloadIdentity(pulumi.ComponentResource):
     ) -> None:
         """``wait_for``: resources the ServiceAccounts are created after, e.g. the Namespace
         (Python callers; from other languages give the component ``dependsOn``)."""
-        super().__init__("airflow-aks:identity:WorkloadIdentity", name, {}, opts)
+        super().__init__(type_token("identity", "WorkloadIdentity"), name, {}, opts)
         namespace = args["namespace"]
         sa_names = list(args["service_accounts"])
         if not sa_names:

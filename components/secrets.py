@@ -25,6 +25,8 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 from pulumi_azure_native import authorization, keyvault, monitor, network
 
+from airflow_aks.components.tokens import type_token
+
 from .identity import role_assignment
 from .private_link import deny_by_default, linked_private_dns_zone
 
@@ -402,13 +404,17 @@ class Vault(pulumi.ComponentResource):
     """Logical name (``fernet_key``, ``api_secret_key``, ``jwt_secret``) -> Key Vault name."""
     secrets_expire: int
     """Expiry of the generated secrets (epoch seconds)."""
-    secrets: dict[str, keyvault.Secret]
-    """The generated secrets, by logical name (for ``depends_on``)."""
+    _secrets: dict[str, keyvault.Secret]
+
+    @property
+    def secrets(self) -> dict[str, keyvault.Secret]:
+        """The generated secret resources, by logical name (Python ``depends_on``)."""
+        return self._secrets
 
     def __init__(
         self, name: str, args: VaultArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("airflow-aks:secrets:Vault", name, {}, opts)
+        super().__init__(type_token("secrets", "Vault"), name, {}, opts)
         self._base_name = name
         child = pulumi.ResourceOptions(parent=self)
         rg = args["resource_group_name"]
@@ -495,10 +501,10 @@ class Vault(pulumi.ComponentResource):
             ),
         }
         self.secret_names = {}
-        self.secrets = {}
+        self._secrets = {}
         for logical, (kv_name, value, content_type) in generated.items():
             self.secret_names[logical] = kv_name
-            self.secrets[logical] = vault_secret(
+            self._secrets[logical] = vault_secret(
                 f"{name}-{kv_name}",
                 resource_group_name=rg,
                 vault_name=vault.name,

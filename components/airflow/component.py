@@ -30,6 +30,7 @@ from airflow_aks.components.mesh import detached_mesh
 from airflow_aks.components.mesh.base import Mesh
 from airflow_aks.components.scheduling import PodPlacementArgs, from_args
 from airflow_aks.components.secrets import create_secret_provider_class, secret_provider_class
+from airflow_aks.components.tokens import type_token
 
 # Placeholders for Outputs inside the pure values; replaced leaf by leaf.
 _CP_CLIENT = "@@control-plane-client-id@@"
@@ -315,7 +316,7 @@ class Airflow(pulumi.ComponentResource):
             args = {**args, "mesh_provider": mesh.provider}
         inp = values_input(args)  # validates everything before any resource exists
         built = V.build_values(inp)
-        super().__init__("airflow-aks:airflow:Airflow", name, {}, opts)
+        super().__init__(type_token("airflow", "Airflow"), name, {}, opts)
         self.values = built
         self.chart_version = args.get("chart_version", V.CHART_VERSION)
         sas = inp.service_accounts

@@ -25,6 +25,7 @@ from airflow_aks.components.mesh.base import (
     helm_chart,
     plain_namespace,
 )
+from airflow_aks.components.tokens import type_token
 
 KUMA_REPO = "https://kumahq.github.io/charts"
 SYSTEM_NS = "kuma-system"
@@ -203,7 +204,7 @@ class Kuma(MeshBase, pulumi.ComponentResource):
     def __init__(
         self, name: str, args: KumaArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("airflow-aks:mesh:Kuma", name, {}, opts)
+        super().__init__(type_token("mesh", "Kuma"), name, {}, opts)
         child = child_options(self)
 
         ns = plain_namespace(f"{name}-ns", SYSTEM_NS, child(), labels=system_namespace_labels())

@@ -34,6 +34,7 @@ from airflow_aks.components.mesh.base import (
     helm_chart,
     plain_namespace,
 )
+from airflow_aks.components.tokens import type_token
 
 LINKERD_REPO = "https://helm.linkerd.io/edge"
 JETSTACK_REPO = "https://charts.jetstack.io"
@@ -369,7 +370,7 @@ class Linkerd(MeshBase, pulumi.ComponentResource):
     def __init__(
         self, name: str, args: LinkerdArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("airflow-aks:mesh:Linkerd", name, {}, opts)
+        super().__init__(type_token("mesh", "Linkerd"), name, {}, opts)
         ha = args.get("ha", False)
         cni = args.get("cni", False)
         viz = args.get("viz", False)

@@ -1,0 +1,6 @@
+"""Entry of the airflow-aks component provider (see airflow_aks/provider.py)."""
+
+from airflow_aks.provider import main
+
+if __name__ == "__main__":
+    main()
