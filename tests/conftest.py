@@ -91,3 +91,12 @@ def _empty_chart_cache(tmp_path_factory: pytest.TempPathFactory) -> Any:
     mp.setenv(render.CACHE_ENV, str(tmp_path_factory.mktemp("empty-chart-cache")))
     yield
     mp.undo()
+
+
+KUMA_EXAMPLE = ROOT / "examples" / "Pulumi.dev-kuma.yaml"
+
+
+@pytest.fixture(scope="session")
+def kuma_plan() -> dict[str, Any]:
+    """The Kuma + GPU example stack file, planned as stack ``dev``."""
+    return plan_export("dev", str(KUMA_EXAMPLE))

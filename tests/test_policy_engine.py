@@ -422,3 +422,25 @@ def test_pack_reports_expired_exception_without_fake_urn(
         assert len(found) == 1 and found[0][1] is None and "2000-01-01" in found[0][0]
     finally:
         pack._exceptions.cache_clear()
+
+
+def test_stack_policy_sees_protect_from_resource_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inside `pulumi preview` protect arrives as PolicyResource.opts.protect; the adapter
+    carries it into the plan shape so stack-protect-stateful-in-prod works there too."""
+    from pulumi_policy.policy import PolicyResourceOptions
+
+    monkeypatch.setenv("PULUMI_STACK", "prod")
+
+    def vault(protect: bool) -> PolicyResource:
+        opts = PolicyResourceOptions(protect, [], False, [], None, [])  # type: ignore[arg-type]
+        return PolicyResource(
+            c.VAULT, unknown_checking_proxy({}), "urn:kv", "kv", opts, None, None, [], {}
+        )  # type: ignore[arg-type]
+
+    for protect, expected in ((True, []), (False, ["urn:kv"])):
+        found, report = _collect()
+        _policy("stack-protect-stateful-in-prod").validate(
+            StackValidationArgs([vault(protect)]), report
+        )
+        assert [u for _, u in found] == expected
+        assert pack.to_plan_resource(vault(protect))["protect"] is protect

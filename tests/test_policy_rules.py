@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from test_policy_stack import FIX_HINT_RULES
 
 from airflow_aks.policies.rules import ALL_RULES, RULES_BY_NAME, Context
 from airflow_aks.policies.rules import _core as c
@@ -69,7 +70,14 @@ CLUSTER = {
     },
     "aadProfile": {"managed": True, "enableAzureRBAC": True, "adminGroupObjectIDs": ["g1"]},
     "oidcIssuerProfile": {"enabled": True},
-    "securityProfile": {"workloadIdentity": {"enabled": True}, "imageCleaner": {"enabled": True}},
+    "securityProfile": {
+        "workloadIdentity": {"enabled": True},
+        "imageCleaner": {"enabled": True},
+        "defender": {
+            "logAnalyticsWorkspaceResourceId": "[unknown]",
+            "securityMonitoring": {"enabled": True},
+        },
+    },
     "sku": {"name": "Base", "tier": "Standard"},
     "autoUpgradeProfile": {"upgradeChannel": "stable", "nodeOSUpgradeChannel": "NodeImage"},
     "agentPoolProfiles": [
@@ -81,6 +89,7 @@ CLUSTER = {
             "enableEncryptionAtHost": True,
             "enableNodePublicIP": False,
             "nodeTaints": ["CriticalAddonsOnly=true:NoSchedule"],
+            "availabilityZones": ["1", "2", "3"],
         }
     ],
 }
@@ -91,6 +100,7 @@ POOL = {
     "osDiskType": "Ephemeral",
     "enableEncryptionAtHost": True,
     "enableNodePublicIP": False,
+    "availabilityZones": ["1", "2", "3"],
 }
 VAULT = {
     "vaultName": "kv-airflow",
@@ -182,7 +192,47 @@ ROLE = {
         }
     ],
 }
-SERVICE_ACCOUNT = {"metadata": {"name": "airflow-worker", "namespace": "airflow"}}
+SERVICE_ACCOUNT = {
+    "metadata": {"name": "airflow-worker", "namespace": "airflow"},
+    "automountServiceAccountToken": False,
+}
+SERVICE_TYPE = "kubernetes:core/v1:Service"
+SERVICE = {
+    "metadata": META,
+    "spec": {"type": "ClusterIP", "ports": [{"port": 8080}], "selector": {"app": "x"}},
+}
+LINKERD_REF = {"namespace": "airflow", "kind": "ServiceAccount"}
+MESH_TLS_AUTH = {
+    "apiVersion": "policy.linkerd.io/v1alpha1",
+    "kind": "MeshTLSAuthentication",
+    "metadata": {"name": "api-server", "namespace": "airflow"},
+    "spec": {"identityRefs": [{**LINKERD_REF, "name": "airflow-scheduler"}]},
+}
+AUTHZ_POLICY = {
+    "apiVersion": "policy.linkerd.io/v1alpha1",
+    "kind": "AuthorizationPolicy",
+    "metadata": {"name": "api-server", "namespace": "airflow"},
+    "spec": {
+        "targetRef": {"group": "policy.linkerd.io", "kind": "Server", "name": "api-server"},
+        "requiredAuthenticationRefs": [
+            {"group": "policy.linkerd.io", "kind": "MeshTLSAuthentication", "name": "api-server"}
+        ],
+    },
+}
+MTP = {
+    "apiVersion": "kuma.io/v1alpha1",
+    "kind": "MeshTrafficPermission",
+    "metadata": {"name": "api-server", "namespace": "airflow", "labels": {"kuma.io/mesh": "x"}},
+    "spec": {
+        "targetRef": {"kind": "Dataplane", "labels": {"component": "api-server"}},
+        "from": [
+            {
+                "targetRef": {"kind": "MeshSubset", "tags": {"component": "scheduler"}},
+                "default": {"action": "Allow"},
+            }
+        ],
+    },
+}
 AIRFLOW = {
     "chart": "airflow",
     "version": "1.22.0",
@@ -202,6 +252,14 @@ AIRFLOW = {
             }
         },
         "labels": {"azure.workload.identity/use": "true"},
+        "enableBuiltInSecretEnvVars": {
+            "AIRFLOW__CORE__FERNET_KEY": False,
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": False,
+            "AIRFLOW_CONN_AIRFLOW_DB": False,
+            "AIRFLOW__API__SECRET_KEY": False,
+            "AIRFLOW__API_AUTH__JWT_SECRET": False,
+        },
+        "apiServer": {"service": {"type": "ClusterIP"}},
         "migrateDatabaseJob": {"useHelmHooks": False},
         "createUserJob": {"useHelmHooks": False},
         "images": {"airflow": {"repository": "apache/airflow", "tag": "3.2.1"}},
@@ -244,6 +302,7 @@ GOOD: dict[str, dict[str, Any]] = {
     c.CLUSTER_ROLE: {"metadata": {"name": "reader"}, "rules": ROLE["rules"]},
     c.SERVICE_ACCOUNT: SERVICE_ACCOUNT,
     c.HELM_CHART: AIRFLOW,
+    SERVICE_TYPE: SERVICE,
 }
 
 
@@ -714,6 +773,199 @@ CASES: list[Case] = [
 ]
 
 
+# ------------------------------------------------------------------ issue 16 gaps
+CR = c.CUSTOM_RESOURCE
+RA = c.ROLE_ASSIGNMENT
+SUB_RG = "/subscriptions/s/resourceGroups/rg"
+ACCOUNT_ID = f"{SUB_RG}/providers/Microsoft.Storage/storageAccounts/st"
+CLUSTER_ID = f"{SUB_RG}/providers/Microsoft.ContainerService/managedClusters/aks"
+VNET_ID = f"{SUB_RG}/providers/Microsoft.Network/virtualNetworks/vnet"
+VAULT_ID = f"{SUB_RG}/providers/Microsoft.KeyVault/vaults/kv"
+BLOB_CONTRIB = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
+RBAC_READER = "7f6c6a51-bcf8-42ba-9220-52d62157d7db"
+RBAC_WRITER = "a7ffa36f-339b-4b5c-8bdf-e2c188b2c0eb"
+NET_CONTRIB = "4d97b98b-1d4f-4787-a291-c67834d212e7"
+
+
+def grant(role: str, scope: str) -> dict[Path, Any]:
+    return {"roleDefinitionId": f"{ROLE_DEFS}/{role}", "scope": scope}
+
+
+FROM0 = "spec.from.0"
+CASES += [
+    ok("aks-defender-in-prod", MC, production=True),
+    ok("aks-defender-in-prod", MC, {"securityProfile.defender": DEL}),  # dev: cost
+    bad(
+        "aks-defender-in-prod",
+        MC,
+        {"securityProfile.defender.securityMonitoring.enabled": False},
+        production=True,
+    ),
+    bad("aks-defender-in-prod", MC, {"securityProfile.defender": DEL}, production=True),
+    bad(
+        "aks-defender-in-prod",
+        MC,
+        {"securityProfile.defender.logAnalyticsWorkspaceResourceId": DEL},
+        production=True,
+    ),
+    ok("aks-pool-zones-in-prod", MC, production=True),
+    ok("aks-pool-zones-in-prod", AP, {"availabilityZones": DEL}),  # dev
+    ok("aks-pool-zones-in-prod", AP, {"availabilityZones": "[unknown]"}, production=True),
+    bad("aks-pool-zones-in-prod", MC, {f"{P0}.availabilityZones": ["1"]}, production=True),
+    bad("aks-pool-zones-in-prod", AP, {"availabilityZones": DEL}, production=True),
+    bad("aks-pool-zones-in-prod", AP, {"availabilityZones": ["2", "2"]}, production=True),
+    ok("keyvault-no-platform-access", c.VAULT),
+    ok(
+        "keyvault-no-platform-access",
+        c.VAULT,
+        {f"properties.{f}": False for f in ("enabledForDeployment", "enabledForDiskEncryption")},
+    ),
+    *(
+        bad("keyvault-no-platform-access", c.VAULT, {f"properties.{flag}": True})
+        for flag in (
+            "enabledForDeployment",
+            "enabledForDiskEncryption",
+            "enabledForTemplateDeployment",
+        )
+    ),
+    ok("keyvault-soft-delete-retention-in-prod", c.VAULT, production=True),
+    ok(
+        "keyvault-soft-delete-retention-in-prod",
+        c.VAULT,
+        {"properties.softDeleteRetentionInDays": DEL},
+        production=True,
+    ),
+    ok(
+        "keyvault-soft-delete-retention-in-prod",
+        c.VAULT,
+        {"properties.softDeleteRetentionInDays": 7},
+    ),
+    bad(
+        "keyvault-soft-delete-retention-in-prod",
+        c.VAULT,
+        {"properties.softDeleteRetentionInDays": 30},
+        production=True,
+    ),
+    ok("identity-no-resource-group-scope", RA),
+    bad("identity-no-resource-group-scope", RA, {"scope": SUB_RG}),
+    bad("identity-no-resource-group-scope", RA, {"scope": f"{SUB_RG}/"}),
+    ok("identity-role-scope-narrowest", RA),
+    ok("identity-role-scope-narrowest", RA, {"scope": f"{VAULT_ID}/secrets/airflow-fernet-key"}),
+    ok("identity-role-scope-narrowest", RA, {"scope": "[unknown]"}),
+    ok(
+        "identity-role-scope-narrowest",
+        RA,
+        grant(BLOB_CONTRIB, f"{ACCOUNT_ID}/blobServices/default/containers/logs"),
+    ),
+    ok("identity-role-scope-narrowest", RA, grant(RBAC_WRITER, f"{CLUSTER_ID}/namespaces/airflow")),
+    ok("identity-role-scope-narrowest", RA, grant(NET_CONTRIB, f"{VNET_ID}/subnets/snet-aks")),
+    bad("identity-role-scope-narrowest", RA, grant(BLOB_CONTRIB, ACCOUNT_ID)),
+    bad("identity-role-scope-narrowest", RA, grant(RBAC_READER, CLUSTER_ID)),
+    bad("identity-role-scope-narrowest", RA, grant(NET_CONTRIB, VNET_ID)),
+    bad(
+        "identity-role-scope-narrowest",
+        RA,
+        grant(KV_USER, f"{SUB_RG}/providers/Microsoft.KeyVault"),
+    ),
+    ok("identity-read-role-where-read-suffices", RA),
+    ok("identity-read-role-where-read-suffices", RA, grant(BLOB_CONTRIB, ACCOUNT_ID)),
+    *(
+        bad("identity-read-role-where-read-suffices", RA, grant(role, VAULT_ID))
+        for role in (
+            "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",  # Key Vault Secrets Officer
+            "00482a5a-887f-4fb3-b363-3b7fe8e74483",  # Key Vault Administrator
+            "b7e6dc6d-f1e8-4753-8033-0f276bb0955b",  # Storage Blob Data Owner
+        )
+    ),
+    ok("k8s-no-external-service", SERVICE_TYPE),
+    ok(
+        "k8s-no-external-service",
+        SERVICE_TYPE,
+        {
+            "spec.type": "LoadBalancer",
+            ("metadata", "annotations"): {
+                "service.beta.kubernetes.io/azure-load-balancer-internal": "true"
+            },
+        },
+    ),
+    bad("k8s-no-external-service", SERVICE_TYPE, {"spec.type": "LoadBalancer"}),
+    bad("k8s-no-external-service", SERVICE_TYPE, {"spec.type": "NodePort"}),
+    bad("k8s-no-external-service", SERVICE_TYPE, {"spec.externalIPs": ["203.0.113.7"]}),
+    ok("k8s-no-external-service", c.HELM_CHART),
+    bad("k8s-no-external-service", c.HELM_CHART, {"values.apiServer.service.type": "LoadBalancer"}),
+    bad("k8s-no-external-service", c.HELM_CHART, {"values.apiServer.service.type": "NodePort"}),
+    ok("k8s-serviceaccount-automount-explicit", c.SERVICE_ACCOUNT),
+    ok(
+        "k8s-serviceaccount-automount-explicit",
+        c.SERVICE_ACCOUNT,
+        {"automountServiceAccountToken": True},
+    ),
+    bad(
+        "k8s-serviceaccount-automount-explicit",
+        c.SERVICE_ACCOUNT,
+        {"automountServiceAccountToken": DEL},
+    ),
+    ok("mesh-no-wildcard-identities", CR, base=MESH_TLS_AUTH),
+    ok(
+        "mesh-no-wildcard-identities",
+        CR,
+        {"spec.identityRefs": [{"kind": "Namespace", "name": "airflow"}]},
+        base=MESH_TLS_AUTH,
+    ),
+    bad("mesh-no-wildcard-identities", CR, {"spec.identities": ["*"]}, base=MESH_TLS_AUTH),
+    bad(
+        "mesh-no-wildcard-identities",
+        CR,
+        {"spec.identities": ["*.airflow.serviceaccount.identity.linkerd.cluster.local"]},
+        base=MESH_TLS_AUTH,
+    ),
+    bad(
+        "mesh-no-wildcard-identities", CR, {"spec.identityRefs": [LINKERD_REF]}, base=MESH_TLS_AUTH
+    ),
+    ok("mesh-no-wildcard-identities", CR, base=AUTHZ_POLICY),
+    bad(
+        "mesh-no-wildcard-identities",
+        CR,
+        {"spec.requiredAuthenticationRefs": []},
+        base=AUTHZ_POLICY,
+    ),
+    ok("mesh-no-wildcard-identities", CR, base=MTP),
+    ok(
+        "mesh-no-wildcard-identities",
+        CR,
+        {f"{FROM0}.targetRef.tags": {"k8s.kuma.io/namespace": "airflow"}},
+        base=MTP,
+    ),
+    ok(
+        "mesh-no-wildcard-identities",
+        CR,
+        {
+            "spec.targetRef": {"kind": "Mesh"},
+            f"{FROM0}.targetRef": {"kind": "Mesh"},
+            f"{FROM0}.default.action": "Deny",
+        },
+        base=MTP,
+    ),
+    bad("mesh-no-wildcard-identities", CR, {f"{FROM0}.targetRef": {"kind": "Mesh"}}, base=MTP),
+    bad("mesh-no-wildcard-identities", CR, {f"{FROM0}.targetRef.tags": {}}, base=MTP),
+    bad(
+        "mesh-no-wildcard-identities",
+        CR,
+        {f"{FROM0}.default.action": "AllowWithShadowDeny", f"{FROM0}.targetRef": {"kind": "Mesh"}},
+        base=MTP,
+    ),
+    bad("mesh-no-wildcard-identities", CR, {"spec.targetRef": {"kind": "Mesh"}}, base=MTP),
+    ok("airflow-builtin-secret-env-off", c.HELM_CHART),
+    ok("airflow-builtin-secret-env-off", c.HELM_CHART, base=LINKERD_CHART),
+    bad("airflow-builtin-secret-env-off", c.HELM_CHART, {"values.enableBuiltInSecretEnvVars": DEL}),
+    bad(
+        "airflow-builtin-secret-env-off",
+        c.HELM_CHART,
+        {"values.enableBuiltInSecretEnvVars.AIRFLOW__CORE__FERNET_KEY": True},
+    ),
+]
+
+
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_rule_case(case: Case) -> None:
     rule = RULES_BY_NAME[case.rule]
@@ -724,6 +976,8 @@ def test_rule_case(case: Case) -> None:
     assert all(isinstance(m, str) and m for m in found)
     if case.violates:
         assert found, f"{case.rule} should report a violation for {case.changes}"
+        if case.rule in FIX_HINT_RULES:
+            assert all("fix:" in m for m in found), found
     else:
         assert found == [], f"{case.rule} reported {found} on a passing case"
 

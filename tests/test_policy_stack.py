@@ -14,6 +14,28 @@ from airflow_aks.policies.rules import RULES_BY_NAME, Context, PolicyException
 from airflow_aks.policies.rules import _core as c
 
 STACK = "urn:pulumi:dev::airflow-aks::"
+# Rules added or promoted by issue 16: every violation message carries a fix hint.
+FIX_HINT_RULES = {
+    "aks-defender-in-prod",
+    "aks-pool-zones-in-prod",
+    "aks-run-command-disabled",
+    "keyvault-no-platform-access",
+    "keyvault-soft-delete-retention-in-prod",
+    "keyvault-secret-expiry",
+    "storage-network-default-deny",
+    "identity-no-resource-group-scope",
+    "identity-role-scope-narrowest",
+    "identity-read-role-where-read-suffices",
+    "k8s-no-external-service",
+    "k8s-serviceaccount-automount-explicit",
+    "mesh-linkerd-default-deny",
+    "mesh-kuma-default-deny",
+    "mesh-no-wildcard-identities",
+    "airflow-builtin-secret-env-off",
+    "airflow-api-token-only-where-needed",
+    "airflow-workload-identity-label",
+    "stack-protect-stateful-in-prod",
+}
 TODAY = dt.date(2026, 11, 23)
 
 
@@ -66,7 +88,15 @@ def good_stack() -> list[dict[str, Any]]:
         res(
             c.NAMESPACE,
             "airflow-ns",
-            {"metadata": {"name": "airflow", "annotations": {"linkerd.io/inject": "enabled"}}},
+            {
+                "metadata": {
+                    "name": "airflow",
+                    "annotations": {
+                        "linkerd.io/inject": "enabled",
+                        "config.linkerd.io/default-inbound-policy": "deny",
+                    },
+                }
+            },
         ),
         res(c.USER_ASSIGNED_IDENTITY, "airflow-id", {"resourceName": "id-airflow-dev"}),
         res(
@@ -88,9 +118,18 @@ def good_stack() -> list[dict[str, Any]]:
                     "name": "airflow-worker",
                     "namespace": "airflow",
                     "annotations": {"azure.workload.identity/client-id": "[unknown]"},
-                }
+                },
+                "automountServiceAccountToken": True,
             },
             propertyDependencies={"metadata": [UAI_URN]},
+        ),
+        res(
+            c.SERVICE_ACCOUNT,
+            "airflow-api-server",
+            {
+                "metadata": {"name": "airflow-api-server", "namespace": "airflow"},
+                "automountServiceAccountToken": False,
+            },
         ),
         res(
             c.JOB,
@@ -106,6 +145,14 @@ def good_stack() -> list[dict[str, Any]]:
                 "values": {
                     "executor": "KubernetesExecutor",
                     "workers": {"serviceAccount": {"create": False, "name": "airflow-worker"}},
+                    "apiServer": {
+                        "serviceAccount": {"create": False, "name": "airflow-api-server"}
+                    },
+                    **{
+                        comp: {"serviceAccount": {"automountServiceAccountToken": False}}
+                        for comp in ("dagProcessor", "migrateDatabaseJob", "statsd")
+                    },
+                    "createUserJob": {"enabled": False},
                 },
             },
         ),
@@ -166,6 +213,27 @@ KUMA_MESH = res(
 )
 
 
+KUMA_DENY_ALL = res(
+    "kubernetes:kuma.io/v1alpha1:MeshTrafficPermission",
+    "kuma-deny-all",
+    {
+        "apiVersion": "kuma.io/v1alpha1",
+        "kind": "MeshTrafficPermission",
+        "metadata": {
+            "name": "deny-all",
+            "namespace": "kuma-system",
+            "labels": {"kuma.io/mesh": "default"},
+        },
+        "spec": {
+            "targetRef": {"kind": "Mesh"},
+            "from": [{"targetRef": {"kind": "Mesh"}, "default": {"action": "Deny"}}],
+        },
+    },
+)
+DENY = "kuma-deny-all"
+VAULT_RES = res(c.VAULT, "vault", {"properties": {}}, protect=True)
+
+
 def to_kuma(resources: list[dict[str, Any]]) -> None:
     no_mesh(resources)
     resources.append(res("airflow-aks:mesh:Kuma", "mesh", {}))
@@ -182,6 +250,7 @@ def to_kuma(resources: list[dict[str, Any]]) -> None:
         "labels": {"kuma.io/sidecar-injection": "enabled"},
     }
     resources.append(copy.deepcopy(KUMA_MESH))
+    resources.append(copy.deepcopy(KUMA_DENY_ALL))
 
 
 @dataclass(frozen=True)
@@ -192,6 +261,7 @@ class StackCase:
     violates: bool = True
     urn: str | None = None
     exceptions: tuple[PolicyException, ...] = field(default_factory=tuple)
+    production: bool = False
 
     def resources(self) -> list[dict[str, Any]]:
         rs = good_stack()
@@ -215,6 +285,7 @@ VALID = PolicyException(
     "aks-disk-encryption-set", f"{STACK}*", "pilot", dt.date(2027, 1, 1), "jane"
 )
 ANN = ("inputs", "metadata", "annotations")
+POLICY = "config.linkerd.io/default-inbound-policy"
 CID = "azure.workload.identity/client-id"
 
 STACK_CASES: list[StackCase] = [
@@ -363,6 +434,128 @@ STACK_CASES: list[StackCase] = [
         set_in("airflow-id-airflow-worker", "inputs.resourceName", "id-elsewhere"),
         set_in("airflow-id-airflow-worker", "dependencies", []),
     ),
+    # ---------------------------------------------------------------- issue 16 gaps
+    sc_ok("mesh-linkerd-default-deny", "namespace-deny"),
+    sc_ok("mesh-linkerd-default-deny", "kuma-not-applicable", to_kuma),
+    sc_ok(
+        "mesh-linkerd-default-deny",
+        "cluster-default-deny",
+        set_in("airflow-ns", ANN, {"linkerd.io/inject": "enabled"}),
+        set_in("mesh-control-plane", "inputs.values.proxy.defaultInboundPolicy", "deny"),
+    ),
+    sc_bad(
+        "mesh-linkerd-default-deny",
+        "annotation-removed",
+        set_in("airflow-ns", ANN, {"linkerd.io/inject": "enabled"}),
+        urn=urn(c.NAMESPACE, "airflow-ns"),
+    ),
+    sc_bad(
+        "mesh-linkerd-default-deny",
+        "namespace-all-authenticated",
+        set_in("airflow-ns", (*ANN, POLICY), "all-authenticated"),
+        urn=urn(c.NAMESPACE, "airflow-ns"),
+    ),
+    sc_bad(
+        "mesh-linkerd-default-deny",
+        "chart-pod-override",
+        set_in(
+            "airflow", "inputs.values.apiServer.podAnnotations", {POLICY: "all-unauthenticated"}
+        ),
+        urn=urn(c.HELM_CHART, "airflow"),
+    ),
+    sc_bad(
+        "mesh-linkerd-default-deny",
+        "job-pod-override",
+        set_in("seed", "inputs.spec.template.metadata", {"annotations": {POLICY: "audit"}}),
+        urn=urn(c.JOB, "seed"),
+    ),
+    sc_ok("mesh-kuma-default-deny", "deny-all", to_kuma),
+    sc_ok("mesh-kuma-default-deny", "linkerd-not-applicable"),
+    sc_bad(
+        "mesh-kuma-default-deny",
+        "no-deny-all",
+        to_kuma,
+        drop(DENY),
+        urn=urn(c.CUSTOM_RESOURCE, "kuma-mesh"),
+    ),
+    sc_bad(
+        "mesh-kuma-default-deny",
+        "allow-all",
+        to_kuma,
+        set_in(
+            DENY,
+            "inputs.spec.from",
+            [{"targetRef": {"kind": "Mesh"}, "default": {"action": "Allow"}}],
+        ),
+    ),
+    sc_bad(
+        "mesh-kuma-default-deny",
+        "app-namespace-only",
+        to_kuma,
+        set_in(DENY, "inputs.metadata.namespace", "airflow"),
+    ),
+    sc_bad(
+        "mesh-kuma-default-deny",
+        "other-mesh",
+        to_kuma,
+        set_in(DENY, ("inputs", "metadata", "labels", "kuma.io/mesh"), "other"),
+    ),
+    sc_ok("airflow-api-token-only-where-needed", "good"),
+    sc_ok(
+        "airflow-api-token-only-where-needed",
+        "statsd-disabled",
+        set_in("airflow", "inputs.values.statsd", {"enabled": False}),
+    ),
+    sc_bad(
+        "airflow-api-token-only-where-needed",
+        "api-server-sa-mounts",
+        set_in("airflow-api-server", "inputs.automountServiceAccountToken", True),
+        urn=urn(c.SERVICE_ACCOUNT, "airflow-api-server"),
+    ),
+    sc_bad(
+        "airflow-api-token-only-where-needed",
+        "api-server-sa-default",
+        lambda rs: find(rs, "airflow-api-server")["inputs"].pop("automountServiceAccountToken"),
+        urn=urn(c.SERVICE_ACCOUNT, "airflow-api-server"),
+    ),
+    sc_bad(
+        "airflow-api-token-only-where-needed",
+        "chart-statsd-default",
+        set_in("airflow", "inputs.values.statsd", {}),
+        urn=urn(c.HELM_CHART, "airflow"),
+    ),
+    sc_bad(
+        "airflow-api-token-only-where-needed",
+        "chart-dag-processor-true",
+        set_in(
+            "airflow",
+            "inputs.values.dagProcessor.serviceAccount.automountServiceAccountToken",
+            True,
+        ),
+        urn=urn(c.HELM_CHART, "airflow"),
+    ),
+    sc_ok("stack-protect-stateful-in-prod", "prod-protected", add(VAULT_RES), production=True),
+    sc_ok(
+        "stack-protect-stateful-in-prod",
+        "dev-unprotected",
+        add(VAULT_RES),
+        set_in("vault", "protect", False),
+    ),
+    sc_bad(
+        "stack-protect-stateful-in-prod",
+        "prod-unprotected",
+        add(VAULT_RES),
+        set_in("vault", "protect", False),
+        urn=urn(c.VAULT, "vault"),
+        production=True,
+    ),
+    sc_bad(
+        "stack-protect-stateful-in-prod",
+        "prod-database-no-flag",
+        add(res(c.PG_SERVER, "pg", {})),
+        urn=urn(c.PG_SERVER, "pg"),
+        production=True,
+    ),
     sc_ok("policy-exception-not-expired", "valid", exceptions=(VALID,)),
     sc_bad("policy-exception-not-expired", "expired", exceptions=(EXPIRED,), urn=f"{STACK}*"),
 ]
@@ -376,10 +569,17 @@ def find_sa(resources: list[dict[str, Any]]) -> dict[str, Any]:
 def test_stack_case(case: StackCase) -> None:
     rule = RULES_BY_NAME[case.rule]
     assert rule.stack_check is not None
-    ctx = Context(stack="dev", today=TODAY, exceptions=case.exceptions)
+    ctx = Context(
+        stack="prod" if case.production else "dev",
+        production=case.production,
+        today=TODAY,
+        exceptions=case.exceptions,
+    )
     found = rule.stack_check(case.resources(), ctx)
     if case.violates:
         assert found, f"{case.rule}/{case.id} should report a violation"
+        if case.rule in FIX_HINT_RULES:
+            assert all("fix:" in m for _, m in found), found
         if case.urn is not None:
             assert case.urn in [u for u, _ in found], found
     else:

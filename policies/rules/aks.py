@@ -493,3 +493,71 @@ def run_command_disabled(props: Mapping[str, Any], ctx: Context) -> list[str]:
             "set it true (break-glass: a dated policy exception)"
         ]
     return []
+
+
+# ------------------------------------------------------------------ production guarantees
+
+
+@resource_rule(
+    RULES,
+    name="aks-defender-in-prod",
+    level=MANDATORY,
+    mirrors="Azure Policy: AKS clusters should have Defender profile enabled",
+    types=CLUSTER,
+    description="""Production clusters must run Microsoft Defender for Containers
+    (securityProfile.defender.securityMonitoring.enabled with a Log Analytics workspace):
+    runtime threat detection is the only signal of a compromised pod once it is past
+    admission. Checked only on production stacks (cost).""",
+)
+def defender_in_prod(props: Mapping[str, Any], ctx: Context) -> list[str]:
+    # azure-native 3.29 ManagedClusterSecurityProfileDefender: securityMonitoring.enabled and
+    # logAnalyticsWorkspaceResourceId ("required ... when Defender is enabled"), seen 2026-12.
+    if not ctx.production:
+        return []
+    defender = as_dict(get(props, "securityProfile.defender"))
+    out = []
+    if not is_true(get(defender, "securityMonitoring.enabled")):
+        out.append(
+            "securityProfile.defender.securityMonitoring.enabled must be true on a production "
+            f"stack (is {show(get(defender, 'securityMonitoring.enabled'))}); fix: enable "
+            "Defender for Containers"
+        )
+    elif not defender.get("logAnalyticsWorkspaceResourceId"):
+        out.append(
+            "securityProfile.defender.logAnalyticsWorkspaceResourceId is missing; fix: point "
+            "it at the stack's Log Analytics workspace"
+        )
+    return out
+
+
+MIN_PROD_ZONES = 2
+
+
+@resource_rule(
+    RULES,
+    name="aks-pool-zones-in-prod",
+    level=MANDATORY,
+    mirrors="AKS reliability guidance (availability zones); Azure Policy: zone-redundant AKS",
+    types=POOLS,
+    description=f"""On production stacks every node pool must span at least {MIN_PROD_ZONES}
+    availability zones (availabilityZones), so one zone outage does not take the
+    scheduler, the API server or every task slot down with it. Zones can only be set when
+    a pool is created, which is why this is checked before the first deploy.""",
+)
+def pool_zones_in_prod(props: Mapping[str, Any], ctx: Context) -> list[str]:
+    # azure-native 3.29 availabilityZones: "The list of Availability zones to use for nodes"
+    # (VirtualMachineScaleSets pools only), seen 2026-12.
+    if not ctx.production:
+        return []
+    out = []
+    for label, p in _pools(props):
+        zones = p.get("availabilityZones")
+        if is_unknown(zones):
+            continue
+        n = len({str(z) for z in as_list(zones)})
+        if n < MIN_PROD_ZONES:
+            out.append(
+                f"{label}: availabilityZones spans {n} zone(s) on a production stack; fix: "
+                f"set at least {MIN_PROD_ZONES} zones, e.g. ['1', '2', '3']"
+            )
+    return out

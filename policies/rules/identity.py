@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ._core import (
@@ -152,3 +153,147 @@ def federated_subject_serviceaccount(props: Mapping[str, Any], ctx: Context) -> 
     if not isinstance(subject, str) or not SUBJECT.match(subject):
         return [f"subject {show(subject)} is not system:serviceaccount:<namespace>:<name>"]
     return []
+
+
+# ------------------------------------------------------------------ scope and role widening
+
+
+def role_guid(props: Mapping[str, Any]) -> str:
+    """The role definition GUID of an assignment (last segment of ``roleDefinitionId``)."""
+    return str(props.get("roleDefinitionId", "")).lower().rstrip("/").rsplit("/", 1)[-1]
+
+
+RESOURCE_GROUP_SCOPE = re.compile(r"^/subscriptions/[^/]+/resourceGroups/[^/]+/?$", re.IGNORECASE)
+
+
+@resource_rule(
+    RULES,
+    name="identity-no-resource-group-scope",
+    level=MANDATORY,
+    mirrors="MCSB PA-7 (least privilege); components/identity.py check_scope",
+    types=(ROLE_ASSIGNMENT,),
+    description="""No role assignment on a whole resource group: the group holds the vault,
+    the database, the log storage and the cluster, so a group-wide grant reaches all of
+    them and everything added later. Scope the grant to the one resource (or child) that
+    needs it. The components refuse this too; the pack holds for stacks that bypass them.""",
+)
+def no_resource_group_scope(props: Mapping[str, Any], ctx: Context) -> list[str]:
+    scope = props.get("scope")
+    if isinstance(scope, str) and RESOURCE_GROUP_SCOPE.match(scope):
+        return [
+            f"role assignment on a whole resource group: {scope}; fix: scope it to the "
+            "resource that needs it (vault, container, cluster namespace, subnet)"
+        ]
+    return []
+
+
+@dataclass(frozen=True)
+class ScopeLimit:
+    """The narrowest scope a role is meant for; anything wider is a widening."""
+
+    role: str
+    scope: re.Pattern[str]
+    shape: str
+
+
+# GUIDs as in components/identity.py BUILTIN_ROLES (checked 2026-12-02 against
+# learn.microsoft.com "Azure built-in roles"). Narrowest scopes documented by Microsoft
+# (2026-12): blob data roles at container scope (Storage "Assign an Azure role for access to
+# blob data"); AKS RBAC Reader/Writer at `<cluster>/namespaces/<ns>` (AKS "Use Azure RBAC for
+# Kubernetes authorization"); Network Contributor on the node subnet (AKS "bring your own
+# subnet"); Cluster User Role on the cluster; Secrets User on the vault or one secret.
+_CONTAINER = re.compile(r"/blobServices/default/containers/[^/]+/?$", re.IGNORECASE)
+_NAMESPACE = re.compile(r"/managedClusters/[^/]+/namespaces/[^/]+/?$", re.IGNORECASE)
+SCOPE_LIMITS: dict[str, ScopeLimit] = {
+    "ba92f5b4-2d11-453d-a403-e96b0029c9fe": ScopeLimit(
+        "Storage Blob Data Contributor", _CONTAINER, "one blob container"
+    ),
+    "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1": ScopeLimit(
+        "Storage Blob Data Reader", _CONTAINER, "one blob container"
+    ),
+    "7f6c6a51-bcf8-42ba-9220-52d62157d7db": ScopeLimit(
+        "Azure Kubernetes Service RBAC Reader", _NAMESPACE, "one cluster namespace"
+    ),
+    "a7ffa36f-339b-4b5c-8bdf-e2c188b2c0eb": ScopeLimit(
+        "Azure Kubernetes Service RBAC Writer", _NAMESPACE, "one cluster namespace"
+    ),
+    "4d97b98b-1d4f-4787-a291-c67834d212e7": ScopeLimit(
+        "Network Contributor",
+        re.compile(r"/virtualNetworks/[^/]+/subnets/[^/]+/?$", re.IGNORECASE),
+        "one subnet",
+    ),
+    "4abbcc35-e782-43d8-92c5-2d3f1bd2253f": ScopeLimit(
+        "Azure Kubernetes Service Cluster User Role",
+        re.compile(r"/providers/Microsoft\.ContainerService/managedClusters/[^/]+/?$", re.I),
+        "the cluster",
+    ),
+    "4633458b-17de-408a-b874-0445c86b69e6": ScopeLimit(
+        "Key Vault Secrets User",
+        re.compile(r"/providers/Microsoft\.KeyVault/vaults/[^/]+(/secrets/[^/]+)?/?$", re.I),
+        "a vault or one of its secrets",
+    ),
+}
+
+
+@resource_rule(
+    RULES,
+    name="identity-role-scope-narrowest",
+    level=MANDATORY,
+    mirrors="MCSB PA-7 (least privilege, resource-level scope)",
+    types=(ROLE_ASSIGNMENT,),
+    description="""Roles this platform grants must sit on the narrowest scope they are made
+    for, not on a parent below the resource group: blob data roles on one container (not the
+    account), AKS RBAC Reader/Writer on one namespace (not the cluster), Network Contributor
+    on the node subnet (not the VNet), Key Vault Secrets User on the vault or a secret.
+    Widening any of them silently extends the grant to every sibling.""",
+)
+def role_scope_narrowest(props: Mapping[str, Any], ctx: Context) -> list[str]:
+    limit = SCOPE_LIMITS.get(role_guid(props))
+    scope = props.get("scope")
+    if limit is None or not isinstance(scope, str) or is_unknown(scope):
+        return []
+    if RESOURCE_GROUP_SCOPE.match(scope) or SUBSCRIPTION_SCOPE.match(scope):
+        return []  # reported by identity-no-resource-group-scope / -no-subscription-scope
+    if limit.scope.search(scope):
+        return []
+    return [f"{limit.role} on {scope} is wider than {limit.shape}; fix: scope it to {limit.shape}"]
+
+
+# Data-plane roles that write, delete or administer (GUIDs seen 2026-12: Key Vault roles in
+# learn.microsoft.com "Azure built-in roles for Security" and Microsoft's Bicep role maps;
+# Storage Blob Data Owner in the Azure SDK's own test templates). Nothing in this platform
+# needs them: Pulumi writes secrets through the ARM control plane (no data-plane role), pods
+# only read secrets, and log writers need Blob Data Contributor on one container.
+WRITE_ROLES = {
+    "00482a5a-887f-4fb3-b363-3b7fe8e74483": ("Key Vault Administrator", "Key Vault Secrets User"),
+    "b86a8fe4-44ce-4948-aee5-eccb2c155cd7": ("Key Vault Secrets Officer", "Key Vault Secrets User"),
+    "a4417e6f-fecd-4de8-b567-7b0420556985": (
+        "Key Vault Certificates Officer",
+        "Key Vault Secrets User",
+    ),
+    "14b46e9e-c2b7-41b4-b07b-48a6ebf60603": ("Key Vault Crypto Officer", "Key Vault Crypto User"),
+    "b7e6dc6d-f1e8-4753-8033-0f276bb0955b": (
+        "Storage Blob Data Owner",
+        "Storage Blob Data Contributor on the container",
+    ),
+}
+
+
+@resource_rule(
+    RULES,
+    name="identity-read-role-where-read-suffices",
+    level=MANDATORY,
+    mirrors="MCSB PA-7 (least privilege); Key Vault RBAC guide (Secrets User for apps)",
+    types=(ROLE_ASSIGNMENT,),
+    description="""No data-plane administrator or officer role (Key Vault Administrator,
+    Secrets/Certificates/Crypto Officer, Storage Blob Data Owner): workloads here read
+    secrets (Key Vault Secrets User) and write logs (Blob Data Contributor), and Pulumi
+    writes secrets through ARM. An officer role lets a compromised pod overwrite or delete
+    the credentials every other component trusts.""",
+)
+def read_role_where_read_suffices(props: Mapping[str, Any], ctx: Context) -> list[str]:
+    hit = WRITE_ROLES.get(role_guid(props))
+    if hit is None:
+        return []
+    role, instead = hit
+    return [f"role assignment grants {role} (write/admin); fix: grant {instead} instead"]

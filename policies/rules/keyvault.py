@@ -193,3 +193,64 @@ def rbac_authorization(props: Mapping[str, Any], ctx: Context) -> list[str]:
     if not is_true(value):
         return [f"properties.enableRbacAuthorization must be true (is {show(value)})"]
     return []
+
+
+# azure-native 3.29 VaultPropertiesArgs (seen 2026-12): enabledForDeployment "Azure Virtual
+# Machines are permitted to retrieve certificates stored as secrets", enabledForDiskEncryption
+# "Azure Disk Encryption is permitted to retrieve secrets ... and unwrap keys",
+# enabledForTemplateDeployment "Azure Resource Manager is permitted to retrieve secrets".
+ENABLED_FOR = {
+    "enabledForDeployment": "VMs may pull certificates",
+    "enabledForDiskEncryption": "Azure Disk Encryption may read secrets and unwrap keys",
+    "enabledForTemplateDeployment": "ARM templates may read secrets",
+}
+
+
+@resource_rule(
+    RULES,
+    name="keyvault-no-platform-access",
+    level=MANDATORY,
+    mirrors="MCSB IM-3 / least privilege (Key Vault enabledFor* flags)",
+    types=(VAULT,),
+    description="""enabledForDeployment, enabledForDiskEncryption and
+    enabledForTemplateDeployment must stay off: each lets an Azure service read secrets
+    outside the vault's RBAC (with template deployment, anyone who may deploy an ARM template
+    in the resource group can pull every Airflow credential through a reference). Nothing
+    in this platform needs them; false or absent (the ARM default) passes.""",
+)
+def no_platform_access(props: Mapping[str, Any], ctx: Context) -> list[str]:
+    p = _props(props)
+    return [
+        f"properties.{flag} is true ({why}); fix: set it false"
+        for flag, why in ENABLED_FOR.items()
+        if is_true(p.get(flag))
+    ]
+
+
+PROD_SOFT_DELETE_DAYS = 90
+
+
+@resource_rule(
+    RULES,
+    name="keyvault-soft-delete-retention-in-prod",
+    level=MANDATORY,
+    mirrors="Key Vault soft-delete overview (retention 7-90 days, default 90)",
+    types=(VAULT,),
+    description=f"""On production stacks the vault keeps deleted secrets and keys for the
+    full {PROD_SOFT_DELETE_DAYS} days (softDeleteRetentionInDays; absent means the 90-day
+    default): a shorter window shrinks the time in which a deleted production vault can be
+    recovered.""",
+)
+def soft_delete_retention_in_prod(props: Mapping[str, Any], ctx: Context) -> list[str]:
+    # azure-native 3.29: softDeleteRetentionInDays "accepts >=7 and <=90", seen 2026-12.
+    if not ctx.production:
+        return []
+    days = _props(props).get("softDeleteRetentionInDays")
+    if days is None:
+        return []
+    if not isinstance(days, int | float) or days < PROD_SOFT_DELETE_DAYS:
+        return [
+            f"properties.softDeleteRetentionInDays is {show(days)} on a production stack; fix: "
+            f"set {PROD_SOFT_DELETE_DAYS} (or leave it unset)"
+        ]
+    return []

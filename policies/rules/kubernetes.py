@@ -509,3 +509,74 @@ def rbac_no_escalation_verbs(props: Mapping[str, Any], ctx: Context) -> list[str
         if bad:
             out.append(f"rules[{i}].verbs grants {', '.join(bad)}")
     return out
+
+
+# ------------------------------------------------------------------ exposure and tokens
+
+SERVICE = "kubernetes:core/v1:Service"
+EXTERNAL_SERVICE_TYPES = {"loadbalancer", "nodeport"}
+# AKS "Use an internal load balancer" (learn.microsoft.com, seen 2026-12): this annotation
+# makes a LoadBalancer Service private to the VNet.
+INTERNAL_LB = "service.beta.kubernetes.io/azure-load-balancer-internal"
+
+
+def _exposure(service_type: Any, annotations: Mapping[str, Any], external_ips: Any) -> str | None:
+    kind = str(service_type or "").lower()
+    if kind == "loadbalancer" and is_true(annotations.get(INTERNAL_LB)):
+        return None
+    if kind in EXTERNAL_SERVICE_TYPES:
+        return f"type {service_type}"
+    if as_list(external_ips):
+        return f"externalIPs {as_list(external_ips)}"
+    return None
+
+
+@resource_rule(
+    RULES,
+    name="k8s-no-external-service",
+    level=MANDATORY,
+    mirrors="AKS baseline (no public Services; internal load balancer or private ingress)",
+    types=(SERVICE, *HELM_TYPES),
+    description="""No Service may be exposed outside the cluster: type LoadBalancer (unless
+    annotated as an internal Azure load balancer), NodePort or externalIPs, also when set
+    through chart values (e.g. apiServer.service.type). A public Airflow API server is one
+    leaked password from every connection it holds; reach it through kubectl port-forward or
+    a reviewed private ingress instead.""",
+)
+def no_external_service(props: Mapping[str, Any], ctx: Context) -> list[str]:
+    fix = "fix: use ClusterIP (or an internal load balancer annotation)"
+    if not is_helm(props):
+        spec = as_dict(props.get("spec"))
+        ann = as_dict(get(props, "metadata.annotations"))
+        why = _exposure(spec.get("type"), ann, spec.get("externalIPs"))
+        return [f"Service is exposed outside the cluster ({why}); {fix}"] if why else []
+    out = []
+    for path, key, value in walk(helm_values(props)):
+        svc = as_dict(value)
+        if not key.lower().endswith("service") or not svc:
+            continue
+        why = _exposure(svc.get("type"), as_dict(svc.get("annotations")), svc.get("externalIPs"))
+        if why:
+            out.append(f"values.{path} exposes a Service outside the cluster ({why}); {fix}")
+    return out
+
+
+@resource_rule(
+    RULES,
+    name="k8s-serviceaccount-automount-explicit",
+    level=MANDATORY,
+    mirrors="CKV_K8S_38 (automountServiceAccountToken)",
+    types=(SERVICE_ACCOUNT,),
+    description="""Every ServiceAccount must state automountServiceAccountToken: Kubernetes
+    mounts an API token into every pod by default, so a ServiceAccount that forgets the field
+    hands a Kubernetes credential to pods that never call the API. Set false, or true only for
+    pods that do (the KubernetesExecutor scheduler, pod-launching tasks).""",
+)
+def serviceaccount_automount_explicit(props: Mapping[str, Any], ctx: Context) -> list[str]:
+    value = props.get("automountServiceAccountToken")
+    if value is None:
+        return [
+            "automountServiceAccountToken is not set (Kubernetes defaults to true); fix: set "
+            "it false unless the pods call the Kubernetes API"
+        ]
+    return []

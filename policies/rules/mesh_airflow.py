@@ -21,6 +21,7 @@ from ._core import (
     NAMESPACE,
     POD,
     SECRET,
+    SERVICE_ACCOUNT,
     UNKNOWN,
     Context,
     Rule,
@@ -234,6 +235,11 @@ def _airflow_run_to_completion(
             continue
         ann = {**base_ann, **as_dict(cv.get("annotations")), **as_dict(cv.get("podAnnotations"))}
         lab = {**base_lab, **as_dict(cv.get("labels"))}
+        if comp == "workers":
+            # chart >= 1.20 reads workers.kubernetes.* first (research/charts.md, 2026-12)
+            kv = as_dict(cv.get("kubernetes"))
+            ann.update(as_dict(kv.get("podAnnotations")))
+            lab.update(as_dict(kv.get("labels")))
         yield label, lab, ann
 
 
@@ -576,3 +582,313 @@ def no_secret_literals(props: Mapping[str, Any], ctx: Context) -> list[str]:
     if not is_helm(props):
         return []
     return [f"values.{p} holds a literal secret" for p in secret_literals(props.get("values"))]
+
+
+# ------------------------------------------------------------------ mesh default deny
+
+LINKERD_POLICY = "config.linkerd.io/default-inbound-policy"
+# linkerd2 edge-26.8.3 charts/linkerd-control-plane/values.yaml l.248-251 (seen 2026-12-02):
+# proxy.defaultInboundPolicy, one of all-authenticated, all-unauthenticated,
+# cluster-authenticated, cluster-unauthenticated, deny, audit; default all-unauthenticated.
+# linkerd.io/2/reference/authorization-policy: the annotation on a namespace or pod spec
+# overrides it; only `deny` denies ("audit" = all-unauthenticated + a log line).
+LINKERD_DEFAULT_POLICY = "all-unauthenticated"
+
+
+def _helm(resources: list[dict[str, Any]], chart: str) -> list[dict[str, Any]]:
+    return [
+        r
+        for r in resources
+        if r.get("type") in HELM_TYPES and chart_name(as_dict(r.get("inputs"))) == chart
+    ]
+
+
+def _kind(r: Mapping[str, Any]) -> str:
+    """``kind`` of a Kubernetes object: the input, or the last segment of the type token."""
+    kind = get(r.get("inputs"), "kind")
+    if isinstance(kind, str) and kind:
+        return kind
+    t = str(r.get("type", ""))
+    return t.rsplit(":", 1)[-1] if t.startswith("kubernetes:") else ""
+
+
+@stack_rule(
+    RULES,
+    name="mesh-linkerd-default-deny",
+    level=MANDATORY,
+    mirrors="Linkerd authorization policy (default-inbound-policy: deny)",
+    description="""With Linkerd, every meshed application namespace must default to deny
+    inbound traffic (annotation config.linkerd.io/default-inbound-policy: deny, or the control
+    plane's proxy.defaultInboundPolicy: deny), and no pod template or chart value may
+    override it: Linkerd's own default is all-unauthenticated, under which the Servers and
+    AuthorizationPolicies the stack writes allow extra callers but deny nobody.""",
+)
+def linkerd_default_deny(resources: list[dict[str, Any]], ctx: Context) -> list[tuple[str, str]]:
+    mesh = detect_mesh(resources)
+    if mesh is None or mesh.kind != "linkerd":
+        return []
+    cluster_default = LINKERD_DEFAULT_POLICY
+    for r in _helm(resources, "linkerd-control-plane"):
+        value = get(r.get("inputs"), "values.proxy.defaultInboundPolicy")
+        if isinstance(value, str) and value:
+            cluster_default = value
+    fix = f"fix: annotate it {LINKERD_POLICY}: deny"
+    out = []
+    meshed = meshed_namespaces(resources)
+    for name, r in _namespaces(resources).items():
+        if name not in meshed or not is_app_namespace(name, r):
+            continue
+        policy = as_dict(get(r.get("inputs"), "metadata.annotations")).get(LINKERD_POLICY)
+        effective = policy if isinstance(policy, str) and policy else cluster_default
+        if effective != "deny":
+            out.append(
+                (
+                    str(r.get("urn")),
+                    f"meshed namespace {name!r} admits traffic by default ({effective}); {fix}",
+                )
+            )
+    for r in resources:
+        props = as_dict(r.get("inputs"))
+        overrides: list[tuple[str, Any]] = []
+        if r.get("type") in HELM_TYPES:
+            overrides = [
+                (f"values.{p}", v) for p, k, v in walk(props.get("values")) if k == LINKERD_POLICY
+            ]
+        elif "template" in as_dict(props.get("spec")) or r.get("type") == POD:
+            ann = as_dict(pod_metadata(props).get("annotations"))
+            if LINKERD_POLICY in ann:
+                overrides = [("pod template annotations", ann[LINKERD_POLICY])]
+        for where, value in overrides:
+            if value != "deny":
+                out.append(
+                    (
+                        str(r.get("urn")),
+                        f"{where} sets {LINKERD_POLICY}: {value!r}, overriding default deny; "
+                        "fix: remove it (or set deny)",
+                    )
+                )
+    return out
+
+
+def _mtps(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r for r in resources if _kind(r) == "MeshTrafficPermission"]
+
+
+def _froms(r: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [as_dict(f) for f in as_list(get(r.get("inputs"), "spec.from"))]
+
+
+ALLOW_ACTIONS = {"allow", "allowwithshadowdeny"}
+
+
+@stack_rule(
+    RULES,
+    name="mesh-kuma-default-deny",
+    level=MANDATORY,
+    mirrors="Kuma MeshTrafficPermission (mesh-wide Deny)",
+    description="""With Kuma, the stack must create a mesh-wide deny: a
+    MeshTrafficPermission in the control-plane namespace whose targetRef and from are both
+    kind Mesh with action Deny, labelled kuma.io/mesh with a Mesh the stack creates. Every
+    allowed path is then an explicit, narrower MeshTrafficPermission; without it, whatever
+    default or forgotten allow-all exists decides who reaches the Airflow API.""",
+)
+def kuma_default_deny(resources: list[dict[str, Any]], ctx: Context) -> list[tuple[str, str]]:
+    mesh = detect_mesh(resources)
+    if mesh is None or mesh.kind != "kuma":
+        return []
+    system_ns = "kuma-system"
+    for r in _helm(resources, "kuma"):
+        system_ns = str(get(r.get("inputs"), "namespace") or system_ns)
+    meshes = {
+        str(get(r.get("inputs"), "metadata.name") or r.get("name"))
+        for r in resources
+        if _kind(r) == "Mesh"
+    }
+    problems = []
+    for r in _mtps(resources):
+        props = as_dict(r.get("inputs"))
+        denies_all = get(props, "spec.targetRef.kind") == "Mesh" and any(
+            get(f, "targetRef.kind") == "Mesh"
+            and str(get(f, "default.action", "")).lower() == "deny"
+            for f in _froms(r)
+        )
+        if not denies_all:
+            continue
+        target_mesh = as_dict(get(props, "metadata.labels")).get("kuma.io/mesh", "default")
+        ns = get(props, "metadata.namespace")
+        if ns != system_ns:
+            problems.append(f"{r.get('name')} is in namespace {ns!r}, not {system_ns!r}")
+        elif target_mesh not in meshes:
+            problems.append(f"{r.get('name')} targets mesh {target_mesh!r}, not one created here")
+        else:
+            return []
+    mesh_urn = next((str(r.get("urn")) for r in resources if _kind(r) == "Mesh"), "")
+    detail = f" ({'; '.join(problems)})" if problems else ""
+    return [
+        (
+            mesh_urn,
+            f"no mesh-wide deny MeshTrafficPermission{detail}; fix: create one in {system_ns} "
+            "with targetRef {kind: Mesh} and from [{targetRef: {kind: Mesh}, default: {action: "
+            "Deny}}], labelled kuma.io/mesh",
+        )
+    ]
+
+
+# ------------------------------------------------------------------ wildcard identities
+
+
+@resource_rule(
+    RULES,
+    name="mesh-no-wildcard-identities",
+    level=MANDATORY,
+    mirrors="Linkerd MeshTLSAuthentication / AuthorizationPolicy; Kuma MeshTrafficPermission",
+    kinds=("MeshTLSAuthentication", "AuthorizationPolicy", "MeshTrafficPermission"),
+    description="""Mesh authorisation must name its clients: no MeshTLSAuthentication
+    identity '*' (or '*.' domain wildcard) or identityRef without a name (all
+    ServiceAccounts), no AuthorizationPolicy with an empty requiredAuthenticationRefs (it
+    requires nothing, so everyone passes), and no MeshTrafficPermission allowing kind Mesh or
+    an empty MeshSubset (every workload) or applying an allow to the whole mesh. A
+    namespace-wide client stays allowed (a deliberate, reviewable grant).""",
+)
+def no_wildcard_identities(props: Mapping[str, Any], ctx: Context) -> list[str]:
+    # linkerd2 edge-26.8.3 CRDs (seen 2026-12-02): meshtls-authentication.yaml "An identity
+    # string of `*` indicates that all authentication clients are authorized"; identityRefs
+    # "Name ... When unspecified, this refers to all resources of the specified Group and
+    # Kind"; authorization-policy.yaml "ALL authentications must be satisfied".
+    kind = str(props.get("kind") or "")
+    spec = as_dict(props.get("spec"))
+    fix = "fix: list the client ServiceAccounts (or pod labels) explicitly"
+    out = []
+    if kind == "MeshTLSAuthentication":
+        for i, ident in enumerate(as_list(spec.get("identities"))):
+            if str(ident).startswith("*"):
+                out.append(f"spec.identities[{i}] is the wildcard {ident!r}; {fix}")
+        for i, ref in enumerate(as_list(spec.get("identityRefs"))):
+            name = as_dict(ref).get("name")
+            if as_dict(ref).get("kind") == "ServiceAccount" and name in (None, "", "*"):
+                out.append(f"spec.identityRefs[{i}] names no ServiceAccount (all of them); {fix}")
+    elif kind == "AuthorizationPolicy":
+        if not as_list(spec.get("requiredAuthenticationRefs")):
+            out.append(
+                "spec.requiredAuthenticationRefs is empty: the policy authorises every "
+                f"client; {fix} in a MeshTLSAuthentication and reference it"
+            )
+    elif kind == "MeshTrafficPermission":
+        for i, f in enumerate(as_list(spec.get("from"))):
+            f = as_dict(f)
+            if str(get(f, "default.action", "")).lower() not in ALLOW_ACTIONS:
+                continue
+            ref = as_dict(f.get("targetRef"))
+            if ref.get("kind") == "Mesh":
+                out.append(f"spec.from[{i}] allows the whole mesh (targetRef kind Mesh); {fix}")
+            elif ref.get("kind") == "MeshSubset" and not as_dict(ref.get("tags")):
+                out.append(f"spec.from[{i}] allows an empty MeshSubset (everyone); {fix}")
+            elif get(spec, "targetRef.kind") == "Mesh":
+                out.append(
+                    f"spec.from[{i}] allows callers into every workload (targetRef kind Mesh); "
+                    "fix: target the one Dataplane selector that serves them"
+                )
+    return out
+
+
+# ------------------------------------------------------------------ chart settings
+
+# Chart values.yaml (apache/airflow chart, /work/shared/charts/airflow/values.yaml l.421-430,
+# seen 2026-12): enableBuiltInSecretEnvVars.* all default true. These five carry secrets the
+# platform delivers as CSI-mounted files read through *_CMD instead.
+BUILTIN_SECRET_ENV = (
+    "AIRFLOW__CORE__FERNET_KEY",
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
+    "AIRFLOW_CONN_AIRFLOW_DB",
+    "AIRFLOW__API__SECRET_KEY",
+    "AIRFLOW__API_AUTH__JWT_SECRET",
+)
+
+
+@resource_rule(
+    RULES,
+    name="airflow-builtin-secret-env-off",
+    level=MANDATORY,
+    mirrors="CKV_K8S_35 (secrets as files, not env vars); Airflow chart enableBuiltInSecretEnvVars",
+    types=HELM_TYPES,
+    description="""The Airflow chart's built-in secret env vars (enableBuiltInSecretEnvVars
+    for the fernet key, metadata connection, API secret key and JWT secret; all true by
+    default) must be switched off: they copy each secret into a Kubernetes Secret and every
+    pod's environment, where crash dumps, child processes and `kubectl describe` see it and
+    rotation does not reach it. The values are read from the CSI-mounted files instead.""",
+)
+def builtin_secret_env_off(props: Mapping[str, Any], ctx: Context) -> list[str]:
+    if not _is_airflow(props):
+        return []
+    flags = as_dict(_values(props).get("enableBuiltInSecretEnvVars"))
+    return [
+        f"values.enableBuiltInSecretEnvVars.{key} is {show(flags.get(key))} (chart default "
+        f"true); fix: set it false and read the value with {key}_CMD from the mounted file"
+        for key in BUILTIN_SECRET_ENV
+        if not is_false(flags.get(key))
+    ]
+
+
+# Airflow components that never call the Kubernetes API in this platform: the API server reads
+# task logs from the worker log server (allowed through the mesh) or Blob storage, the DAG
+# processor parses files, the Jobs migrate and create a user, statsd exports metrics. The
+# scheduler (KubernetesExecutor) and task pods (KubernetesPodOperator) do need a token; the
+# triggerer may (deferrable KubernetesPodOperator triggers poll pods), so neither is listed.
+NO_API_COMPONENTS = ("apiServer", "dagProcessor", "migrateDatabaseJob", "createUserJob", "statsd")
+
+
+@stack_rule(
+    RULES,
+    name="airflow-api-token-only-where-needed",
+    level=MANDATORY,
+    mirrors="CKV_K8S_38 (service account tokens only where necessary)",
+    description="""Airflow components that never call the Kubernetes API (API server, DAG
+    processor, migration and create-user Jobs, statsd) must run without a mounted
+    Kubernetes token: automountServiceAccountToken false on the ServiceAccount the chart
+    uses, whether the stack creates it or the chart does (the chart defaults to true). A
+    token in the API server, the one component users log in to, is a foothold into the
+    cluster API.""",
+)
+def api_token_only_where_needed(
+    resources: list[dict[str, Any]], ctx: Context
+) -> list[tuple[str, str]]:
+    sas = {
+        (
+            str(get(r.get("inputs"), "metadata.namespace")),
+            str(get(r.get("inputs"), "metadata.name")),
+        ): r
+        for r in resources
+        if r.get("type") == SERVICE_ACCOUNT
+    }
+    out = []
+    for chart in _helm(resources, "airflow"):
+        props = as_dict(chart.get("inputs"))
+        values, ns = _values(props), str(props.get("namespace") or "default")
+        for comp in NO_API_COMPONENTS:
+            cv = as_dict(values.get(comp))
+            if is_false(cv.get("enabled")):
+                continue
+            sa = as_dict(cv.get("serviceAccount"))
+            fix = f"fix: set automountServiceAccountToken false for {comp}"
+            if is_false(sa.get("create")):
+                ref = sas.get((ns, str(sa.get("name"))))
+                if ref is not None and not is_false(
+                    get(ref.get("inputs"), "automountServiceAccountToken")
+                ):
+                    out.append(
+                        (
+                            str(ref.get("urn")),
+                            f"ServiceAccount {ns}/{sa.get('name')} of Airflow {comp} mounts a "
+                            f"Kubernetes token it never uses; {fix} on it",
+                        )
+                    )
+            elif not is_false(sa.get("automountServiceAccountToken")):
+                out.append(
+                    (
+                        str(chart.get("urn")),
+                        f"values.{comp}.serviceAccount.automountServiceAccountToken is "
+                        f"{show(sa.get('automountServiceAccountToken'))} (chart default true); "
+                        f"{fix}",
+                    )
+                )
+    return out

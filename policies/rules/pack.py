@@ -120,6 +120,7 @@ def to_plan_resource(r: PolicyResource) -> dict[str, Any]:
         "inputs": props,
         "outputs": props,
         "parent": r.parent.urn if r.parent is not None else None,
+        "protect": bool(getattr(r.opts, "protect", False)),
         "dependencies": [d.urn for d in r.dependencies],
         "propertyDependencies": {k: [d.urn for d in v] for k, v in r.property_dependencies.items()},
         "options": policy_options(r),

@@ -15,10 +15,14 @@ from typing import Any
 from ._core import (
     FEDERATED_CREDENTIAL,
     HELM_TYPES,
+    KV_KEY,
     MANDATORY,
+    PG_SERVER,
     SERVICE_ACCOUNT,
+    STORAGE_ACCOUNT,
     UNKNOWN,
     USER_ASSIGNED_IDENTITY,
+    VAULT,
     Context,
     Rule,
     as_dict,
@@ -199,4 +203,39 @@ def exception_not_expired(resources: list[dict[str, Any]], ctx: Context) -> list
         )
         for e in ctx.exceptions
         if e.expires < ctx.today
+    ]
+
+
+# Resources whose deletion loses data that no redeploy brings back.
+STATEFUL = {
+    VAULT: "the Key Vault (every Airflow secret)",
+    KV_KEY: "a Key Vault key",
+    PG_SERVER: "the metadata database",
+    STORAGE_ACCOUNT: "the task-log storage",
+}
+
+
+@stack_rule(
+    RULES,
+    name="stack-protect-stateful-in-prod",
+    level=MANDATORY,
+    mirrors="Pulumi resource option protect; Azure Well-Architected (resource locks)",
+    description="""On production stacks the Key Vault (and its keys), the PostgreSQL server
+    and the log storage account must be created with protect: true, so a refactor that
+    renames or drops them makes `pulumi up` fail instead of deleting the data. Dev stacks
+    stay unprotected so they can be torn down.""",
+)
+def protect_stateful_in_prod(
+    resources: list[dict[str, Any]], ctx: Context
+) -> list[tuple[str, str]]:
+    if not ctx.production:
+        return []
+    return [
+        (
+            str(r.get("urn")),
+            f"{STATEFUL[str(r.get('type'))]} is not protected on a production stack; fix: "
+            "create it with ResourceOptions(protect=True) (the component's protect arg)",
+        )
+        for r in resources
+        if r.get("type") in STATEFUL and r.get("protect") is not True
     ]

@@ -1,0 +1,699 @@
+"""The policy pack's specification: one-line security regressions it must stop.
+
+Each row flips, widens or removes ONE security-relevant property in the offline plan export
+of the dev and prod stacks and of the Kuma example (``examples/Pulumi.dev-kuma.yaml``), and
+names the mandatory rule that must then fail ``airflow-aks policies --check``
+(``tests/test_policy_weakenings.py`` evaluates every row in-process, on a deep copy of the
+plans computed once per session, and writes the per-area figure into the README).
+
+Adding a row is one line: ``W(rule, what, edit, stacks)``. A new security setting in a
+component comes with its row here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from airflow_aks.policies.rules import PolicyException
+
+Stack = str
+ALL: tuple[Stack, ...] = ("dev", "prod", "kuma")
+LINKERD: tuple[Stack, ...] = ("dev", "prod")
+KUMA: tuple[Stack, ...] = ("kuma",)
+PROD: tuple[Stack, ...] = ("prod",)
+GITOPS: tuple[Stack, ...] = ("dev", "prod")  # the Kuma example has no gitops section
+TODAY = dt.date(2026, 12, 2)
+
+Export = dict[str, Any]
+Edit = Callable[[Export], str | None]
+"""Weakens an export in place; returns the URN the violation must name (None: any URN)."""
+Path = str | tuple[str | int, ...]
+DEL = object()
+
+
+def _keys(path: Path) -> list[Any]:
+    if isinstance(path, tuple):
+        return list(path)
+    return [int(k) if k.isdigit() else k for k in path.split(".")]
+
+
+def find(export: Export, typ: str, name: str | None = None) -> dict[str, Any]:
+    """The one resource whose type ends with ``typ`` (and is named ``name``)."""
+    hits = [
+        r
+        for r in export["resources"]
+        if r["type"].endswith(typ) and (name is None or r["name"] == name)
+    ]
+    if len(hits) != 1:
+        raise LookupError(
+            f"{typ} {name or ''}: {len(hits)} resources in the {export['stack']} plan"
+        )
+    return hits[0]
+
+
+@dataclass(frozen=True)
+class On:
+    """A resource selector: type suffix and optional name."""
+
+    typ: str
+    name: str | None = None
+
+
+def put(on: On, path: Path, value: Any, *, top: bool = False) -> Edit:
+    """Set (or with ``DEL`` remove) ``path`` under the resource's inputs (``top``: the plan
+    record itself, e.g. ``protect``); intermediate mappings are created."""
+
+    def edit(export: Export) -> str:
+        r = find(export, on.typ, on.name)
+        cur: Any = r if top else r["inputs"]
+        keys = _keys(path)
+        for k in keys[:-1]:
+            cur = cur.setdefault(k, {}) if isinstance(k, str) else cur[k]
+        if value is DEL:
+            del cur[keys[-1]]
+        else:
+            cur[keys[-1]] = value
+        return str(r["urn"])
+
+    return edit
+
+
+def drop(on: On, path: Path) -> Edit:
+    return put(on, path, DEL)
+
+
+def add(typ: str, name: str, inputs: dict[str, Any]) -> Edit:
+    """Add a resource (subjects no shipped stack has, e.g. a Role or a firewall rule)."""
+
+    def edit(export: Export) -> str:
+        urn = f"urn:pulumi:{export['stack']}::airflow-aks::{typ}::{name}"
+        export["resources"].append(
+            {"urn": urn, "type": typ, "name": name, "inputs": inputs, "dependencies": []}
+        )
+        return urn
+
+    return edit
+
+
+def remove(on: On) -> Edit:
+    def edit(export: Export) -> None:
+        export["resources"].remove(find(export, on.typ, on.name))
+
+    return edit
+
+
+def nothing(export: Export) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class W:
+    """One weakening: ``rule`` must catch ``edit`` on each of ``stacks``."""
+
+    rule: str
+    what: str
+    edit: Edit
+    stacks: tuple[Stack, ...] = ALL
+    exceptions: tuple[PolicyException, ...] | None = None
+    """Exceptions to evaluate with (None: the shipped ``policies/exceptions/<stack>.yaml``)."""
+    anywhere: bool = False
+    """The violation may name another resource than the edited one (a stack rule that
+    reports the Mesh, the chart whose pods are affected, ...)."""
+
+    @property
+    def id(self) -> str:
+        return f"{self.rule}:{re.sub(r'[^a-z0-9]+', '-', self.what.lower()).strip('-')}"
+
+
+# ------------------------------------------------------------------ selectors
+MC = On("containerservice:ManagedCluster")
+TASKS_POOL = On("containerservice:AgentPool", "aks-tasks")
+VAULT = On("keyvault:Vault")
+FERNET = On("keyvault:Secret", "keyvault-airflow-fernet-key")
+ACCOUNT = On("storage:StorageAccount")
+CONTAINER = On("storage:BlobContainer")
+PG = On("dbforpostgresql:Server")
+PG_TLS = On("dbforpostgresql:Configuration", "postgres-require-secure-transport")
+PG_SSL = On("dbforpostgresql:Configuration", "postgres-ssl-min-protocol-version")
+TASKS_LOGS = On("authorization:RoleAssignment", "airflow-tasks-logs")
+CP_KV = On("authorization:RoleAssignment", "airflow-control-plane-kv")
+NET = On("authorization:RoleAssignment", "aks-subnet-network-contributor")
+OPS_NS = On("authorization:RoleAssignment", "gitops-operators-airflow")
+SCHED_FIC = On(
+    "managedidentity:FederatedIdentityCredential", "airflow-control-plane-airflow-scheduler"
+)
+API_SA = On("core/v1:ServiceAccount", "airflow-control-plane-airflow-api-server")
+TASKS_SA = On("core/v1:ServiceAccount", "airflow-tasks-airflow-tasks")
+APP_NS = On("core/v1:Namespace", "airflow-namespace")
+AIRFLOW = On("helm.sh/v4:Chart", "airflow-chart")
+CONTROL_PLANE = On("helm.sh/v4:Chart", "mesh-control-plane")
+MTLS_AUTH = On("MeshTLSAuthentication", "airflow-airflow-api-server-meshtlsauthentication")
+AUTHZ = On("AuthorizationPolicy", "airflow-airflow-api-server-authorizationpolicy")
+KUMA_MESH = On("kuma.io/v1alpha1:Mesh", "mesh-mesh")
+DENY_ALL = On("MeshTrafficPermission", "mesh-deny-all")
+API_MTP = On("MeshTrafficPermission", "airflow-airflow-api-server-meshtrafficpermission")
+
+ROLE_DEFS = "/subscriptions/[unknown]/providers/Microsoft.Authorization/roleDefinitions"
+SECRETS_OFFICER = f"{ROLE_DEFS}/b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
+CONTRIBUTOR = f"{ROLE_DEFS}/b24988ac-6180-42a0-ab88-20f7382dd24c"
+LINKERD_POLICY = ("metadata", "annotations", "config.linkerd.io/default-inbound-policy")
+SC = "securityContexts.container"
+EXPIRED = PolicyException(
+    "aks-disk-encryption-set", "urn:pulumi:*", "pilot", dt.date(2026, 1, 1), "j"
+)
+
+
+def _rg_scope(on: On) -> Edit:
+    """Widen a grant to the stack's resource group (computed from the grant's own scope)."""
+
+    def edit(export: Export) -> str:
+        r = find(export, on.typ, on.name)
+        scope = str(r["inputs"]["scope"])
+        r["inputs"]["scope"] = scope.split("/providers/", 1)[0]
+        return str(r["urn"])
+
+    return edit
+
+
+def _parent_scope(on: On, levels: int) -> Edit:
+    """Widen a grant to an ancestor of its scope (``levels`` path pairs up)."""
+
+    def edit(export: Export) -> str:
+        r = find(export, on.typ, on.name)
+        parts = str(r["inputs"]["scope"]).split("/")
+        r["inputs"]["scope"] = "/".join(parts[: -2 * levels])
+        return str(r["urn"])
+
+    return edit
+
+
+ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role"
+ROLE_META = {"name": "widened", "namespace": "airflow"}
+
+# ------------------------------------------------------------------ the table
+WEAKENINGS: list[W] = [
+    # AKS cluster and pools
+    W(
+        "aks-monitoring-enabled",
+        "Container Insights off",
+        put(MC, "addonProfiles.omsagent.enabled", False),
+    ),
+    W("aks-rbac-enabled", "Kubernetes RBAC off", put(MC, "enableRBAC", False)),
+    W(
+        "aks-api-server-restricted",
+        "API server open to 0.0.0.0/0",
+        put(MC, "apiServerAccessProfile.authorizedIPRanges", ["0.0.0.0/0"]),
+    ),
+    W(
+        "aks-network-policy",
+        "network policy engine removed",
+        drop(MC, "networkProfile.networkPolicy"),
+    ),
+    W(
+        "aks-dashboard-disabled",
+        "dashboard add-on on",
+        put(MC, "addonProfiles.kubeDashboard", {"enabled": True}),
+    ),
+    W(
+        "aks-http-application-routing-disabled",
+        "HTTP application routing on",
+        put(MC, "addonProfiles.httpApplicationRouting", {"enabled": True}),
+    ),
+    W(
+        "aks-azure-policy-addon",
+        "Azure Policy add-on off",
+        put(MC, "addonProfiles.azurepolicy.enabled", False),
+    ),
+    W(
+        "aks-local-accounts-disabled",
+        "local admin kubeconfig back",
+        put(MC, "disableLocalAccounts", False),
+    ),
+    W(
+        "aks-entra-rbac",
+        "Azure RBAC for Kubernetes off",
+        put(MC, "aadProfile.enableAzureRBAC", False),
+    ),
+    W("aks-oidc-issuer-enabled", "OIDC issuer off", put(MC, "oidcIssuerProfile.enabled", False)),
+    W(
+        "aks-workload-identity-enabled",
+        "workload identity webhook off",
+        put(MC, "securityProfile.workloadIdentity.enabled", False),
+    ),
+    W("aks-paid-tier-in-prod", "prod on the Free tier", put(MC, "sku.tier", "Free"), PROD),
+    W(
+        "aks-auto-upgrade",
+        "upgrade channel none",
+        put(MC, "autoUpgradeProfile.upgradeChannel", "none"),
+    ),
+    W(
+        "aks-node-os-upgrade",
+        "node OS channel None",
+        put(MC, "autoUpgradeProfile.nodeOSUpgradeChannel", "None"),
+    ),
+    W(
+        "aks-secret-rotation",
+        "CSI secret rotation off",
+        put(MC, "addonProfiles.azureKeyvaultSecretsProvider.config.enableSecretRotation", "false"),
+    ),
+    W(
+        "aks-no-node-public-ip",
+        "public IPs on task nodes",
+        put(TASKS_POOL, "enableNodePublicIP", True),
+    ),
+    W(
+        "aks-encryption-at-host",
+        "system pool without encryption at host",
+        put(MC, "agentPoolProfiles.0.enableEncryptionAtHost", False),
+    ),
+    W(
+        "aks-system-pool-critical-only",
+        "system pool taint removed",
+        put(MC, "agentPoolProfiles.0.nodeTaints", []),
+    ),
+    W(
+        "aks-run-command-disabled",
+        "run command back on",
+        put(MC, "apiServerAccessProfile.disableRunCommand", False),
+    ),
+    W(
+        "aks-defender-in-prod",
+        "Defender off in prod",
+        put(MC, "securityProfile.defender.securityMonitoring.enabled", False),
+        PROD,
+    ),
+    W(
+        "aks-pool-zones-in-prod",
+        "prod task pool in one zone",
+        put(TASKS_POOL, "availabilityZones", ["1"]),
+        PROD,
+    ),
+    W(
+        "aks-pool-zones-in-prod",
+        "prod system pool zones removed",
+        drop(MC, "agentPoolProfiles.0.availabilityZones"),
+        PROD,
+    ),
+    # Key Vault
+    W(
+        "keyvault-secret-expiry",
+        "fernet key without expiry",
+        drop(FERNET, "properties.attributes.expires"),
+    ),
+    W(
+        "keyvault-recoverable",
+        "purge protection off (recoverability)",
+        put(VAULT, "properties.enablePurgeProtection", False),
+    ),
+    W(
+        "keyvault-network-acl-deny",
+        "vault firewall Allow",
+        put(VAULT, "properties.networkAcls.defaultAction", "Allow"),
+    ),
+    W(
+        "keyvault-purge-protection",
+        "purge protection removed",
+        drop(VAULT, "properties.enablePurgeProtection"),
+    ),
+    W("keyvault-soft-delete", "soft delete off", put(VAULT, "properties.enableSoftDelete", False)),
+    W(
+        "keyvault-rbac-authorization",
+        "access policies instead of RBAC",
+        put(VAULT, "properties.enableRbacAuthorization", False),
+    ),
+    W(
+        "keyvault-no-platform-access",
+        "ARM template deployment may read secrets",
+        put(VAULT, "properties.enabledForTemplateDeployment", True),
+    ),
+    W(
+        "keyvault-no-platform-access",
+        "disk encryption may read secrets",
+        put(VAULT, "properties.enabledForDiskEncryption", True),
+    ),
+    W(
+        "keyvault-no-platform-access",
+        "VMs may pull certificates",
+        put(VAULT, "properties.enabledForDeployment", True),
+    ),
+    W(
+        "keyvault-soft-delete-retention-in-prod",
+        "prod soft-delete retention 7 days",
+        put(VAULT, "properties.softDeleteRetentionInDays", 7),
+        PROD,
+    ),
+    W(
+        "keyvault-key-expiry",
+        "a key without expiry",
+        add("azure-native:keyvault:Key", "cmk", {"properties": {"kty": "RSA"}}),
+    ),
+    # Storage
+    W(
+        "storage-shared-key-disabled",
+        "account keys back on",
+        put(ACCOUNT, "allowSharedKeyAccess", True),
+    ),
+    W("storage-min-tls-12", "TLS 1.0 accepted", put(ACCOUNT, "minimumTlsVersion", "TLS1_0")),
+    W(
+        "storage-no-blob-public-access",
+        "anonymous blob access allowed",
+        put(ACCOUNT, "allowBlobPublicAccess", True),
+    ),
+    W("storage-https-only", "plain HTTP accepted", put(ACCOUNT, "enableHttpsTrafficOnly", False)),
+    W(
+        "storage-network-default-deny",
+        "storage firewall Allow",
+        put(ACCOUNT, "networkRuleSet.defaultAction", "Allow"),
+    ),
+    W("storage-container-private", "log container public", put(CONTAINER, "publicAccess", "Blob")),
+    # PostgreSQL
+    W("postgres-backup-retention", "backups kept 1 day", put(PG, "backup.backupRetentionDays", 1)),
+    W(
+        "postgres-geo-backup-in-prod",
+        "prod geo backup off",
+        put(PG, "backup.geoRedundantBackup", "Disabled"),
+        PROD,
+    ),
+    W("postgres-ha-in-prod", "prod HA off", put(PG, "highAvailability.mode", "Disabled"), PROD),
+    W(
+        "postgres-public-network-disabled",
+        "database public",
+        put(PG, "network.publicNetworkAccess", "Enabled"),
+    ),
+    W("postgres-tls-enforced", "TLS not required", put(PG_TLS, "value", "off")),
+    W("postgres-tls-enforced", "TLS 1.1 allowed", put(PG_SSL, "value", "TLSv1.1")),
+    W(
+        "postgres-no-open-firewall",
+        "firewall open to all of Azure",
+        add(
+            "azure-native:dbforpostgresql:FirewallRule",
+            "allow-azure",
+            {"startIpAddress": "0.0.0.0", "endIpAddress": "0.0.0.0"},
+        ),
+    ),
+    # Identity and role assignments
+    W(
+        "identity-no-privileged-role",
+        "logs grant becomes Contributor",
+        put(TASKS_LOGS, "roleDefinitionId", CONTRIBUTOR),
+    ),
+    W(
+        "identity-no-subscription-scope",
+        "grant on the subscription",
+        put(CP_KV, "scope", "/subscriptions/[unknown]"),
+    ),
+    W("identity-no-resource-group-scope", "grant on the resource group", _rg_scope(CP_KV)),
+    W(
+        "identity-role-scope-narrowest",
+        "blob grant widened to the account",
+        _parent_scope(TASKS_LOGS, 2),
+    ),
+    W("identity-role-scope-narrowest", "Network Contributor on the VNet", _parent_scope(NET, 1)),
+    W(
+        "identity-role-scope-narrowest",
+        "operators Reader on the whole cluster",
+        _parent_scope(OPS_NS, 1),
+        GITOPS,
+    ),
+    W(
+        "identity-read-role-where-read-suffices",
+        "Secrets Officer for a reader",
+        put(CP_KV, "roleDefinitionId", SECRETS_OFFICER),
+    ),
+    W(
+        "identity-federated-audience",
+        "foreign token audience",
+        put(SCHED_FIC, "audiences", ["api://other"]),
+    ),
+    W(
+        "identity-federated-issuer-aks",
+        "GitHub issuer trusted by a pod identity",
+        put(SCHED_FIC, "issuer", "https://token.actions.githubusercontent.com"),
+    ),
+    W(
+        "identity-federated-subject-serviceaccount",
+        "wildcard subject",
+        put(SCHED_FIC, "subject", "system:serviceaccount:airflow:*"),
+    ),
+    W(
+        "stack-federated-subject-has-serviceaccount",
+        "subject names an unmanaged SA",
+        put(SCHED_FIC, "subject", "system:serviceaccount:airflow:ghost"),
+    ),
+    W(
+        "stack-serviceaccount-client-id",
+        "client-id annotation removed",
+        drop(API_SA, ("metadata", "annotations", "azure.workload.identity/client-id")),
+    ),
+    # Kubernetes objects and chart values
+    W(
+        "k8s-no-privileged",
+        "privileged scheduler",
+        put(AIRFLOW, f"values.scheduler.{SC}.privileged", True),
+    ),
+    W("k8s-no-host-pid", "host PID", put(AIRFLOW, "values.scheduler.hostPID", True)),
+    W("k8s-no-host-ipc", "host IPC", put(AIRFLOW, "values.scheduler.hostIPC", True)),
+    W("k8s-no-host-network", "host network", put(AIRFLOW, "values.scheduler.hostNetwork", True)),
+    W(
+        "k8s-no-privilege-escalation",
+        "privilege escalation allowed",
+        put(AIRFLOW, f"values.scheduler.{SC}.allowPrivilegeEscalation", True),
+    ),
+    W("k8s-run-as-non-root", "root pods", put(AIRFLOW, "values.securityContexts.pod.runAsUser", 0)),
+    W(
+        "k8s-image-pinned",
+        "airflow image :latest",
+        put(AIRFLOW, "values.images.airflow.tag", "latest"),
+    ),
+    W(
+        "k8s-drop-capabilities",
+        "SYS_ADMIN added",
+        put(AIRFLOW, f"values.scheduler.{SC}.capabilities.add", ["SYS_ADMIN"]),
+    ),
+    W(
+        "k8s-seccomp-profile",
+        "seccomp Unconfined",
+        put(AIRFLOW, "values.securityContexts.pod.seccompProfile.type", "Unconfined"),
+    ),
+    W("k8s-no-default-namespace", "chart in default", put(AIRFLOW, "namespace", "default")),
+    W(
+        "k8s-rbac-no-wildcards",
+        "a Role granting *",
+        add(
+            ROLE,
+            "widened",
+            {
+                "metadata": ROLE_META,
+                "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}],
+            },
+        ),
+    ),
+    W(
+        "k8s-rbac-no-escalation-verbs",
+        "a Role granting impersonate",
+        add(
+            ROLE,
+            "widened",
+            {
+                "metadata": ROLE_META,
+                "rules": [
+                    {"apiGroups": [""], "resources": ["serviceaccounts"], "verbs": ["impersonate"]}
+                ],
+            },
+        ),
+    ),
+    W(
+        "k8s-no-external-service",
+        "API server as LoadBalancer",
+        put(AIRFLOW, "values.apiServer.service.type", "LoadBalancer"),
+    ),
+    W(
+        "k8s-no-external-service",
+        "API server as NodePort",
+        put(AIRFLOW, "values.apiServer.service.type", "NodePort"),
+    ),
+    W(
+        "k8s-serviceaccount-automount-explicit",
+        "task SA automount unset",
+        drop(TASKS_SA, "automountServiceAccountToken"),
+    ),
+    # Airflow chart
+    W(
+        "airflow-kubernetes-executor",
+        "CeleryExecutor",
+        put(AIRFLOW, "values.executor", "CeleryExecutor"),
+    ),
+    W(
+        "airflow-chart-secrets-referenced",
+        "fernet key Secret name removed",
+        drop(AIRFLOW, "values.fernetKeySecretName"),
+    ),
+    W(
+        "airflow-workload-identity-label",
+        "workload-identity label removed",
+        put(AIRFLOW, "values.scheduler.labels", {}),
+    ),
+    W(
+        "airflow-builtin-secret-env-off",
+        "fernet key env var back on",
+        put(AIRFLOW, "values.enableBuiltInSecretEnvVars.AIRFLOW__CORE__FERNET_KEY", True),
+    ),
+    W(
+        "airflow-builtin-secret-env-off",
+        "built-in secret env block removed",
+        drop(AIRFLOW, "values.enableBuiltInSecretEnvVars"),
+    ),
+    W(
+        "airflow-api-token-only-where-needed",
+        "API server SA mounts a token",
+        put(API_SA, "automountServiceAccountToken", True),
+    ),
+    W(
+        "airflow-api-token-only-where-needed",
+        "statsd SA token back (chart default)",
+        drop(AIRFLOW, "values.statsd.serviceAccount.automountServiceAccountToken"),
+    ),
+    W(
+        "helm-no-secret-literals",
+        "default user password literal",
+        put(AIRFLOW, "values.createUserJob.defaultUser.password", "admin123"),
+    ),
+    # Mesh
+    W(
+        "mesh-app-namespaces-injected",
+        "Airflow namespace not injected (Linkerd)",
+        drop(APP_NS, ("metadata", "annotations", "linkerd.io/inject")),
+        LINKERD,
+    ),
+    W(
+        "mesh-app-namespaces-injected",
+        "Airflow namespace not injected (Kuma)",
+        drop(APP_NS, ("metadata", "labels", "kuma.io/sidecar-injection")),
+        KUMA,
+    ),
+    W(
+        "mesh-mtls-strict",
+        "Kuma mTLS PERMISSIVE",
+        put(KUMA_MESH, "spec.mtls.backends.0.mode", "PERMISSIVE"),
+        KUMA,
+    ),
+    W(
+        "mesh-jobs-can-finish",
+        "task pods behind a classic sidecar",
+        put(
+            AIRFLOW,
+            (
+                "values",
+                "workers",
+                "kubernetes",
+                "podAnnotations",
+                "config.linkerd.io/proxy-enable-native-sidecar",
+            ),
+            "false",
+        ),
+        LINKERD,
+    ),
+    W(
+        "mesh-jobs-can-finish",
+        "Kuma sidecars not native",
+        put(CONTROL_PLANE, "values.experimental.sidecarContainers", False),
+        KUMA,
+        anywhere=True,
+    ),
+    W(
+        "mesh-linkerd-default-deny",
+        "namespace default-deny removed",
+        drop(APP_NS, LINKERD_POLICY),
+        LINKERD,
+    ),
+    W(
+        "mesh-linkerd-default-deny",
+        "namespace all-unauthenticated",
+        put(APP_NS, LINKERD_POLICY, "all-unauthenticated"),
+        LINKERD,
+    ),
+    W(
+        "mesh-linkerd-default-deny",
+        "API server pods override the default",
+        put(
+            AIRFLOW,
+            ("values", "apiServer", "podAnnotations", LINKERD_POLICY[-1]),
+            "all-authenticated",
+        ),
+        LINKERD,
+    ),
+    W("mesh-kuma-default-deny", "mesh-wide deny removed", remove(DENY_ALL), KUMA, anywhere=True),
+    W(
+        "mesh-kuma-default-deny",
+        "mesh-wide deny turned into allow",
+        put(DENY_ALL, "spec.from.0.default.action", "Allow"),
+        KUMA,
+        anywhere=True,
+    ),
+    W(
+        "mesh-kuma-default-deny",
+        "deny bound to another mesh",
+        put(DENY_ALL, ("metadata", "labels", "kuma.io/mesh"), "other"),
+        KUMA,
+        anywhere=True,
+    ),
+    W(
+        "mesh-no-wildcard-identities",
+        "any meshed identity may call the API server",
+        put(MTLS_AUTH, "spec.identities", ["*"]),
+        LINKERD,
+    ),
+    W(
+        "mesh-no-wildcard-identities",
+        "identityRef without a name",
+        drop(MTLS_AUTH, "spec.identityRefs.0.name"),
+        LINKERD,
+    ),
+    W(
+        "mesh-no-wildcard-identities",
+        "AuthorizationPolicy requires nothing",
+        put(AUTHZ, "spec.requiredAuthenticationRefs", []),
+        LINKERD,
+    ),
+    W(
+        "mesh-no-wildcard-identities",
+        "API server allows the whole mesh",
+        put(API_MTP, "spec.from.0.targetRef", {"kind": "Mesh"}),
+        KUMA,
+    ),
+    W(
+        "mesh-no-wildcard-identities",
+        "empty MeshSubset allowed",
+        put(API_MTP, "spec.from.0.targetRef.tags", {}),
+        KUMA,
+    ),
+    # Stack-wide
+    W(
+        "stack-protect-stateful-in-prod",
+        "prod vault unprotected",
+        put(VAULT, "protect", False, top=True),
+        PROD,
+    ),
+    W(
+        "stack-protect-stateful-in-prod",
+        "prod database unprotected",
+        put(PG, "protect", False, top=True),
+        PROD,
+    ),
+    W(
+        "stack-protect-stateful-in-prod",
+        "prod log storage unprotected",
+        put(ACCOUNT, "protect", False, top=True),
+        PROD,
+    ),
+    W(
+        "policy-exception-not-expired",
+        "an expired exception left in place",
+        nothing,
+        exceptions=(EXPIRED,),
+    ),
+]
