@@ -13,6 +13,7 @@ component comes with its row here.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -186,6 +187,20 @@ def _parent_scope(on: On, levels: int) -> Edit:
         r = find(export, on.typ, on.name)
         parts = str(r["inputs"]["scope"]).split("/")
         r["inputs"]["scope"] = "/".join(parts[: -2 * levels])
+        return str(r["urn"])
+
+    return edit
+
+
+def _placement(key: str) -> Edit:
+    """Drop ``key`` from the task pod placement the platform hands to DAGs (JSON env var)."""
+
+    def edit(export: Export) -> str:
+        r = find(export, AIRFLOW.typ, AIRFLOW.name)
+        env = next(e for e in r["inputs"]["values"]["env"] if e["name"].endswith("_POD_PLACEMENT"))
+        placement = json.loads(env["value"])
+        del placement[key]
+        env["value"] = json.dumps(placement)
         return str(r["urn"])
 
     return edit
@@ -670,6 +685,17 @@ WEAKENINGS: list[W] = [
         "empty MeshSubset allowed",
         put(API_MTP, "spec.from.0.targetRef.tags", {}),
         KUMA,
+    ),
+    # Scheduling (issue 10b's rules; rows added here so every mandatory rule has one)
+    W(
+        "pods-tolerate-their-pool",
+        "DAG pod placement loses the tolerations",
+        _placement("tolerations"),
+    ),
+    W(
+        "pods-select-their-tolerated-pool",
+        "DAG pod placement loses the nodeSelector",
+        _placement("nodeSelector"),
     ),
     # Stack-wide
     W(
