@@ -64,13 +64,14 @@ class On:
     name: str | None = None
 
 
-def put(on: On, path: Path, value: Any, *, top: bool = False) -> Edit:
+def put(on: On, path: Path, value: Any, *, top: bool = False, top_options: bool = False) -> Edit:
     """Set (or with ``DEL`` remove) ``path`` under the resource's inputs (``top``: the plan
-    record itself, e.g. ``protect``); intermediate mappings are created."""
+    record itself, e.g. ``protect``; ``top_options``: its resource options, e.g.
+    ``ignoreChanges``); intermediate mappings are created."""
 
     def edit(export: Export) -> str:
         r = find(export, on.typ, on.name)
-        cur: Any = r if top else r["inputs"]
+        cur: Any = r if top else r.setdefault("options", {}) if top_options else r["inputs"]
         keys = _keys(path)
         for k in keys[:-1]:
             cur = cur.setdefault(k, {}) if isinstance(k, str) else cur[k]
@@ -103,6 +104,23 @@ def add(typ: str, name: str, inputs: dict[str, Any]) -> Edit:
 def remove(on: On) -> Edit:
     def edit(export: Export) -> None:
         export["resources"].remove(find(export, on.typ, on.name))
+
+    return edit
+
+
+def _remove_all(typ: str, prefix: str) -> Edit:
+    """Remove every resource of ``typ`` whose name starts with ``prefix`` (at least one)."""
+
+    def edit(export: Export) -> None:
+        hits = [
+            r
+            for r in export["resources"]
+            if r["type"].endswith(typ) and r["name"].startswith(prefix)
+        ]
+        if not hits:
+            raise LookupError(f"{typ} {prefix}*: none in the {export['stack']} plan")
+        for r in hits:
+            export["resources"].remove(r)
 
     return edit
 
@@ -141,7 +159,9 @@ PG = On("dbforpostgresql:Server")
 PG_TLS = On("dbforpostgresql:Configuration", "postgres-require-secure-transport")
 PG_SSL = On("dbforpostgresql:Configuration", "postgres-ssl-min-protocol-version")
 TASKS_LOGS = On("authorization:RoleAssignment", "airflow-tasks-logs")
-CP_KV = On("authorization:RoleAssignment", "airflow-control-plane-kv")
+CP_KV = On("authorization:RoleAssignment", "airflow-control-plane-kv-airflow-fernet-key")
+DCR_LINK = On("monitor:DataCollectionRuleAssociation")
+CP_LOGS = On("monitor:DiagnosticSetting", "aks-control-plane-logs")
 NET = On("authorization:RoleAssignment", "aks-subnet-network-contributor")
 OPS_NS = On("authorization:RoleAssignment", "gitops-operators-airflow")
 SCHED_FIC = On(
@@ -696,6 +716,42 @@ WEAKENINGS: list[W] = [
         "pods-select-their-tolerated-pool",
         "DAG pod placement loses the nodeSelector",
         _placement("nodeSelector"),
+    ),
+    # Deploy (issue 10a's rules; rows added here so every mandatory rule has one)
+    W(
+        "aks-no-retired-addons",
+        "retired add-on key sent",
+        put(MC, "addonProfiles.httpApplicationRouting", {"enabled": False}),
+    ),
+    W(
+        "aks-rbac-admin-grant",
+        "no cluster admin grant",
+        _remove_all("authorization:RoleAssignment", "aks-cluster-admin-"),
+        anywhere=True,
+    ),
+    W(
+        "aks-upgrade-channel-no-pin-fight",
+        "patch version pinned under the patch channel",
+        put(MC, "kubernetesVersion", "1.36.1"),
+        ("dev", "kuma"),
+    ),
+    W(
+        "aks-upgrade-channel-no-pin-fight",
+        "pinned minor no longer ignored under stable",
+        put(MC, "ignoreChanges", [], top_options=True),
+        PROD,
+    ),
+    W(
+        "aks-container-insights-dcr",
+        "Container Insights data collection unlinked",
+        remove(DCR_LINK),
+        anywhere=True,
+    ),
+    W("aks-control-plane-logs", "control-plane audit logs dropped", remove(CP_LOGS), anywhere=True),
+    W(
+        "identity-no-vault-wide-read",
+        "per-secret read widened to the vault",
+        _parent_scope(CP_KV, 1),
     ),
     # Stack-wide
     W(
