@@ -96,6 +96,9 @@ class PlatformGpuPoolArgs(TypedDict, total=False):
     another)."""
     enabled: bool
     """``airflow-aks:aks.gpuPool.enabled`` Model default ``False`` (a profile may set another)."""
+    device_plugin_version: str
+    """``airflow-aks:aks.gpuPool.devicePluginVersion`` Model default ``'0.20.0'`` (a profile
+    may set another)."""
 
 
 class PlatformNodePoolArgs(TypedDict, total=False):
@@ -323,16 +326,16 @@ class PlatformMeshArgs(TypedDict, total=False):
     """``airflow-aks:mesh.provider`` One of ``linkerd``, ``kuma``, ``none``. Model default
     ``'linkerd'`` (a profile may set another)."""
     linkerd_version: str
-    """``airflow-aks:mesh.linkerdVersion`` Model default ``'2026.10.1'`` (a profile may set
+    """``airflow-aks:mesh.linkerdVersion`` Model default ``'2026.8.3'`` (a profile may set
     another)."""
     cert_manager_version: str
-    """``airflow-aks:mesh.certManagerVersion`` Model default ``'v1.21.2'`` (a profile may set
+    """``airflow-aks:mesh.certManagerVersion`` Model default ``'v1.21.1'`` (a profile may set
     another)."""
     trust_manager_version: str
-    """``airflow-aks:mesh.trustManagerVersion`` Model default ``'v0.26.0'`` (a profile may set
+    """``airflow-aks:mesh.trustManagerVersion`` Model default ``'v0.24.0'`` (a profile may set
     another)."""
     kuma_version: str
-    """``airflow-aks:mesh.kumaVersion`` Model default ``'2.14.5'`` (a profile may set another)."""
+    """``airflow-aks:mesh.kumaVersion`` Model default ``'2.14.3'`` (a profile may set another)."""
     viz: bool
     """``airflow-aks:mesh.viz`` Model default ``False`` (a profile may set another)."""
     cni: bool

@@ -23,6 +23,7 @@ from airflow_aks.components.aks import (
 )
 from airflow_aks.components.database import MetadataDatabase, MetadataDatabaseArgs
 from airflow_aks.components.gitops import GitOps, GitOpsArgs
+from airflow_aks.components.gpu import NvidiaDevicePlugin, NvidiaDevicePluginArgs
 from airflow_aks.components.mesh import Mesh, build_mesh
 from airflow_aks.components.scheduling import PodPlacementArgs, pool_placement
 from airflow_aks.components.secrets import Vault, VaultArgs
@@ -44,7 +45,8 @@ def _opts(**kw: Any) -> pulumi.ResourceOptions:
 
 
 def _pool(cfg: Any) -> NodePoolArgs:
-    return NodePoolArgs(**cfg.model_dump(exclude={"enabled"}))  # type: ignore[typeddict-item]
+    dumped = cfg.model_dump(exclude={"enabled", "device_plugin_version"})
+    return NodePoolArgs(**dumped)  # type: ignore[typeddict-item]
 
 
 def cluster_args(cfg: StackConfig) -> ClusterArgs:
@@ -306,6 +308,17 @@ def build(cfg: StackConfig) -> dict[str, Any]:
         "kubeconfig": cluster.kubeconfig,
         **cluster_outputs(cluster),
     }
+    gpu = cfg.aks.gpu_pool
+    if gpu is not None and gpu.enabled:
+        # AKS installs GPU drivers, not the device plugin: without it no node offers a GPU.
+        NvidiaDevicePlugin(
+            "gpu-device-plugin",
+            NvidiaDevicePluginArgs(
+                version=gpu.device_plugin_version,
+                placement=pool_placement_args(gpu, "aks.gpuPool"),
+            ),
+            pulumi.ResourceOptions(provider=cluster.provider, depends_on=[cluster]),
+        )
     mesh = build_platform_mesh(cfg, cluster)
     outputs["meshProvider"] = mesh.provider
     state = build_state(cfg, cluster)

@@ -408,9 +408,17 @@ class Rendered:
         return f"{self.obj.get('kind', '?')} {ns + '/' if ns else ''}{name}"
 
 
+# Helm splits each template's output on this before anything parses it (releaseutil
+# SplitManifests, helm.sh/helm pkg/releaseutil/manifest.go): "---" needs no newline after
+# it, so cert-manager v1.21.1's rbac.yaml "---# Permission to ..." is a separator there.
+_HELM_SEPARATOR = re.compile(r"(?:^|\s*\n)---\s*")
+
+
 def _docs(text: str) -> Iterator[Any]:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    yield from yaml.load_all(text, Loader=loader)
+    for part in _HELM_SEPARATOR.split(text):
+        if part.strip():
+            yield yaml.load(part, Loader=loader)
 
 
 def parse_manifests(manifests: Manifests, namespace: str) -> list[Rendered]:

@@ -103,10 +103,10 @@ from airflow_aks.components.mesh import (  # noqa: E402
 )
 
 ARGS: MeshArgs = {
-    "linkerd_version": "2026.10.1",
-    "cert_manager_version": "v1.21.2",
-    "trust_manager_version": "v0.26.0",
-    "kuma_version": "2.14.5",
+    "linkerd_version": "2026.8.3",
+    "cert_manager_version": "v1.21.1",
+    "trust_manager_version": "v0.24.0",
+    "kuma_version": "2.14.3",
 }
 CHART = "kubernetes:helm.sh/v4:Chart"
 NAMESPACE = "kubernetes:core/v1:Namespace"
@@ -169,12 +169,12 @@ def test_linkerd_resources_settings_and_order() -> None:
         "mesh-control-plane",
     }  # no viz, no cni by default
     expect = {
-        "mesh-cert-manager": ("cert-manager", "v1.21.2", "https://charts.jetstack.io"),
-        "mesh-trust-manager": ("trust-manager", "v0.26.0", "https://charts.jetstack.io"),
-        "mesh-crds": ("linkerd-crds", "2026.10.1", "https://helm.linkerd.io/edge"),
+        "mesh-cert-manager": ("cert-manager", "v1.21.1", "https://charts.jetstack.io"),
+        "mesh-trust-manager": ("trust-manager", "v0.24.0", "https://charts.jetstack.io"),
+        "mesh-crds": ("linkerd-crds", "2026.8.3", "https://helm.linkerd.io/edge"),
         "mesh-control-plane": (
             "linkerd-control-plane",
-            "2026.10.1",
+            "2026.8.3",
             "https://helm.linkerd.io/edge",
         ),
     }
@@ -219,6 +219,14 @@ def test_linkerd_resources_settings_and_order() -> None:
         ("mesh-control-plane", "mesh-crds"),  # CRDs before the control plane
         ("mesh-control-plane", "mesh-identity-issuer"),
         ("mesh-control-plane", "mesh-trust-roots"),
+        # webhook certificates: their own CA, issued before the pods that mount them
+        ("mesh-webhook-selfsigned-issuer", "mesh-cert-manager"),
+        ("mesh-webhook-ca", "mesh-webhook-selfsigned-issuer"),
+        ("mesh-webhook-issuer", "mesh-webhook-ca"),
+        ("mesh-webhook-linkerd-proxy-injector", "mesh-webhook-issuer"),
+        ("mesh-control-plane", "mesh-webhook-linkerd-proxy-injector"),
+        ("mesh-control-plane", "mesh-webhook-linkerd-sp-validator"),
+        ("mesh-control-plane", "mesh-webhook-linkerd-policy-validator"),
         ("airflow-ns", "mesh-control-plane"),  # injection only once the injector exists
         ("airflow-api-server-server", "mesh-control-plane"),  # CRs after CRDs
     ]
@@ -236,6 +244,13 @@ def test_linkerd_resources_settings_and_order() -> None:
             ("cert-manager.io/v1", "Certificate"),
             ("cert-manager.io/v1", "ClusterIssuer"),
             ("cert-manager.io/v1", "Certificate"),
+            # webhooks: self-signed Issuer, CA Certificate, CA Issuer, three serving certs
+            ("cert-manager.io/v1", "Issuer"),
+            ("cert-manager.io/v1", "Certificate"),
+            ("cert-manager.io/v1", "Issuer"),
+            ("cert-manager.io/v1", "Certificate"),
+            ("cert-manager.io/v1", "Certificate"),
+            ("cert-manager.io/v1", "Certificate"),
             ("trust.cert-manager.io/v1alpha1", "Bundle"),
             ("policy.linkerd.io/v1beta3", "Server"),
             ("policy.linkerd.io/v1alpha1", "MeshTLSAuthentication"),
@@ -244,6 +259,14 @@ def test_linkerd_resources_settings_and_order() -> None:
     )
     cert = plan.by_name("mesh-identity-issuer").inputs["spec"]
     assert (cert["duration"], cert["renewBefore"]) == ("48h", "25h")
+    injector = plan.by_name("mesh-webhook-linkerd-proxy-injector").inputs
+    assert injector["spec"]["secretName"] == "linkerd-proxy-injector-k8s-tls"
+    assert injector["spec"]["dnsNames"] == ["linkerd-proxy-injector.linkerd.svc"]
+    assert injector["metadata"]["annotations"] == {"pulumi.com/waitFor": "condition=Ready"}
+    assert cp["values"]["proxyInjector"] == {
+        "externalSecret": True,
+        "injectCaFrom": "linkerd/linkerd-proxy-injector",
+    }
 
     app_ns = plan.by_name("airflow-ns").inputs["metadata"]
     assert app_ns["annotations"]["config.linkerd.io/default-inbound-policy"] == "deny"
@@ -277,14 +300,22 @@ def test_kuma_resources_settings_and_order() -> None:
     comp = plan.by_name("mesh")
     assert comp.type == "airflow-aks:mesh:Kuma"
     assert holder["mesh"].provider == "kuma"
-    (chart,) = plan.of_type(CHART)
-    inputs = chart.inputs
+    charts = {r.name: r for r in plan.of_type(CHART)}
+    assert set(charts) == {"mesh-cert-manager", "mesh-control-plane"}
+    inputs = charts["mesh-control-plane"].inputs
     assert (inputs["chart"], inputs["version"], inputs["repositoryOpts"]["repo"]) == (
         "kuma",
-        "2.14.5",
+        "2.14.3",
         "https://kumahq.github.io/charts",
     )
     assert inputs["namespace"] == "kuma-system"
+    assert inputs["values"]["noHelmHooks"] is False  # Chart v4 drops hooks; no lookup-fail
+    assert inputs["values"]["controlPlane"]["tls"]["general"]["certManager"]["enabled"] is True
+    ns = plan.by_name("mesh-ns").inputs["metadata"]
+    assert ns["labels"] == {"kuma.io/sidecar-injection": "false"}
+    # cert-manager (its CRDs) before the namespace, the namespace before the chart renders
+    assert plan.depends("mesh-ns", "mesh-cert-manager")
+    assert plan.depends("mesh-control-plane", "mesh-ns")
     assert inputs["values"]["experimental"]["sidecarContainers"] is True
     assert inputs["values"]["controlPlane"]["replicas"] == 3
     assert inputs["values"]["controlPlane"]["podDisruptionBudget"]["enabled"] is True

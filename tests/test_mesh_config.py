@@ -14,11 +14,11 @@ def test_defaults_are_pinned() -> None:
     cfg = MeshConfig()
     assert cfg.provider == "linkerd"
     assert (cfg.linkerd_version, cfg.cert_manager_version, cfg.trust_manager_version) == (
-        "2026.10.1",
-        "v1.21.2",
-        "v0.26.0",
+        "2026.8.3",
+        "v1.21.1",
+        "v0.24.0",
     )
-    assert cfg.kuma_version == "2.14.5"
+    assert cfg.kuma_version == "2.14.3"
     assert (cfg.viz, cfg.cni, cfg.install_gateway_api, cfg.otel_endpoint) == (
         False,
         False,
@@ -49,9 +49,9 @@ def test_valid(data: dict[str, Any]) -> None:
         ({"provider": "istio"}, "provider", "linkerd"),
         ({"linkerdVersion": "edge-26.10.1"}, "linkerdVersion", "edge chart version"),
         ({"linkerdVersion": "latest"}, "linkerdVersion", "edge chart version"),
-        ({"certManagerVersion": "1.21.2"}, "certManagerVersion", "v1.21.2"),
+        ({"certManagerVersion": "1.21.2"}, "certManagerVersion", "v1.21.1"),
         ({"trustManagerVersion": "v0.26"}, "trustManagerVersion", "pinned"),
-        ({"kumaVersion": "v2.14.5"}, "kumaVersion", "2.14.5"),
+        ({"kumaVersion": "v2.14.3"}, "kumaVersion", "2.14.3"),
         ({"provider": "kuma", "otelEndpoint": "not a url"}, "otelEndpoint", "host:port"),
         ({"provider": "linkerd", "otelEndpoint": "otel:4317"}, "", "only supported with"),
         ({"provider": "kuma", "viz": True}, "", "viz is a Linkerd option"),
@@ -79,6 +79,6 @@ def test_mesh_args(ha: bool) -> None:
     cfg = MeshConfig.model_validate({"provider": "kuma", "otelEndpoint": "otel:4317"})
     args = mesh_args(cfg, ha)
     assert args["ha"] is ha
-    assert args["kuma_version"] == "2.14.5"
+    assert args["kuma_version"] == "2.14.3"
     assert args["otel_endpoint"] == "otel:4317"
-    assert args["linkerd_version"] == "2026.10.1"
+    assert args["linkerd_version"] == "2026.8.3"

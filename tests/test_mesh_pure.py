@@ -316,7 +316,12 @@ def test_linkerd_identity_rotation_chain() -> None:
     assert issuer["kind"] == "ClusterIssuer"
     assert issuer["spec"]["ca"]["secretName"] == anchor["secretName"]
     cert = m["identity-issuer"]
-    assert cert["metadata"] == {"name": "linkerd-identity-issuer", "namespace": "linkerd"}
+    assert cert["metadata"] == {
+        "name": "linkerd-identity-issuer",
+        "namespace": "linkerd",
+        # the identity pod mounts its Secret: applied once issued
+        "annotations": {"pulumi.com/waitFor": "condition=Ready"},
+    }
     spec = cert["spec"]
     assert (spec["duration"], spec["renewBefore"], spec["isCA"]) == ("48h", "25h", True)
     assert spec["commonName"] == "identity.linkerd.cluster.local"
@@ -398,7 +403,9 @@ def test_kuma_chart_values(ha: bool, replicas: int | None, pdb: dict | None) -> 
     v = kuma.chart_values(ha)
     assert v["experimental"] == {"sidecarContainers": True}
     assert v["controlPlane"]["defaults"] == {"skipMeshCreation": True}
-    assert v["noHelmHooks"] is True and v["patchSystemNamespace"] is False
+    # helm.v4.Chart drops hooks itself; noHelmHooks: true adds a lookup that fails offline
+    assert v["noHelmHooks"] is False and v["patchSystemNamespace"] is False
+    assert v["controlPlane"]["tls"] == {"general": {"certManager": {"enabled": True}}}
     assert v["controlPlane"].get("replicas") == replicas
     assert v["controlPlane"].get("podDisruptionBudget") == pdb
 
@@ -435,3 +442,30 @@ def test_kuma_trace() -> None:
             "openTelemetry": {"endpoint": "otel-collector.observability:4317"},
         }
     ]
+
+
+def test_kuma_system_namespace_label_is_the_one_the_chart_checks() -> None:
+    """kuma v2.14.3 pre-install-patch-namespace-job.yaml: kuma.io/sidecar-injection "false"."""
+    assert kuma.system_namespace_labels() == {"kuma.io/sidecar-injection": "false"}
+
+
+def test_linkerd_webhooks_use_cert_manager_secrets() -> None:
+    values = linkerd.control_plane_values(ha=False, cni=False)
+    manifests = linkerd.webhook_manifests()
+    for key, (certificate, secret) in linkerd.WEBHOOKS.items():
+        assert values[key] == {
+            "externalSecret": True,
+            "injectCaFrom": f"linkerd/{certificate}",
+        }
+        cert = manifests[f"webhook-{certificate}"]
+        assert cert["metadata"]["name"] == certificate  # what injectCaFrom names
+        assert cert["spec"]["secretName"] == secret  # what the pods mount
+        assert cert["spec"]["dnsNames"] == [f"{certificate}.linkerd.svc"]
+        assert cert["spec"]["issuerRef"]["name"] == linkerd.WEBHOOK_ISSUER
+        assert set(linkerd.WEBHOOK_DEPENDS[f"webhook-{certificate}"]) >= {"webhook-issuer"}
+    assert manifests["webhook-issuer"]["spec"] == {"ca": {"secretName": linkerd.WEBHOOK_CA}}
+    assert manifests["webhook-ca"]["spec"]["isCA"] is True
+    # the webhook CA is its own, never the mesh trust anchor
+    assert linkerd.WEBHOOK_CA != linkerd.TRUST_ANCHOR
+    assert values["disableHeartBeat"] is True  # heartbeat schedule = render time
+    assert set(linkerd.WEBHOOK_DEPENDS) == set(manifests)

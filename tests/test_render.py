@@ -301,7 +301,7 @@ def test_shipped_plan_without_chart_sources_says_why(tmp_path):
     report = render.attach(export, render.Options(cache=tmp_path))
     assert len(export["resources"]) == n  # nothing invented
     charts = {r.chart for r in report.results}
-    assert {"airflow 1.22.0", "cert-manager v1.21.2", "linkerd-control-plane 2026.10.1"} <= charts
+    assert {"airflow 1.22.0", "cert-manager v1.21.1", "linkerd-control-plane 2026.8.3"} <= charts
     assert all(r.status == "not-rendered" for r in report.results)
     assert all(r.reason.startswith(render.NO_SOURCE) for r in report.results)
     text = render.format_report(report)
@@ -382,3 +382,15 @@ def test_diff_paths():
     assert render.diff_paths({"a": 1, "b": [1, 2]}, {"a": 1, "b": [1, 3]}) == ["b[1]"]
     assert render.diff_paths({"a": {"x": 1}}, {"a": {}}) == ["a.x"]
     assert render.diff_paths([1], [1, 2]) == ["(whole)"]
+
+
+def test_documents_split_like_helm_does() -> None:
+    """Helm splits on '---' even when a comment follows on the same line (cert-manager
+    v1.21.1 rbac.yaml renders '---# Permission to ...'); so must we."""
+    text = (
+        "kind: ConfigMap\nmetadata: {name: a}\n"
+        "---# a comment glued to the separator\n"
+        "kind: ConfigMap\nmetadata: {name: b}\n"
+    )
+    objs = render.parse_manifests({"x/templates/cm.yaml": text}, "ns")
+    assert [o.obj["metadata"]["name"] for o in objs] == ["a", "b"]

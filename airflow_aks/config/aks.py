@@ -84,6 +84,10 @@ class GpuPoolConfig(NodePoolConfig):
     os_disk_size_gb: int = Field(default=128, ge=30, le=2048)  # fits the NC4as_T4_v3 temp disk
     taints: list[str] = Field(default_factory=lambda: ["nvidia.com/gpu=present:NoSchedule"])
     labels: dict[str, str] = Field(default_factory=lambda: {"airflow-aks/pool": "gpu"})
+    # NVIDIA/k8s-device-plugin tag v0.20.0 (2026-08-19; chart version "0.20.0" in
+    # deployments/helm/nvidia-device-plugin/Chart.yaml), checked 2026-12-02.
+    device_plugin_version: str = Field(default="0.20.0", pattern=r"^\d+\.\d+\.\d+$")
+    """``nvidia-device-plugin`` chart version (AKS installs drivers, not the plugin)."""
 
 
 class MaintenanceWindowConfig(StrictModel):

@@ -1,10 +1,17 @@
 """``airflow-aks:mesh`` — which service mesh runs, and the versions we pin.
 
-Pins checked 2026-11-23 (newest releases found then):
-- Linkerd edge-26.10.1 -> chart ``2026.10.1`` (helm.linkerd.io/edge; edge only since 2.15)
-- cert-manager v1.21.2 (charts.jetstack.io)
-- trust-manager v0.26.0 (charts.jetstack.io; drops the compromised eMudhra roots)
-- Kuma 2.14.5 (kumahq.github.io/charts; chart version = Kuma version)
+Pins (checked 2026-12-02; each the newest tag seen in the project's git repository, read
+through a snapshot whose newest commits date from 2026-08-21/22 -- a newer release may
+exist; the chart versions follow the projects' release scripts):
+- Linkerd ``edge-26.8.3`` (tagged 2026-08-21, linkerd/linkerd2) -> chart ``2026.8.3``
+  (``bin/compute-edge-version``: edge-YY.M.X -> YYYY.M.X) from https://helm.linkerd.io/edge
+- cert-manager ``v1.21.1`` (tagged 2026-07-29, cert-manager/cert-manager; the chart
+  version is the tag, with its ``v``) from https://charts.jetstack.io
+- trust-manager ``v0.24.0`` (tagged 2026-06-27, cert-manager/trust-manager)
+- Kuma ``2.14.3`` (tagged 2026-08-10, kumahq/kuma; ``tools/releases/helm.sh``: chart
+  version = tag without ``v``) from https://kumahq.github.io/charts
+The previous pins (edge 2026.10.1, Kuma 2.14.5, cert-manager v1.21.2, trust-manager
+v0.26.0) appear in none of those repositories.
 
 High availability is not a key here: the assembler derives it from the environment
 (prod -> HA).
@@ -32,15 +39,16 @@ class MeshConfig(StrictModel):
     provider: Literal["linkerd", "kuma", "none"] = "linkerd"
     """The one switch: linkerd | kuma | none."""
 
-    # Pins (checked 2026-11-23).
-    linkerd_version: str = "2026.10.1"
-    """Linkerd edge chart version YYYY.M.N (edge-26.10.1)."""
-    cert_manager_version: str = "v1.21.2"
-    """cert-manager chart version (Linkerd identity rotation)."""
-    trust_manager_version: str = "v0.26.0"
-    """trust-manager chart version (Linkerd trust-anchor bundle)."""
-    kuma_version: str = "2.14.5"
-    """Kuma chart version."""
+    # Pins (checked 2026-12-02, sources in the module docstring).
+    linkerd_version: str = "2026.8.3"
+    """Linkerd edge chart version YYYY.M.N (edge-26.8.3, tagged 2026-08-21)."""
+    cert_manager_version: str = "v1.21.1"
+    """cert-manager chart version (tagged 2026-07-29): Linkerd identity and webhook
+    certificates, Kuma webhook certificate."""
+    trust_manager_version: str = "v0.24.0"
+    """trust-manager chart version (tagged 2026-06-27; Linkerd trust-anchor bundle)."""
+    kuma_version: str = "2.14.3"
+    """Kuma chart version (tagged 2026-08-10)."""
 
     viz: bool = False
     """Linkerd only: install the linkerd-viz extension."""
@@ -57,8 +65,8 @@ class MeshConfig(StrictModel):
     def _linkerd_version(cls, v: str) -> str:
         if not _LINKERD_EDGE.match(v):
             raise ValueError(
-                f"'{v}' is not a Linkerd edge chart version (YYYY.M.N, e.g. 2026.10.1 "
-                "for edge-26.10.1)"
+                f"'{v}' is not a Linkerd edge chart version (YYYY.M.N, e.g. 2026.8.3 "
+                "for edge-26.8.3)"
             )
         return v
 
@@ -66,14 +74,14 @@ class MeshConfig(StrictModel):
     @classmethod
     def _jetstack_version(cls, v: str) -> str:
         if not _SEMVER_V.match(v):
-            raise ValueError(f"'{v}' is not a pinned chart version like v1.21.2")
+            raise ValueError(f"'{v}' is not a pinned chart version like v1.21.1")
         return v
 
     @field_validator("kuma_version")
     @classmethod
     def _kuma_version(cls, v: str) -> str:
         if not _SEMVER.match(v):
-            raise ValueError(f"'{v}' is not a pinned Kuma version like 2.14.5")
+            raise ValueError(f"'{v}' is not a pinned Kuma version like 2.14.3")
         return v
 
     @field_validator("otel_endpoint")

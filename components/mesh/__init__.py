@@ -47,7 +47,8 @@ class MeshArgs(TypedDict, total=False):
     linkerd_version: str
     """Linkerd edge chart version (``YYYY.M.N``)."""
     cert_manager_version: str
-    """cert-manager chart version (``vX.Y.Z``), Linkerd only."""
+    """cert-manager chart version (``vX.Y.Z``): Linkerd's identity and webhook certificates,
+    Kuma's webhook certificate."""
     trust_manager_version: str
     """trust-manager chart version (``vX.Y.Z``), Linkerd only."""
     viz: bool
@@ -84,6 +85,7 @@ def build_mesh(
 
         kargs = KumaArgs(
             version=_need(args, "kuma_version"),
+            cert_manager_version=_need(args, "cert_manager_version"),
             ha=args.get("ha", False),
             otel_endpoint=args.get("otel_endpoint"),
         )

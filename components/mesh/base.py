@@ -286,17 +286,33 @@ def helm_chart(
     version: str,
     values: Mapping[str, Any],
     opts: pulumi.ResourceOptions,
+    namespace: pulumi.Input[str] | None = None,
 ) -> k8s.helm.v4.Chart:
-    """A pinned chart install (Helm v4 ``Chart``: rendered by Pulumi, no Helm release)."""
+    """A pinned chart install (Helm v4 ``Chart``: rendered by Pulumi, no Helm release).
+
+    ``namespace`` may be the Namespace resource's output name: pulumi-kubernetes renders a
+    v4 Chart only once its inputs are known (``helm/v4/chart.go``), so the chart's
+    ``lookup`` calls then run after that Namespace (and what it waits for) exists."""
     return k8s.helm.v4.Chart(
         resource_name,
         chart=source.chart,
         version=version,
-        namespace=source.namespace,
+        namespace=source.namespace if namespace is None else namespace,
         repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=source.repo),
         values=values,
         opts=opts,
     )
+
+
+WAIT_READY = {"pulumi.com/waitFor": "condition=Ready"}
+"""Annotation making pulumi-kubernetes wait for a custom resource's ``Ready`` condition (a
+cert-manager Certificate is Ready once its Secret is issued), so what depends on it starts
+after the Secret exists (pulumi-kubernetes generic await, ``pulumi.com/waitFor``)."""
+
+
+def name_of(namespace: k8s.core.v1.Namespace, fallback: str) -> pulumi.Output[str]:
+    """A Namespace's name as an output: known once the Namespace exists."""
+    return namespace.metadata.apply(lambda m: (m.name if m else None) or fallback)
 
 
 def custom_resource(

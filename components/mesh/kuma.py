@@ -1,15 +1,37 @@
 """Kuma with a builtin CA in STRICT mTLS: ``airflow-aks:mesh:Kuma``.
 
-The control plane chart is installed without Helm hooks and without a default Mesh; we
-create the ``Mesh`` ourselves (builtin CA, STRICT, 24h data-plane certificates, no initial
-allow-all policies), a mesh-wide deny ``MeshTrafficPermission``, and one allow policy per
-declared path. Native sidecars (``experimental.sidecarContainers``) let Jobs finish.
+The control plane chart is installed without a default Mesh; we create the ``Mesh``
+ourselves (builtin CA, STRICT, 24h data-plane certificates, no initial allow-all policies),
+a mesh-wide deny ``MeshTrafficPermission``, and one allow policy per declared path. Native
+sidecars (``experimental.sidecarContainers``) let Jobs finish.
+
+Checked against kumahq/kuma v2.14.3 ``deployments/charts/kuma`` (tag 2026-08-10, read
+2026-12-02):
+
+* The system namespace must carry ``kuma.io/sidecar-injection: "false"`` (the label the
+  chart's namespace check and patch job look for; ``kuma.io/system-namespace`` is used
+  nowhere since 2.11, UPGRADE.md). We create and label it.
+* ``noHelmHooks: true`` makes ``templates/pre-install-patch-namespace-job.yaml`` ``lookup``
+  that namespace and ``fail`` when it sees none -- which is every ``pulumi preview`` of a
+  cluster that does not exist yet, and any render without a cluster. ``helm.v4.Chart``
+  renders with hooks disabled anyway (pulumi-kubernetes ``helm/v4/chart.go``:
+  ``DisableHooks = true``; issue #3284), so ``noHelmHooks: false`` renders the same objects
+  minus that check: the pre-install/pre-delete hook Jobs are dropped by Pulumi, not run.
+* Webhook certificate: without one the chart ``lookup``s its Secret and, finding none (any
+  render without a cluster), makes a new CA with ``genCA`` on every render
+  (``cp-webhooks-and-secrets.yaml``). ``controlPlane.tls.general.certManager.enabled``
+  makes the chart emit a cert-manager ``Certificate`` (and a self-signed ``Issuer``) and
+  annotate the webhooks with ``cert-manager.io/inject-ca-from`` instead: stable renders.
+  cert-manager is installed first (``cert_manager.install``); the chart's namespace input
+  is the Namespace's output name, so the chart renders only once that Namespace -- which
+  waits for cert-manager -- exists (its CRD ``lookup`` then finds cert-manager's CRDs).
 """
 
 from typing import Any, ClassVar, Required, TypedDict
 
 import pulumi
 
+from airflow_aks.components.mesh import cert_manager
 from airflow_aks.components.mesh.base import (
     AllowRule,
     ChartSource,
@@ -23,11 +45,12 @@ from airflow_aks.components.mesh.base import (
     child_options,
     custom_resource,
     helm_chart,
+    name_of,
     plain_namespace,
 )
 from airflow_aks.components.tokens import type_token
 
-KUMA_REPO = "https://kumahq.github.io/charts"
+KUMA_REPO = "https://kumahq.github.io/charts"  # kumahq/kuma mk/dev.mk (v2.14.3)
 SYSTEM_NS = "kuma-system"
 KUMA_CHART = ChartSource("kuma", KUMA_REPO, SYSTEM_NS)
 MESH_NAME = "default"
@@ -39,7 +62,9 @@ class KumaArgs(TypedDict, total=False):
     """Arguments of :class:`Kuma` (built by the assembler from ``MeshConfig``)."""
 
     version: Required[str]
-    """``kuma`` chart version (= Kuma version), e.g. ``2.14.5``."""
+    """``kuma`` chart version (= Kuma version), e.g. ``2.14.3``."""
+    cert_manager_version: Required[str]
+    """cert-manager chart version (issues the control plane's webhook certificate)."""
     ha: bool
     """High availability (prod): 3 control-plane replicas, PDB, anti-affinity, resources."""
     otel_endpoint: str | None
@@ -75,8 +100,8 @@ def pod_annotations(kind: PodKind) -> dict[str, str]:
 
 
 def system_namespace_labels() -> dict[str, str]:
-    """What the chart's (disabled) hook would patch onto ``kuma-system``."""
-    return {"kuma.io/system-namespace": "true"}
+    """``kuma-system`` is never injected: the label the chart checks (see module doc)."""
+    return {"kuma.io/sidecar-injection": "false"}
 
 
 def chart_values(ha: bool) -> dict[str, Any]:
@@ -93,12 +118,15 @@ def chart_values(ha: bool) -> dict[str, Any]:
             },
             "injectorFailurePolicy": "Fail",
         }
+    # cert-manager issues the webhook certificate (a stable render, see module doc).
+    cp["tls"] = {"general": {"certManager": {"enabled": True}}}
     return {
         "controlPlane": cp,
         "experimental": {"sidecarContainers": True},
-        # Pulumi renders the chart without a Helm lifecycle: no hooks, label the
-        # namespace and install CRDs ourselves (the chart's crds/ directory).
-        "noHelmHooks": True,
+        # helm.v4.Chart drops hook objects itself; `noHelmHooks: true` would only add a
+        # namespace `lookup` that fails wherever no cluster answers (see module doc). We
+        # label the namespace; CRDs come from the chart's crds/ directory.
+        "noHelmHooks": False,
         "patchSystemNamespace": False,
         "installCrdsOnUpgrade": {"enabled": False},
     }
@@ -206,14 +234,19 @@ class Kuma(MeshBase, pulumi.ComponentResource):
     ) -> None:
         super().__init__(type_token("mesh", "Kuma"), name, {}, opts)
         child = child_options(self)
+        ha = args.get("ha", False)
 
-        ns = plain_namespace(f"{name}-ns", SYSTEM_NS, child(), labels=system_namespace_labels())
+        _, cm_chart = cert_manager.install(name, args["cert_manager_version"], ha, child)
+        ns = plain_namespace(
+            f"{name}-ns", SYSTEM_NS, child(cm_chart), labels=system_namespace_labels()
+        )
         chart = helm_chart(
             f"{name}-control-plane",
             KUMA_CHART,
             args["version"],
-            chart_values(args.get("ha", False)),
+            chart_values(ha),
             child(ns),
+            namespace=name_of(ns, SYSTEM_NS),
         )
         mesh = custom_resource(
             f"{name}-mesh", mesh_manifest(args.get("dp_cert_expiration", "24h")), child(chart)

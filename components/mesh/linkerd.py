@@ -20,7 +20,9 @@ from typing import Any, ClassVar, Required, TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
+from airflow_aks.components.mesh import cert_manager
 from airflow_aks.components.mesh.base import (
+    WAIT_READY,
     AllowRule,
     ChartSource,
     Manifest,
@@ -36,13 +38,13 @@ from airflow_aks.components.mesh.base import (
 )
 from airflow_aks.components.tokens import type_token
 
-LINKERD_REPO = "https://helm.linkerd.io/edge"
-JETSTACK_REPO = "https://charts.jetstack.io"
+LINKERD_REPO = "https://helm.linkerd.io/edge"  # linkerd2 bin/helm-build (helm repo index --url)
+JETSTACK_REPO = cert_manager.JETSTACK_REPO
 
 CONTROL_PLANE_NS = "linkerd"
 VIZ_NS = "linkerd-viz"
 CNI_NS = "linkerd-cni"
-CERT_MANAGER_NS = "cert-manager"
+CERT_MANAGER_NS = cert_manager.CERT_MANAGER_NS
 
 TRUST_ANCHOR = "linkerd-trust-anchor"
 SELF_SIGNED_ISSUER = "linkerd-selfsigned"
@@ -58,7 +60,7 @@ OPAQUE_PORTS = (5432, 6543)
 POLICY_API = "policy.linkerd.io"
 
 CHARTS: dict[str, ChartSource] = {
-    "cert-manager": ChartSource("cert-manager", JETSTACK_REPO, CERT_MANAGER_NS),
+    "cert-manager": cert_manager.CHART,
     "trust-manager": ChartSource("trust-manager", JETSTACK_REPO, CERT_MANAGER_NS),
     "crds": ChartSource("linkerd-crds", LINKERD_REPO, CONTROL_PLANE_NS),
     "cni": ChartSource("linkerd2-cni", LINKERD_REPO, CNI_NS),
@@ -77,6 +79,34 @@ IDENTITY_DEPENDS: dict[str, tuple[str, ...]] = {
 """What each object of :func:`identity_manifests` waits for, by role (``ns``: the
 ``linkerd`` namespace); the role is also the suffix of its logical name."""
 
+WEBHOOK_SELF_SIGNED = "linkerd-webhook-selfsigned"
+WEBHOOK_CA = "linkerd-webhook-ca"
+WEBHOOK_ISSUER = "linkerd-webhook-issuer"
+
+WEBHOOKS: dict[str, tuple[str, str]] = {
+    "proxyInjector": ("linkerd-proxy-injector", "linkerd-proxy-injector-k8s-tls"),
+    "profileValidator": ("linkerd-sp-validator", "linkerd-sp-validator-k8s-tls"),
+    "policyValidator": ("linkerd-policy-validator", "linkerd-policy-validator-k8s-tls"),
+}
+"""Chart values key -> (webhook Service = Certificate name, TLS Secret the pods mount).
+
+linkerd2 edge-26.8.3 ``charts/linkerd-control-plane``: ``templates/proxy-injector-rbac.yaml``
+and ``templates/destination-rbac.yaml`` call ``genSelfSignedCert`` for host
+``<service>.<ns>.svc`` on every render and put it in these Secrets and the webhooks'
+``caBundle`` unless ``<key>.externalSecret`` is true with ``<key>.injectCaFrom`` naming a
+cert-manager Certificate (``_validate.tpl``: inject* needs externalSecret); the
+``checksum/config`` pod annotations hash that output, so only then is a render stable.
+Recipe: linkerd.io/2/tasks/automatically-rotating-webhook-tls-credentials (read 2026-12-02).
+"""
+
+WEBHOOK_DEPENDS: dict[str, tuple[str, ...]] = {
+    "webhook-selfsigned-issuer": ("cert-manager", "ns"),
+    "webhook-ca": ("cert-manager", "ns", "webhook-selfsigned-issuer"),
+    "webhook-issuer": ("cert-manager", "ns", "webhook-ca"),
+    **{f"webhook-{svc}": ("cert-manager", "ns", "webhook-issuer") for svc, _ in WEBHOOKS.values()},
+}
+"""What each object of :func:`webhook_manifests` waits for, by role."""
+
 # ---------------------------------------------------------------------------- args
 
 
@@ -84,11 +114,11 @@ class LinkerdArgs(TypedDict, total=False):
     """Arguments of :class:`Linkerd` (built by the assembler from ``MeshConfig``)."""
 
     version: Required[str]
-    """Linkerd edge chart version, e.g. ``2026.10.1`` (= edge-26.10.1)."""
+    """Linkerd edge chart version, e.g. ``2026.8.3`` (= edge-26.8.3)."""
     cert_manager_version: Required[str]
-    """cert-manager chart version, e.g. ``v1.21.2``."""
+    """cert-manager chart version, e.g. ``v1.21.1``."""
     trust_manager_version: Required[str]
-    """trust-manager chart version, e.g. ``v0.26.0``."""
+    """trust-manager chart version, e.g. ``v0.24.0``."""
     ha: bool
     """High availability (prod): 3 replicas, PDBs, anti-affinity, webhook failurePolicy Fail."""
     viz: bool
@@ -140,26 +170,7 @@ def control_plane_namespace_labels() -> dict[str, str]:
     }
 
 
-def cert_manager_values(ha: bool) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "crds": {"enabled": True, "keep": True},
-        # AKS: keep leader election out of kube-system.
-        "global": {"leaderElection": {"namespace": CERT_MANAGER_NS}},
-    }
-    if ha:
-        values |= {
-            "replicaCount": 2,
-            "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
-            "webhook": {
-                "replicaCount": 3,
-                "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
-            },
-            "cainjector": {
-                "replicaCount": 2,
-                "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
-            },
-        }
-    return values
+cert_manager_values = cert_manager.cert_manager_values
 
 
 def trust_manager_values(ha: bool) -> dict[str, Any]:
@@ -218,10 +229,85 @@ def control_plane_values(ha: bool, cni: bool) -> dict[str, Any]:
         "proxy": proxy,
         "proxyInit": {"runAsRoot": False},
         "cniEnabled": cni,
+        **webhook_values(),
+        # The heartbeat CronJob's schedule is `now` + 10m at render time
+        # (templates/heartbeat.yaml): a new schedule on every render. It only reports usage
+        # to the Linkerd project; off.
+        "disableHeartBeat": True,
     }
     if ha:
         values |= ha_values()
     return values
+
+
+def webhook_values() -> dict[str, Any]:
+    """Each webhook serves a cert-manager-issued Secret; cainjector fills its caBundle."""
+    return {
+        key: {"externalSecret": True, "injectCaFrom": f"{CONTROL_PLANE_NS}/{certificate}"}
+        for key, (certificate, _) in WEBHOOKS.items()
+    }
+
+
+def webhook_manifests() -> dict[str, Manifest]:
+    """A CA of their own for the webhooks (never the mesh trust anchor) and one serving
+    certificate per webhook, all in the ``linkerd`` namespace, by role."""
+
+    def meta(name: str) -> dict[str, Any]:
+        return {"name": name, "namespace": CONTROL_PLANE_NS}
+
+    ecdsa = {"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Always"}
+    out: dict[str, Manifest] = {
+        "webhook-selfsigned-issuer": {
+            "apiVersion": "cert-manager.io/v1",
+            "kind": "Issuer",
+            "metadata": meta(WEBHOOK_SELF_SIGNED),
+            "spec": {"selfSigned": {}},
+        },
+        "webhook-ca": {
+            "apiVersion": "cert-manager.io/v1",
+            "kind": "Certificate",
+            "metadata": {**meta(WEBHOOK_CA), "annotations": dict(WAIT_READY)},
+            "spec": {
+                "isCA": True,
+                "commonName": "webhook.linkerd.cluster.local",
+                "secretName": WEBHOOK_CA,
+                "duration": "8760h",
+                "renewBefore": "720h",
+                "privateKey": ecdsa,
+                "issuerRef": {
+                    "name": WEBHOOK_SELF_SIGNED,
+                    "kind": "Issuer",
+                    "group": "cert-manager.io",
+                },
+            },
+        },
+        "webhook-issuer": {
+            "apiVersion": "cert-manager.io/v1",
+            "kind": "Issuer",
+            "metadata": meta(WEBHOOK_ISSUER),
+            "spec": {"ca": {"secretName": WEBHOOK_CA}},
+        },
+    }
+    for certificate, secret in WEBHOOKS.values():
+        host = f"{certificate}.{CONTROL_PLANE_NS}.svc"
+        out[f"webhook-{certificate}"] = {
+            "apiVersion": "cert-manager.io/v1",
+            "kind": "Certificate",
+            # The pods mount the Secret: the chart waits until it is issued.
+            "metadata": {**meta(certificate), "annotations": dict(WAIT_READY)},
+            "spec": {
+                "secretName": secret,
+                "commonName": host,
+                "dnsNames": [host],
+                "duration": "24h",
+                "renewBefore": "1h",
+                "isCA": False,
+                "privateKey": ecdsa,
+                "usages": ["server auth"],
+                "issuerRef": {"name": WEBHOOK_ISSUER, "kind": "Issuer", "group": "cert-manager.io"},
+            },
+        }
+    return out
 
 
 def cni_namespace_labels() -> dict[str, str]:
@@ -275,7 +361,12 @@ def identity_manifests() -> dict[str, Manifest]:
         "identity-issuer": {
             "apiVersion": "cert-manager.io/v1",
             "kind": "Certificate",
-            "metadata": {"name": IDENTITY_ISSUER, "namespace": CONTROL_PLANE_NS},
+            # The identity pod mounts its Secret: the control plane waits until it is issued.
+            "metadata": {
+                "name": IDENTITY_ISSUER,
+                "namespace": CONTROL_PLANE_NS,
+                "annotations": dict(WAIT_READY),
+            },
             "spec": {
                 "secretName": IDENTITY_ISSUER,
                 "duration": "48h",
@@ -381,15 +472,12 @@ class Linkerd(MeshBase, pulumi.ComponentResource):
         ) -> k8s.helm.v4.Chart:
             return helm_chart(f"{name}-{role}", CHARTS[role], version, values, child(*deps))
 
-        cm_ns = plain_namespace(f"{name}-cert-manager-ns", CERT_MANAGER_NS, child())
-        cert_manager = chart(
-            "cert-manager", args["cert_manager_version"], cert_manager_values(ha), cm_ns
-        )
+        _, cm_chart = cert_manager.install(name, args["cert_manager_version"], ha, child)
         trust_manager = chart(
             "trust-manager",
             args["trust_manager_version"],
             trust_manager_values(ha),
-            cert_manager,  # its webhook certificate comes from cert-manager
+            cm_chart,  # its webhook certificate comes from cert-manager
         )
         l5d_ns = plain_namespace(
             f"{name}-ns",
@@ -403,15 +491,17 @@ class Linkerd(MeshBase, pulumi.ComponentResource):
         )
 
         made: dict[str, pulumi.Resource] = {
-            "cert-manager": cert_manager,
+            "cert-manager": cm_chart,
             "trust-manager": trust_manager,
             "ns": l5d_ns,
         }
-        for role, manifest in identity_manifests().items():
-            deps = (made[d] for d in IDENTITY_DEPENDS[role])
+        depends = {**IDENTITY_DEPENDS, **WEBHOOK_DEPENDS}
+        for role, manifest in {**identity_manifests(), **webhook_manifests()}.items():
+            deps = (made[d] for d in depends[role])
             made[role] = custom_resource(f"{name}-{role}", manifest, child(*deps))
 
-        cp_deps = [crds, made["identity-issuer"], made["trust-roots"]]
+        webhook_certs = [made[f"webhook-{svc}"] for svc, _ in WEBHOOKS.values()]
+        cp_deps = [crds, made["identity-issuer"], made["trust-roots"], *webhook_certs]
         if cni:
             cni_ns = plain_namespace(
                 f"{name}-cni-ns", CNI_NS, child(), labels=cni_namespace_labels()

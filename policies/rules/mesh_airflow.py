@@ -58,10 +58,12 @@ SYSTEM_NAMESPACES = {
     "tigera-operator",
     "aks-command",
     "app-routing-system",
+    "gpu-resources",  # node-level NVIDIA device plugin (AKS GPU doc's namespace)
 }
+# Kuma marks no system namespace by label (the chart finds it by name; the old
+# kuma.io/system-namespace label is used nowhere since Kuma 2.11, kumahq/kuma UPGRADE.md).
 SYSTEM_NAMESPACE_LABELS = (
     "linkerd.io/is-control-plane",
-    "kuma.io/system-namespace",
     "linkerd.io/control-plane-ns",
 )
 
