@@ -1073,3 +1073,19 @@ def test_secret_literals_skip_references_and_placeholders() -> None:
         "b": {"password": "literal"},
     }
     assert secret_literals(values) == ["b.password"]
+
+
+def test_automount_rule_leaves_chart_rendered_serviceaccounts_to_the_chart() -> None:
+    rule = RULES_BY_NAME["k8s-serviceaccount-automount-explicit"]
+    assert rule.check is not None
+    sa = mutate(SERVICE_ACCOUNT, {"automountServiceAccountToken": DEL})
+    own = (
+        "urn:pulumi:dev::airflow-aks::airflow-aks:identity:WorkloadIdentity"
+        "$kubernetes:core/v1:ServiceAccount::x"
+    )
+    rendered = (
+        "urn:pulumi:dev::airflow-aks::airflow-aks:mesh:Linkerd$kubernetes:helm.sh/v4:Chart"
+        "$kubernetes:core/v1:ServiceAccount::mesh-control-plane:linkerd/linkerd-destination"
+    )
+    assert rule.check(sa, Context(urn=own))
+    assert rule.check(sa, Context(urn=rendered)) == []

@@ -514,6 +514,16 @@ def rbac_no_escalation_verbs(props: Mapping[str, Any], ctx: Context) -> list[str
 # ------------------------------------------------------------------ exposure and tokens
 
 SERVICE = "kubernetes:core/v1:Service"
+
+
+def rendered_by_chart(urn: str) -> bool:
+    """Whether a URN's parent chain holds a Helm chart (a chart-rendered child: in a real
+    preview and in ``plan --render`` exports alike)."""
+    parts = urn.split("::")
+    chain = parts[2].split("$")[:-1] if len(parts) >= 4 else []
+    return any(t in HELM_TYPES for t in chain)
+
+
 EXTERNAL_SERVICE_TYPES = {"loadbalancer", "nodeport"}
 # AKS "Use an internal load balancer" (learn.microsoft.com, seen 2026-12): this annotation
 # makes a LoadBalancer Service private to the VNet.
@@ -567,12 +577,18 @@ def no_external_service(props: Mapping[str, Any], ctx: Context) -> list[str]:
     level=MANDATORY,
     mirrors="CKV_K8S_38 (automountServiceAccountToken)",
     types=(SERVICE_ACCOUNT,),
-    description="""Every ServiceAccount must state automountServiceAccountToken: Kubernetes
+    description="""Every ServiceAccount the stack declares (not one a Helm chart renders)
+    must state automountServiceAccountToken: Kubernetes
     mounts an API token into every pod by default, so a ServiceAccount that forgets the field
     hands a Kubernetes credential to pods that never call the API. Set false, or true only for
     pods that do (the KubernetesExecutor scheduler, pod-launching tasks).""",
 )
 def serviceaccount_automount_explicit(props: Mapping[str, Any], ctx: Context) -> list[str]:
+    if rendered_by_chart(ctx.urn):
+        # A chart's own ServiceAccounts (Linkerd's and Kuma's control planes leave the field
+        # out, linkerd2 edge-26.8.3 / kuma v2.14.3 templates, seen 2026-12) are the chart's
+        # decision; the stack answers for the ones it declares.
+        return []
     value = props.get("automountServiceAccountToken")
     if value is None:
         return [
