@@ -420,6 +420,16 @@ CASES: list[Case] = [
     ok("aks-encryption-at-host", MC),
     bad("aks-encryption-at-host", AP, {"enableEncryptionAtHost": DEL}),
     bad("aks-encryption-at-host", MC, {f"{P0}.enableEncryptionAtHost": False}),
+    ok("aks-system-pool-size", MC, {f"{P0}.vmSize": "Standard_D4ds_v5"}),
+    ok("aks-system-pool-size", AP, {"vmSize": "Standard_B2s"}),  # user pools: any size
+    bad("aks-system-pool-size", MC, {f"{P0}.vmSize": "Standard_D2ds_v5"}),
+    bad("aks-system-pool-size", MC, {f"{P0}.vmSize": "Standard_B4ms"}),
+    ok("aks-ephemeral-os-disk-fits", AP, {"vmSize": "Standard_D4ds_v5", "osDiskSizeGB": 128}),
+    ok("aks-ephemeral-os-disk-fits", AP, {"vmSize": "Standard_D4s_v5", "osDiskType": "Managed"}),
+    ok("aks-ephemeral-os-disk-fits", AP, {"vmSize": "Standard_D4s_v3"}),  # older: cache disk
+    bad("aks-ephemeral-os-disk-fits", AP, {"vmSize": "Standard_D4as_v5"}),
+    bad("aks-ephemeral-os-disk-fits", AP, {"vmSize": "Standard_D2ds_v5", "osDiskSizeGB": 128}),
+    bad("aks-ephemeral-os-disk-fits", MC, {f"{P0}.vmSize": "Standard_D4pls_v5"}),
     ok("aks-system-pool-critical-only", MC),
     ok("aks-system-pool-critical-only", AP),  # user pools need no taint
     bad("aks-system-pool-critical-only", MC, {f"{P0}.nodeTaints": []}),

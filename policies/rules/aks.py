@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -431,6 +432,79 @@ def ephemeral_os_disk(props: Mapping[str, Any], ctx: Context) -> list[str]:
         for label, p in _pools(props)
         if str(p.get("osDiskType", "")).lower() != "ephemeral"
     ]
+
+
+# VM size names: Standard_<family><vCPUs><feature letters>[_<accelerator>][_v<N>]; feature
+# "d" = a local temp disk is present (Azure VM naming conventions,
+# https://learn.microsoft.com/azure/virtual-machines/vm-naming-conventions, seen 2026-12-02).
+_SIZE = re.compile(r"^Standard_([A-Z]+)(\d+)(?:-\d+)?([a-z]*)(?:_[A-Za-z0-9]+)*?(?:_v(\d+))?$")
+# Temp disk of the sizes this project ships, GiB (/work/research/azure.md, 2026-12-02).
+TEMP_DISK_GIB = {"Standard_D2ds_v5": 75, "Standard_D4ds_v5": 150, "Standard_NC4as_T4_v3": 180}
+
+
+def vm_size_parts(size: str) -> tuple[str, int, str, int | None] | None:
+    """``Standard_D4ds_v5`` -> ``("D", 4, "ds", 5)``; None for a name of another shape."""
+    m = _SIZE.match(size)
+    if not m:
+        return None
+    return m.group(1), int(m.group(2)), m.group(3), int(m.group(4)) if m.group(4) else None
+
+
+@resource_rule(
+    RULES,
+    name="aks-system-pool-size",
+    level=ADVISORY,
+    mirrors="AKS system node pool limitations",
+    types=POOLS,
+    description="""System pools need a VM size of at least 4 vCPUs and 4 GB, and B-series
+    (burstable) sizes are not supported for them (aks-docs use-system-pools.md @ fb060abe,
+    2026-08-21). Advisory: smaller sizes are still accepted by the API today.""",
+)
+def system_pool_size(props: Mapping[str, Any], ctx: Context) -> list[str]:
+    out = []
+    for label, p in _pools(props):
+        if str(p.get("mode", "")).lower() != "system":
+            continue
+        size = str(p.get("vmSize", ""))
+        parts = vm_size_parts(size)
+        if parts is None:
+            continue
+        family, vcpus, _, _ = parts
+        if family == "B":
+            out.append(f"{label}: {size} is B-series; AKS does not support it for system pools")
+        elif vcpus < 4:
+            out.append(f"{label}: {size} has {vcpus} vCPUs; system pools need at least 4")
+    return out
+
+
+@resource_rule(
+    RULES,
+    name="aks-ephemeral-os-disk-fits",
+    level=MANDATORY,
+    mirrors="AKS ephemeral OS disk placement (validation error at deploy)",
+    types=POOLS,
+    description="""An ephemeral OS disk lives on the VM's temp disk: v5 and later sizes have
+    no separate cache, so a size without a temp disk (no "d" in its name) or an OS disk
+    larger than the temp disk is refused by AKS with a validation error (aks-docs
+    concepts-storage.md @ fb060abe, 2026-08-21).""",
+)
+def ephemeral_os_disk_fits(props: Mapping[str, Any], ctx: Context) -> list[str]:
+    out = []
+    for label, p in _pools(props):
+        if str(p.get("osDiskType", "")).lower() != "ephemeral":
+            continue
+        size = str(p.get("vmSize", ""))
+        parts = vm_size_parts(size)
+        if parts is None:
+            continue
+        _, _, features, version = parts
+        if version is not None and version >= 5 and "d" not in features:
+            out.append(f"{label}: {size} has no temp disk; use osDiskType Managed or a *d* size")
+            continue
+        temp, disk = TEMP_DISK_GIB.get(size), p.get("osDiskSizeGB")
+        if temp is not None and isinstance(disk, int | float) and disk > temp:
+            out.append(f"{label}: osDiskSizeGB {disk} exceeds the {temp} GiB temp disk of {size}")
+    return out
 
 
 @resource_rule(
