@@ -250,6 +250,7 @@ WEAKENINGS: list[W] = [
     W("aks-secret-rotation", "CSI secret rotation off", put(MC, "addonProfiles.azureKeyvaultSecretsProvider.config.enableSecretRotation", "false")),
     W("aks-no-node-public-ip", "public IPs on task nodes", put(TASKS_POOL, "enableNodePublicIP", True)),
     W("aks-encryption-at-host", "system pool without encryption at host", put(MC, "agentPoolProfiles.0.enableEncryptionAtHost", False)),
+    W("aks-ephemeral-os-disk-fits", "task pool on a size without a temp disk, OS disk still ephemeral", put(TASKS_POOL, "vmSize", "Standard_D4as_v5")),
     W("aks-system-pool-critical-only", "system pool taint removed", put(MC, "agentPoolProfiles.0.nodeTaints", [])),
     W("aks-run-command-disabled", "run command back on", put(MC, "apiServerAccessProfile.disableRunCommand", False)),
     W("aks-defender-in-prod", "Defender off in prod", put(MC, "securityProfile.defender.securityMonitoring.enabled", False), PROD),
