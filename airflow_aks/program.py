@@ -14,6 +14,7 @@ import pulumi
 
 from airflow_aks.components import naming
 from airflow_aks.components.airflow.component import Airflow, AirflowArgs
+from airflow_aks.components.airflow.values import ServiceAccountNames
 from airflow_aks.components.aks import (
     Cluster,
     ClusterArgs,
@@ -22,11 +23,13 @@ from airflow_aks.components.aks import (
     NodePoolArgs,
 )
 from airflow_aks.components.database import MetadataDatabase, MetadataDatabaseArgs
+from airflow_aks.components.entrance import Entrance, EntranceArgs, gateway_client
 from airflow_aks.components.gitops import GitOps, GitOpsArgs
 from airflow_aks.components.gpu import NvidiaDevicePlugin, NvidiaDevicePluginArgs
 from airflow_aks.components.mesh import Mesh, build_mesh
 from airflow_aks.components.scheduling import PodPlacementArgs, pool_placement
 from airflow_aks.components.secrets import Vault, VaultArgs
+from airflow_aks.components.signin import EntraSignIn, SignInArgs
 from airflow_aks.components.storage import LogStorage, LogStorageArgs
 
 from .config.airflow import airflow_component_args
@@ -104,10 +107,14 @@ def build_platform_mesh(cfg: StackConfig, cluster: Cluster) -> Mesh:
     """The mesh chosen by ``mesh.provider``, HA in prod, on the cluster's k8s provider,
     after the cluster and its node pools exist (control planes do not tolerate the
     CriticalAddonsOnly system pool)."""
+    args = mesh_args(cfg.mesh, ha=cfg.production)
+    if cfg.entrance_on:
+        # app routing needs the AKS managed Gateway API CRDs; linkerd-crds must not own them
+        args["install_gateway_api"] = False
     return build_mesh(
         cfg.mesh.provider,
         "mesh",
-        mesh_args(cfg.mesh, ha=cfg.production),
+        args,
         _opts(provider=cluster.provider, depends_on=[cluster]),
     )
 
@@ -236,7 +243,78 @@ def secret_ids(state: State) -> dict[str, pulumi.Output[str]]:
     return out
 
 
-def build_airflow(cfg: StackConfig, cluster: Cluster, mesh: Mesh, state: State) -> Airflow:
+GATEWAY_NAME = "airflow"
+
+
+def build_sign_in(cfg: StackConfig, cluster: Cluster) -> EntraSignIn | None:
+    """The Entra app registration people sign in with, when the entrance and sign-in are
+    on; trusts the API server's ServiceAccount (no client secret)."""
+    e = cfg.entrance
+    if not (cfg.entrance_on and e.sign_in.enabled and e.host):
+        return None
+    args = SignInArgs(
+        display_name=f"{cfg.name_prefix}-{cfg.environment}-airflow-ui",
+        host=e.host,
+        oidc_issuer_url=cluster.oidc_issuer_url,
+        namespace=cfg.airflow.namespace,
+        service_account=ServiceAccountNames().api_server,
+        group_assignments={k: list(v) for k, v in e.sign_in.groups.items()},
+        owners=list(e.sign_in.owners),
+    )
+    return EntraSignIn("signin", args, _opts())
+
+
+def entrance_airflow_args(cfg: StackConfig, sign_in: EntraSignIn | None) -> dict[str, Any]:
+    """What the Airflow component needs to know about the entrance: who signs people in,
+    and which gateway identity the mesh admits to the API server."""
+    if not cfg.entrance_on or not cfg.entrance.host:
+        return {}
+    gw = gateway_client(cfg.airflow.namespace, GATEWAY_NAME, cfg.entrance.gateway_class)
+    out: dict[str, Any] = {
+        "gateway": {"service_account": gw.service_account, "labels": dict(gw.labels)}
+    }
+    if sign_in is not None:
+        out["sign_in"] = {"client_id": sign_in.client_id, "host": cfg.entrance.host}
+    return out
+
+
+def build_entrance(
+    cfg: StackConfig, cluster: Cluster, mesh: Mesh, airflow: Airflow
+) -> Entrance | None:
+    """Gateway + routes + certificate in the Airflow namespace, after Airflow (its
+    namespace and the API server's mesh authorisation exist first)."""
+    e = cfg.entrance
+    if not cfg.entrance_on or e.host is None or e.issuer is None:
+        return None
+    args = EntranceArgs(
+        namespace=cfg.airflow.namespace,
+        host=e.host,
+        issuer={"name": e.issuer.name, "kind": e.issuer.kind},
+        release_name=cfg.airflow.release_name,
+        gateway_name=GATEWAY_NAME,
+        gateway_class=e.gateway_class,
+        internal=e.internal,
+        mesh={
+            "labels": mesh.pod_labels("gateway"),
+            "annotations": mesh.pod_annotations("gateway"),
+        },
+    )
+    if mesh.provider != "linkerd":  # Linkerd's component already installs cert-manager
+        args["cert_manager"] = {"version": cfg.mesh.cert_manager_version, "ha": cfg.production}
+    return Entrance(
+        "entrance",
+        args,
+        _opts(provider=cluster.provider, depends_on=[airflow, *mesh.ready]),
+    )
+
+
+def build_airflow(
+    cfg: StackConfig,
+    cluster: Cluster,
+    mesh: Mesh,
+    state: State,
+    sign_in: EntraSignIn | None = None,
+) -> Airflow:
     """Airflow (issue 5): its identities get "Key Vault Secrets User" on each secret they read and
     "Storage Blob Data Contributor" on the log container; mesh settings are plain dicts
     read through the mesh interface; installed once the mesh control plane is ready."""
@@ -263,6 +341,7 @@ def build_airflow(cfg: StackConfig, cluster: Cluster, mesh: Mesh, state: State) 
         "mesh_job_labels": mesh.pod_labels("job"),
         "mesh_job_annotations": mesh.pod_annotations("job"),
         **task_placements(cfg),
+        **entrance_airflow_args(cfg, sign_in),
     }
     deps: list[pulumi.Resource] = [*mesh.ready, *state.vault.secrets.values(), state.database]
     return Airflow(
@@ -324,12 +403,18 @@ def build(cfg: StackConfig) -> dict[str, Any]:
     state = build_state(cfg, cluster)
     outputs.update(state_outputs(state))
     if cfg.airflow.enabled:
-        airflow = build_airflow(cfg, cluster, mesh, state)
+        sign_in = build_sign_in(cfg, cluster)
+        airflow = build_airflow(cfg, cluster, mesh, state, sign_in)
         outputs["airflowNamespace"] = airflow.namespace
         outputs["airflowChartVersion"] = airflow.chart_version
         outputs["airflowIdentityId"] = airflow.control_plane_identity_id
         outputs["airflowTasksIdentityId"] = airflow.tasks_identity_id
         outputs["airflowTasksClientId"] = airflow.tasks_client_id
+        if entrance := build_entrance(cfg, cluster, mesh, airflow):
+            outputs["airflowUrl"] = entrance.url
+        if sign_in is not None:
+            outputs["signInClientId"] = sign_in.client_id
+            outputs["signInRedirectUri"] = sign_in.redirect_uri
     if cfg.gitops.enabled:
         gitops = build_gitops(cfg, cluster, [cfg.airflow.namespace])
         outputs["fluxConfiguration"] = gitops.flux_configuration_name

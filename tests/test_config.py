@@ -44,8 +44,11 @@ def test_dev_profile_is_cheap():
     assert cfg.aks.task_pool.min_count == 0 and cfg.aks.task_pool.spot
 
 
+PROD_ENTRANCE = {"host": "airflow.example.com", "issuer": {"name": "letsencrypt"}}
+
+
 def test_prod_profile_is_highly_available():
-    cfg = load(base(), "prod")
+    cfg = load({**base(), "airflow-aks:entrance": PROD_ENTRANCE}, "prod")
     assert cfg.aks.tier == "Standard"
     assert cfg.aks.system_pool.min_count >= 3 and cfg.aks.system_pool.enable_auto_scaling
     assert cfg.aks.system_pool.zones == ["1", "2", "3"]

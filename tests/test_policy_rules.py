@@ -1005,12 +1005,13 @@ def test_good_fixtures_pass_every_rule(typ: str) -> None:
 
 def test_every_rule_has_both_cases() -> None:
     from test_deploy_rules import DEPLOY_CASES
+    from test_policy_entrance import ENTRANCE_CASES
     from test_policy_stack import STACK_CASES
 
     covered: dict[str, set[bool]] = {}
     for case in CASES:
         covered.setdefault(case.rule, set()).add(case.violates)
-    for stack_case in STACK_CASES:
+    for stack_case in [*STACK_CASES, *ENTRANCE_CASES]:
         covered.setdefault(stack_case.rule, set()).add(stack_case.violates)
     from test_policy_scheduling import COVERAGE as SCHEDULING_CASES
 

@@ -173,6 +173,10 @@ APP_NS = On("core/v1:Namespace", "airflow-namespace")
 AIRFLOW = On("helm.sh/v4:Chart", "airflow-chart")
 CONTROL_PLANE = On("helm.sh/v4:Chart", "mesh-control-plane")
 MTLS_AUTH = On("MeshTLSAuthentication", "airflow-airflow-api-server-meshtlsauthentication")
+GATEWAY = On("gateway.networking.k8s.io/v1:Gateway", "entrance-gateway")
+API_ROUTE = On("gateway.networking.k8s.io/v1:HTTPRoute", "entrance-route")
+REDIRECT = On("gateway.networking.k8s.io/v1:HTTPRoute", "entrance-redirect")
+TO_API = [{"backendRefs": [{"name": "airflow-api-server", "port": 8080}]}]
 AUTHZ = On("AuthorizationPolicy", "airflow-airflow-api-server-authorizationpolicy")
 KUMA_MESH = On("kuma.io/v1alpha1:Mesh", "mesh-mesh")
 DENY_ALL = On("MeshTrafficPermission", "mesh-deny-all")
@@ -353,6 +357,14 @@ WEAKENINGS: list[W] = [
     W("stack-protect-stateful-in-prod", "prod vault unprotected", put(VAULT, "protect", False, top=True), PROD),
     W("stack-protect-stateful-in-prod", "prod database unprotected", put(PG, "protect", False, top=True), PROD),
     W("stack-protect-stateful-in-prod", "prod log storage unprotected", put(ACCOUNT, "protect", False, top=True), PROD),
+    # Entrance (prod: the entrance and sign-in are on)
+    W("entrance-requires-sso-and-tls", "auth manager back to SimpleAuthManager", drop(AIRFLOW, "values.config.core.auth_manager"), PROD),
+    W("entrance-requires-sso-and-tls", "built-in admin user back", put(AIRFLOW, "values.createUserJob.enabled", True), PROD),
+    W("entrance-requires-sso-and-tls", "FAB without OAuth in webserver_config", drop(AIRFLOW, "values.apiServer.apiServerConfig"), PROD),
+    W("entrance-requires-sso-and-tls", "HTTP listener serves the API", put(REDIRECT, "spec.rules", TO_API), PROD, anywhere=True),
+    W("entrance-requires-sso-and-tls", "HTTPS listener without certificate", drop(GATEWAY, ("spec", "listeners", 0, "tls", "certificateRefs")), PROD),
+    W("entrance-route-api-server-only", "second backend behind the entrance", put(API_ROUTE, ("spec", "rules", 0, "backendRefs", 0, "name"), "airflow-flower"), PROD),
+    W("entrance-route-api-server-only", "route to another namespace", put(API_ROUTE, ("spec", "rules", 0, "backendRefs", 0, "namespace"), "kube-system"), PROD),
     W("policy-exception-not-expired", "an expired exception left in place", nothing, exceptions=(EXPIRED,)),
 ]
 # fmt: on

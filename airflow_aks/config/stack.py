@@ -26,6 +26,7 @@ from .base import (
     deep_merge,
     issues_from_validation,
 )
+from .entrance import EntranceConfig, entrance_issues
 from .gitops import GitOpsConfig
 from .mesh import MeshConfig
 from .profiles import PROFILES
@@ -62,6 +63,7 @@ class StackConfig(StrictModel):
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)
     gitops: GitOpsConfig = Field(default_factory=GitOpsConfig)
+    entrance: EntranceConfig = Field(default_factory=EntranceConfig)
 
     @model_validator(mode="after")
     def _cross(self) -> StackConfig:
@@ -87,6 +89,21 @@ class StackConfig(StrictModel):
             self.profile, self.key_vault, self.database, self.storage
         ):
             errs.append(f"{path}: {message}")
+        for path, message in entrance_issues(self.entrance, self.profile == "prod"):
+            errs.append(f"{path}: {message}")
+        if self.entrance_on and not self.airflow.enabled:
+            errs.append("entrance: the entrance leads to Airflow; airflow.enabled is false")
+        if (
+            self.entrance_on
+            and self.mesh.provider == "linkerd"
+            and self.mesh.install_gateway_api
+            and "install_gateway_api" in self.mesh.model_fields_set
+        ):
+            errs.append(
+                "mesh.installGatewayApi: must be false with the entrance on (the AKS managed "
+                "Gateway API CRDs are required; self-managed CRDs are unsupported with app "
+                "routing)"
+            )
         if errs:
             raise ValueError("; ".join(errs))
         return self
@@ -94,6 +111,11 @@ class StackConfig(StrictModel):
     @property
     def production(self) -> bool:
         return self.profile == "prod"
+
+    @property
+    def entrance_on(self) -> bool:
+        """The Gateway API entrance is on (prod default; dev when a host is given)."""
+        return self.entrance.on(self.profile == "prod")
 
 
 # ---------------------------------------------------------------------------------------

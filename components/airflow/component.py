@@ -25,9 +25,10 @@ import pulumi_kubernetes as k8s
 
 from airflow_aks.components.airflow import values as V
 from airflow_aks.components.airflow.mesh_paths import allow_rules
+from airflow_aks.components.airflow.signin_config import SignInSettings
 from airflow_aks.components.identity import WorkloadIdentity, role_assignment
 from airflow_aks.components.mesh import detached_mesh
-from airflow_aks.components.mesh.base import Mesh
+from airflow_aks.components.mesh.base import Client, Mesh
 from airflow_aks.components.scheduling import PodPlacementArgs, from_args
 from airflow_aks.components.secrets import create_secret_provider_class, secret_provider_class
 from airflow_aks.components.tokens import type_token
@@ -36,6 +37,25 @@ from airflow_aks.components.tokens import type_token
 _CP_CLIENT = "@@control-plane-client-id@@"
 _TASKS_CLIENT = "@@tasks-client-id@@"
 _TENANT = "@@tenant-id@@"
+_SIGN_IN_CLIENT = "@@sign-in-client-id@@"
+
+
+class SignInArgs(TypedDict):
+    """Entra ID single sign-on for the UI (see :mod:`airflow_aks.components.signin`)."""
+
+    client_id: pulumi.Input[str]
+    """Client id of the app registration people sign in to."""
+    host: str
+    """Public host name of the UI."""
+
+
+class GatewayClientArgs(TypedDict):
+    """The entrance's gateway pods, admitted to the API server port by the mesh."""
+
+    service_account: str
+    """ServiceAccount of the gateway pods (Linkerd identity)."""
+    labels: Mapping[str, str]
+    """Pod labels of the gateway pods (Kuma tags)."""
 
 
 class GitSyncArgs(TypedDict, total=False):
@@ -139,6 +159,10 @@ class AirflowArgs(TypedDict, total=False):
     """The GPU pool's placement when the stack has one (GPU tasks in DAGs)."""
     helm_values: Mapping[str, Any]
     """Escape hatch deep-merged last into the chart values."""
+    sign_in: SignInArgs
+    """Entra ID sign-in (FAB auth manager, no built-in admin); absent: the built-in admin."""
+    gateway: GatewayClientArgs
+    """The entrance's gateway, allowed to reach the API server through the mesh."""
 
 
 def _one_of(args: Mapping[str, Any], key: str, allowed: Sequence[str], default: str | None) -> str:
@@ -206,7 +230,20 @@ def values_input(args: AirflowArgs) -> V.AirflowValuesInput:
         task_placement=from_args(args.get("task_placement")),
         gpu_placement=from_args(gpu) if (gpu := args.get("gpu_placement")) else None,
         helm_values=dict(args.get("helm_values", {})),
+        sign_in=(
+            SignInSettings(tenant_id=_TENANT, client_id=_SIGN_IN_CLIENT, host=sign_in["host"])
+            if (sign_in := args.get("sign_in"))
+            else None
+        ),
     )
+
+
+def gateway_client(args: AirflowArgs) -> Client | None:
+    """The mesh client of the entrance's gateway (in the Airflow namespace), if any."""
+    gw = args.get("gateway")
+    if gw is None:
+        return None
+    return Client(args["namespace"], gw["service_account"], dict(gw["labels"]))
 
 
 def spc_names(args: AirflowArgs) -> tuple[str, str]:
@@ -427,14 +464,14 @@ class Airflow(pulumi.ComponentResource):
             for suffix, spc, identity, spc_objects in spc_plan
         ]
 
-        chart_values = substitute(
-            built,
-            {
-                _CP_CLIENT: control.client_id,
-                _TASKS_CLIENT: tasks.client_id,
-                _TENANT: args["tenant_id"],
-            },
-        )
+        placeholders: dict[str, pulumi.Input[str]] = {
+            _CP_CLIENT: control.client_id,
+            _TASKS_CLIENT: tasks.client_id,
+            _TENANT: args["tenant_id"],
+        }
+        if sign_in := args.get("sign_in"):
+            placeholders[_SIGN_IN_CLIENT] = sign_in["client_id"]
+        chart_values = substitute(built, placeholders)
         # The identity components as a whole: ServiceAccounts *and* federated credentials
         # exist before any pod asks for a token.
         # Default deny is on in meshed namespaces: the allow-list exists before any pod.
@@ -442,7 +479,7 @@ class Airflow(pulumi.ComponentResource):
         if mesh is None and args.get("mesh_provider", "none") != "none":
             mesh = detached_mesh(args.get("mesh_provider", "none"), _depends_on(opts))  # type: ignore[arg-type]
         if mesh is not None:
-            for rule in allow_rules(inp.release_name, ns_name, sas):
+            for rule in allow_rules(inp.release_name, ns_name, sas, gateway_client(args)):
                 policies += mesh.allow(
                     rule.name,
                     rule.namespace,

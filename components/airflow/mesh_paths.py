@@ -19,9 +19,23 @@ def _labels(component: str, release: str) -> dict[str, str]:
     return {"component": component, "release": release}
 
 
-def allow_rules(release: str, namespace: str, sas: ServiceAccountNames) -> list[AllowRule]:
+def allow_rules(
+    release: str,
+    namespace: str,
+    sas: ServiceAccountNames,
+    gateway: Client | None = None,
+) -> list[AllowRule]:
     """Task pods, scheduler, DAG processor and triggerer -> API server (Airflow 3's
-    execution API); API server -> task pods and triggerer for live log fetches."""
+    execution API); API server -> task pods and triggerer for live log fetches; and, with
+    an entrance, its gateway pods -> API server (the UI and REST API for people).
+
+    Every client lives in the Airflow namespace: nothing from another namespace reaches
+    the UI port, the gateway included (it runs in the Airflow namespace)."""
+    if gateway is not None and gateway.namespace != namespace:
+        raise ValueError(
+            f"the gateway must run in the Airflow namespace {namespace!r}, "
+            f"not {gateway.namespace!r}: no other namespace may reach the API server"
+        )
 
     def client(sa: str, component: str) -> Client:
         return Client(namespace, sa, _labels(component, release))
@@ -37,6 +51,7 @@ def allow_rules(release: str, namespace: str, sas: ServiceAccountNames) -> list[
                 client(sas.scheduler, "scheduler"),
                 client(sas.dag_processor, "dag-processor"),
                 client(sas.triggerer, "triggerer"),
+                *((gateway,) if gateway else ()),
             ),
         ),
         AllowRule(

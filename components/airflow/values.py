@@ -71,6 +71,8 @@ from typing import Any, Literal, Protocol
 from airflow_aks.components.merge import deep_merge
 from airflow_aks.components.scheduling import PodPlacement
 
+from .signin_config import SignInSettings, airflow_auth_config, sign_in_env, webserver_config
+
 # Pins (checked 2026-11-23). Chart 1.22.0 (2026-06-01) is the newest release of the official
 # chart; the tests validate against the schema in ../shared/charts/airflow (main after 1.22,
 # a superset for the keys used here) — see README "## Airflow".
@@ -260,6 +262,8 @@ class AirflowValuesInput:
     """The GPU pool's, when there is one (handed to DAGs for GPU tasks)."""
     helm_values: Mapping[str, Any] = field(default_factory=dict)
     """Escape hatch, deep-merged last."""
+    sign_in: SignInSettings | None = None
+    """Entra ID single sign-on (FAB auth manager); None keeps the chart's built-in admin."""
 
 
 # ---------------------------------------------------------------- decisions
@@ -724,4 +728,22 @@ def build_values(inp: AirflowValuesInput) -> dict[str, Any]:
         values[key] = control_plane_component(inp, key)
     for key in JOBS:
         values[key] = job_component(inp, key)
+    if inp.sign_in is not None:
+        values = sign_in_values(values, inp.sign_in)
     return deep_merge(values, inp.helm_values)
+
+
+def sign_in_values(values: dict[str, Any], s: SignInSettings) -> dict[str, Any]:
+    """Single sign-on on: the FAB auth manager with the generated ``webserver_config.py``
+    (``apiServer.apiServerConfig``), the public base URL, and no built-in admin user (the
+    user-creation Job is off; people get roles from Entra app roles only). The API server
+    trusts ``X-Forwarded-*`` (the chart's ``FORWARDED_ALLOW_IPS`` advice): the gateway
+    terminates TLS, and under default deny only the gateway and Airflow's own pods reach
+    the port, so OAuth redirect URLs come out as ``https://<host>/...``."""
+    out = deep_merge(values, {"config": airflow_auth_config(s)})
+    api = dict(out["apiServer"])
+    api["apiServerConfig"] = webserver_config(s)
+    api["env"] = [*api["env"], *sign_in_env(s), {"name": "FORWARDED_ALLOW_IPS", "value": "*"}]
+    out["apiServer"] = api
+    out["createUserJob"] = {**out["createUserJob"], "enabled": False}
+    return out

@@ -23,10 +23,13 @@ import pulumi_kubernetes as k8s
 MeshProvider = Literal["linkerd", "kuma", "none"]
 """The value of the ``mesh.provider`` switch."""
 
-PodKind = Literal["service", "job"]
+PodKind = Literal["service", "job", "gateway"]
 """``service``: long-running pods (API server, scheduler, ...). ``job``: run-to-completion
 pods (KubernetesExecutor task pods, KubernetesPodOperator pods, migration / user Jobs) that
-must be able to finish, i.e. run their proxy as a native sidecar or not be meshed at all."""
+must be able to finish, i.e. run their proxy as a native sidecar or not be meshed at all.
+``gateway``: the entrance's gateway pods, the mesh boundary — they accept traffic from
+outside the mesh (the load balancer) and call meshed workloads over mTLS with their own
+identity."""
 
 Manifest = dict[str, Any]
 """A Kubernetes object as a plain dict: apiVersion, kind, metadata, spec."""

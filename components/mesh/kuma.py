@@ -96,6 +96,11 @@ def pod_annotations(kind: PodKind) -> dict[str, str]:
     native sidecar, which Kubernetes stops when the main container ends."""
     if kind == "job":
         return {"kuma.io/wait-for-dataplane-ready": "true"}
+    if kind == "gateway":
+        # Delegated gateway: the sidecar generates no inbound listener (the load balancer's
+        # traffic reaches Envoy directly) and carries the gateway's outbound over mTLS
+        # (Kuma docs "kuma.io/gateway", seen 2026-12-02).
+        return {"kuma.io/gateway": "enabled"}
     return {}
 
 

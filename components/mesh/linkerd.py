@@ -158,6 +158,10 @@ def pod_annotations(kind: PodKind) -> dict[str, str]:
     out = {"linkerd.io/inject": "enabled"}
     if kind == "job":
         out["config.linkerd.io/proxy-enable-native-sidecar"] = "true"
+    if kind == "gateway":
+        # The boundary: the namespace denies un-authorised inbound; the gateway's own ports
+        # must take the load balancer's (unmeshed) connections. Outbound stays mTLS.
+        out["config.linkerd.io/default-inbound-policy"] = "all-unauthenticated"
     return out
 
 

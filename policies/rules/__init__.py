@@ -15,6 +15,7 @@ from typing import Any
 from . import (
     aks,
     deploy,
+    entrance,
     identity,
     keyvault,
     kubernetes,
@@ -52,6 +53,7 @@ ALL_RULES: tuple[Rule, ...] = tuple(
     + scheduling.RULES
     + stack.RULES
     + deploy.RULES
+    + entrance.RULES
 )
 RULES_BY_NAME: dict[str, Rule] = {r.name: r for r in ALL_RULES}
 if len(RULES_BY_NAME) != len(ALL_RULES):  # pragma: no cover - guarded by tests
