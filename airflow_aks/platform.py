@@ -142,6 +142,12 @@ class Platform(pulumi.ComponentResource):
     """ARM id of the task pods' identity (when ``airflow.enabled``)."""
     airflow_tasks_client_id: pulumi.Output[str] | None
     """Client id of the task pods' identity (when ``airflow.enabled``)."""
+    airflow_url: pulumi.Output[str] | None
+    """``https://<entrance.host>/`` (when the entrance is on)."""
+    sign_in_client_id: pulumi.Output[str] | None
+    """Client id of the Entra app registration people sign in to (when ``entrance.signIn``)."""
+    sign_in_redirect_uri: pulumi.Output[str] | None
+    """The app's redirect URI (when ``entrance.signIn``)."""
     flux_configuration: pulumi.Output[str] | None
     """Name of the FluxConfiguration (when ``gitops.enabled``)."""
     operators_group_id: pulumi.Output[str] | None

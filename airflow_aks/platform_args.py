@@ -9,6 +9,29 @@ the profile (``dev``/``prod``) supplies what is not given.
 from typing import Any, TypedDict
 
 
+class PlatformSignInArgs(TypedDict, total=False):
+    """Entra ID single sign-on (app registration + FAB auth manager)."""
+
+    enabled: bool
+    """``airflow-aks:entrance.signIn.enabled`` Model default ``True`` (a profile may set
+    another)."""
+    groups: dict[str, list[str]]
+    """``airflow-aks:entrance.signIn.groups``"""
+    owners: list[str]
+    """``airflow-aks:entrance.signIn.owners``"""
+
+
+class PlatformIssuerArgs(TypedDict, total=False):
+    """The cert-manager issuer that signs the host's certificate (created outside this stack,
+    e.g. by Flux: an ACME issuer with DNS-01 on Azure DNS, or an internal CA)."""
+
+    name: str
+    """``airflow-aks:entrance.issuer.name`` From the profile when not given."""
+    kind: str
+    """``airflow-aks:entrance.issuer.kind`` One of ``ClusterIssuer``, ``Issuer``. Model default
+    ``'ClusterIssuer'`` (a profile may set another)."""
+
+
 class PlatformKustomizationArgs(TypedDict, total=False):
     """One Flux Kustomization of the platform repository."""
 
@@ -169,6 +192,24 @@ class PlatformMaintenanceWindowArgs(TypedDict, total=False):
     utc_offset: str
     """``airflow-aks:aks.maintenanceWindow.utcOffset`` Model default ``'+00:00'`` (a profile
     may set another)."""
+
+
+class PlatformEntranceArgs(TypedDict, total=False):
+    """How people reach the Airflow UI and API from outside the cluster."""
+
+    enabled: bool | None
+    """``airflow-aks:entrance.enabled``"""
+    host: str | None
+    """``airflow-aks:entrance.host``"""
+    internal: bool
+    """``airflow-aks:entrance.internal`` Model default ``False`` (a profile may set another)."""
+    gateway_class: str
+    """``airflow-aks:entrance.gatewayClass`` Model default ``'approuting-istio'`` (a profile
+    may set another)."""
+    issuer: PlatformIssuerArgs | None
+    """``airflow-aks:entrance.issuer``"""
+    sign_in: PlatformSignInArgs
+    """``airflow-aks:entrance.signIn``"""
 
 
 class PlatformGitOpsArgs(TypedDict, total=False):
@@ -500,3 +541,5 @@ class PlatformArgs(TypedDict, total=False):
     """``airflow-aks:storage``"""
     gitops: PlatformGitOpsArgs
     """``airflow-aks:gitops``"""
+    entrance: PlatformEntranceArgs
+    """``airflow-aks:entrance``"""
