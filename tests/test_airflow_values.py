@@ -710,3 +710,17 @@ def test_without_a_placement_the_template_selects_nothing() -> None:
 
     w = V.build_values(make(task_placement=PodPlacement()))["workers"]
     assert "nodeSelector" not in w and "tolerations" not in w["kubernetes"]
+
+
+@pytest.mark.parametrize("mesh", ["linkerd", "kuma", "none"])
+@pytest.mark.parametrize("extra", [{}, GIT_TOKEN], ids=["baked", "git-token"])
+def test_both_worker_levels_carry_the_same_pod_template(mesh: str, extra: dict) -> None:
+    """Issue 10, defect 15: whichever of workers.X / workers.kubernetes.X chart 1.22.0 reads
+    for a key, it gets the same value (see values.WORKER_LEVEL_KEYS)."""
+    w = V.build_values(make(mesh=mesh, **extra))["workers"]
+    keys = set(w) - {"kubernetes"}
+    assert keys == set(w["kubernetes"]) == set(V.WORKER_LEVEL_KEYS)
+    for key in V.WORKER_LEVEL_KEYS:
+        assert w[key] == w["kubernetes"][key], key
+    assert w["resources"] == V.resources_for(make(), "workers")
+    assert [e["name"] for e in w["env"]] == ["AIRFLOW_CONN_WASB_LOGS"]

@@ -619,44 +619,62 @@ def create_user_args(admin_password_object: str | None) -> list[str]:
     ]
 
 
+WORKER_LEVEL_KEYS = (
+    "serviceAccount",
+    "labels",
+    "podAnnotations",
+    "nodeSelector",
+    "tolerations",
+    "env",
+    "extraVolumes",
+    "extraVolumeMounts",
+    "resources",
+    "securityContexts",
+)
+"""Pod-template keys set identically at ``workers.X`` and ``workers.kubernetes.X``.
+
+Which level the KubernetesExecutor pod template reads moved key by key across chart
+releases (apache/airflow ``chart/files/pod-template-file.kubernetes-helm-yaml``, read
+2026-12-02): at stored commit 00c4d758 every key is ``workers.X``; at 0c201d75
+(Miretpl/airflow, mid-migration) ``securityContexts``/``command`` read
+``workers.kubernetes.X`` first while ``resources``, ``env``, ``extraVolumes*``,
+``nodeSelector``, ``tolerations`` still read ``workers.X`` only; PR #64976 (merged
+2026-04-11) resolves tolerations as ``workers.kubernetes.X or workers.X or X``, and the 1.20
+/ 1.21 release notes deprecate ``workers.nodeSelector`` / ``workers.affinity``. Every step
+uses first-non-empty (``or`` / ``default``). The 1.22.0 template itself could not be read
+(the repository snapshot is too large to fetch), so each key is set at both levels with the
+same value: right whichever level 1.22.0 reads (``tests/test_airflow_values.py``)."""
+
+
 def workers_values(inp: AirflowValuesInput) -> dict[str, Any]:
     """Task pods (KubernetesExecutor pod template): tasks identity, run-to-completion mesh
-    settings, no control-plane secrets."""
-    sa = inp.service_accounts.tasks
-    labels = identity_labels(inp.mesh.job_labels)
-    annotations = dict(inp.mesh.job_annotations)
+    settings, the task pool's placement, no control-plane secrets."""
     volumes: list[dict[str, Any]] = []
     mounts: list[dict[str, Any]] = []
     if inp.tasks_secret_provider_class and inp.key_vault_objects.task_objects():
         volumes = [csi_volume(inp.tasks_secret_provider_class)]
         mounts = [csi_mount()]
-    sc = {"pod": pod_security_context(), "container": container_security_context()}
 
-    # The pod template resolves placement as ``workers.kubernetes.X or workers.X or X``
-    # (apache/airflow chart/files/pod-template-file.kubernetes-helm-yaml): the same value
-    # at both worker levels holds whichever of the two a chart release reads.
-    def place() -> dict[str, Any]:
-        return {} if inp.task_placement.empty else inp.task_placement.as_pod_spec()
-
-    return {
-        # Deprecated top-level worker keys still decide whether the chart creates a worker
-        # ServiceAccount; keep them in line with the pod-template ones.
-        "serviceAccount": {"create": False, "name": sa},
-        "labels": labels,
-        "podAnnotations": annotations,
-        **place(),
-        "kubernetes": {
+    def template() -> dict[str, Any]:
+        sa = inp.service_accounts.tasks
+        out: dict[str, Any] = {
+            # workers.serviceAccount also decides whether the chart creates a worker SA.
             "serviceAccount": {"create": False, "name": sa},
-            "labels": labels,
-            "podAnnotations": annotations,
-            **place(),
+            "labels": identity_labels(inp.mesh.job_labels),
+            "podAnnotations": dict(inp.mesh.job_annotations),
+            **({} if inp.task_placement.empty else inp.task_placement.as_pod_spec()),
             "env": [log_connection_env(inp, inp.tasks_client_id)],
-            "extraVolumes": volumes,
-            "extraVolumeMounts": mounts,
+            "extraVolumes": [dict(v) for v in volumes],
+            "extraVolumeMounts": [dict(m) for m in mounts],
             "resources": resources_for(inp, "workers"),
-            "securityContexts": sc,
-        },
-    }
+            "securityContexts": {
+                "pod": pod_security_context(),
+                "container": container_security_context(),
+            },
+        }
+        return out
+
+    return {**template(), "kubernetes": template()}
 
 
 def images(inp: AirflowValuesInput) -> dict[str, Any]:
