@@ -20,8 +20,10 @@ workload):
 Istio names the Deployment and its ServiceAccount ``<gateway>-<gatewayClassName>`` and
 labels the pods ``gateway.networking.k8s.io/gateway-name: <gateway>`` (istio
 ``pilot/pkg/config/kube/gateway`` ``getDefaultName`` and deployment-controller tests, seen
-2026-12-02): :func:`gateway_client` turns that into the mesh client the API server's
-allow rule admits.
+2026-12-02; the app routing walkthrough lists ``httpbin-gateway-approuting-istio`` as the
+Deployment, Service, HPA and PDB of Gateway ``httpbin-gateway``, and adds the internal
+load-balancer annotation through ``spec.infrastructure.annotations``):
+:func:`gateway_client` turns that into the mesh client the API server's allow rule admits.
 
 Prerequisite the installed SDK cannot express (pulumi-azure-native 3.29.0 registers
 ManagedCluster with REST 2025-09-01, which has no ``ingressProfile.gatewayAPI`` nor
