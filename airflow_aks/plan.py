@@ -198,6 +198,25 @@ class PlanMocks(mocks.Mocks):
             # A lookup of a well-known service principal (Microsoft Graph): only its
             # object id in this tenant is the cloud's to know.
             return ({**dict(args.args), "objectId": UNKNOWN, "id": UNKNOWN}, [])
+        if args.token == "azure-native:features:getSubscriptionFeatureRegistration":
+            ns, feature = args.args.get("providerNamespace"), args.args.get("featureName")
+            return (
+                {
+                    "id": f"/subscriptions/{self.subscription}/providers/Microsoft.Features"
+                    f"/featureProviders/{ns}/subscriptionFeatureRegistrations/{feature}",
+                    "name": feature,
+                    "type": "Microsoft.Features/featureProviders/subscriptionFeatureRegistrations",
+                    "azureApiVersion": "2021-07-01",
+                    # Whether the subscription registered it only Azure knows.
+                    "properties": {
+                        "featureName": feature,
+                        "providerNamespace": ns,
+                        "subscriptionId": self.subscription,
+                        "state": UNKNOWN,
+                    },
+                },
+                [],
+            )
         # Everything else a call returns (lookups) only a cloud can know.
         return ({}, [])
 

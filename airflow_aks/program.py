@@ -11,16 +11,20 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
+from pulumi_azure_native import features
 
 from airflow_aks.components import naming
 from airflow_aks.components.airflow.component import Airflow, AirflowArgs
 from airflow_aks.components.airflow.values import ServiceAccountNames
 from airflow_aks.components.aks import (
+    ENCRYPTION_AT_HOST,
     Cluster,
     ClusterArgs,
     ClusterNetworkArgs,
     MaintenanceWindowArgs,
     NodePoolArgs,
+    feature_commands,
+    feature_problem,
 )
 from airflow_aks.components.database import MetadataDatabase, MetadataDatabaseArgs
 from airflow_aks.components.entrance import Entrance, EntranceArgs, gateway_client
@@ -58,7 +62,14 @@ def cluster_args(cfg: StackConfig) -> ClusterArgs:
     prefix, env, loc = cfg.name_prefix, cfg.environment, cfg.location
     rg_name = cfg.resource_group.name or naming.resource_name("rg", prefix, env, loc)
     dumped = aks.model_dump(
-        exclude={"system_pool", "workload_pool", "task_pool", "gpu_pool", "maintenance_window"}
+        exclude={
+            "system_pool",
+            "workload_pool",
+            "task_pool",
+            "gpu_pool",
+            "maintenance_window",
+            "check_subscription_features",  # a program preflight, not a cluster setting
+        }
     )
     return ClusterArgs(
         location=loc,
@@ -140,7 +151,12 @@ def build_state(cfg: StackConfig, cluster: Cluster) -> State:
     vault_args = VaultArgs(
         resource_group_name=rg,
         location=loc,
-        vault_name=naming.key_vault_name(prefix, env, loc),
+        vault_name=(
+            naming.key_vault_base(prefix, env, loc)
+            if kv.random_name_suffix
+            else naming.key_vault_name(prefix, env, loc)
+        ),
+        random_name_suffix=kv.random_name_suffix,
         sku=kv.sku,
         soft_delete_retention_days=kv.soft_delete_retention_days,
         purge_protection=kv.purge_protection,
@@ -181,21 +197,21 @@ def build_state(cfg: StackConfig, cluster: Cluster) -> State:
         db_args["delegated_subnet_id"] = cluster.database_subnet_id
         db_args["virtual_network_id"] = cluster.vnet_id
     database = MetadataDatabase("postgres", db_args, _opts())
-    logs = LogStorage(
-        "logs",
-        LogStorageArgs(
-            resource_group_name=rg,
-            location=loc,
-            account_name=naming.storage_account_name(prefix, env, loc),
-            sku_name=st.sku_name,
-            container_name=st.container_name,
-            log_retention_days=st.log_retention_days,
-            allowed_subnet_ids=[cluster.aks_subnet_id],
-            protect=protect,
-            tags=tags,
-        ),
-        _opts(),
+    logs_args = LogStorageArgs(
+        resource_group_name=rg,
+        location=loc,
+        account_name=naming.storage_account_name(prefix, env, loc),
+        sku_name=st.sku_name,
+        container_name=st.container_name,
+        log_retention_days=st.log_retention_days,
+        allowed_subnet_ids=[cluster.aks_subnet_id],
+        protect=protect,
+        tags=tags,
     )
+    if st.private_endpoint:
+        logs_args["private_endpoint_subnet_id"] = cluster.private_endpoint_subnet_id
+        logs_args["virtual_network_id"] = cluster.vnet_id
+    logs = LogStorage("logs", logs_args, _opts())
     return State(vault=vault, database=database, logs=logs)
 
 
@@ -328,7 +344,7 @@ def build_airflow(
         "tenant_id": state.vault.tenant_id,
         "control_plane_identity_name": naming.resource_name("id", prefix, env, loc, "airflow"),
         "tasks_identity_name": naming.resource_name("id", prefix, env, loc, "tasks"),
-        "key_vault_name": naming.key_vault_name(prefix, env, loc),
+        "key_vault_name": state.vault.vault_name,
         "key_vault_id": state.vault.vault_id,
         "key_vault_secret_ids": secret_ids(state),
         "storage_account_name": naming.storage_account_name(prefix, env, loc),
@@ -423,6 +439,34 @@ def build(cfg: StackConfig) -> dict[str, Any]:
     return outputs
 
 
+def preflight(cfg: StackConfig) -> None:
+    """Fail before anything registers when the subscription lacks a feature the stack uses.
+
+    azure-native registers neither resource providers nor preview features (#3479, #1075):
+    those are one-time commands (README "One-time subscription prerequisites"). Encryption
+    at host can be read back, so a missing registration stops here with the commands
+    instead of failing minutes into the first ``up``.
+    """
+    if not cfg.aks.check_subscription_features:
+        return
+    if not any(p.encryption_at_host for p in cfg.aks.pools()):
+        return
+    namespace, feature = ENCRYPTION_AT_HOST
+    try:
+        registration = features.get_subscription_feature_registration(
+            provider_namespace=namespace, feature_name=feature
+        )
+    except Exception as exc:  # e.g. never registered (not found) or no read permission
+        raise pulumi.RunError(
+            f"could not read subscription feature {namespace}/{feature} ({exc}). Register it "
+            f"once: {feature_commands(namespace, feature)}; or skip this check with "
+            "airflow-aks:aks.checkSubscriptionFeatures: false"
+        ) from None
+    props = registration.properties
+    if problem := feature_problem(namespace, feature, props.state if props else None):
+        raise pulumi.RunError(problem)
+
+
 def main() -> None:
     """Program entry for ``pulumi up`` and the offline plan."""
     try:
@@ -430,5 +474,6 @@ def main() -> None:
     except ConfigError as err:
         # RunError prints the message without a Python traceback.
         raise pulumi.RunError(str(err)) from None
+    preflight(cfg)
     for key, value in build(cfg).items():
         pulumi.export(key, value)

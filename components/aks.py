@@ -260,6 +260,43 @@ def version_ignore_changes(upgrade_channel: str) -> tuple[list[str], list[str]]:
     return cluster, pool
 
 
+# Subscription features the cluster needs (AKS host-encryption doc, 2026-04): registered once
+# per subscription; azure-native does not register features or providers (#3479, #1075).
+ENCRYPTION_AT_HOST = ("Microsoft.Compute", "EncryptionAtHost")
+_NOT_REGISTERED = {
+    "NotSpecified",
+    "NotRegistered",
+    "Pending",
+    "Registering",
+    "Unregistering",
+    "Unregistered",
+}
+
+
+def feature_commands(namespace: str, feature: str) -> str:
+    """The one-time commands that register a preview feature and refresh its provider."""
+    return (
+        f"az feature register --namespace {namespace} --name {feature} && "
+        f"az feature show --namespace {namespace} --name {feature} --query properties.state "
+        f"(wait for Registered) && az provider register --namespace {namespace}"
+    )
+
+
+def feature_problem(namespace: str, feature: str, state: str | None) -> str | None:
+    """Why a subscription feature blocks the deployment, from its registration state.
+
+    ``None`` when it is ``Registered`` or the state cannot be told (a preview that cannot
+    read it): only a state ARM reports as not registered stops the program.
+    """
+    if state not in _NOT_REGISTERED:
+        return None
+    return (
+        f"subscription feature {namespace}/{feature} is {state}: every node pool uses it "
+        f"(aks.*Pool.encryptionAtHost). Register it once per subscription: "
+        f"{feature_commands(namespace, feature)}; or set encryptionAtHost: false on the pools"
+    )
+
+
 def cluster_admin_grants(
     admin_group_object_ids: Sequence[str], *, deployer: bool, deployer_type: str = "User"
 ) -> list[tuple[str, str | None, str]]:

@@ -54,7 +54,7 @@ def kustomization_specs(kustomizations: Mapping[str, Mapping[str, Any]]) -> dict
 
 
 def flux_settings(*, multi_tenancy: bool = True) -> dict[str, str]:
-    """Extension configuration: multi-tenancy lockdown, workload identity, no image automation."""
+    """Extension configuration: multi-tenancy lockdown, no image automation, no Azure identity."""
     return {
         # Tenants' Kustomizations cannot impersonate cluster-admin or cross namespaces.
         "multiTenancy.enforce": "true" if multi_tenancy else "false",
@@ -65,7 +65,11 @@ def flux_settings(*, multi_tenancy: bool = True) -> dict[str, str]:
         # Image automation would write to Git from the cluster: the DAG/CI does that instead.
         "image-automation-controller.enabled": "false",
         "image-reflector-controller.enabled": "false",
-        "workloadIdentity.enable": "true",
+        # Off: nothing here needs Flux to reach Azure (Git over https/ssh). Turning it on
+        # needs workloadIdentity.azureClientId plus federated credentials for the
+        # flux-system source-/kustomize-controller ServiceAccounts (Flux GitOps tutorial,
+        # azure-management-docs 2026-06); the policy flux-workload-identity-complete checks.
+        "workloadIdentity.enable": "false",
         "useKubeletIdentity": "false",
     }
 

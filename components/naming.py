@@ -61,12 +61,26 @@ def storage_account_name(prefix: str, env: str, location: str) -> str:
     return (base[: 24 - len(suffix)] + suffix)[:24]
 
 
-def key_vault_name(prefix: str, env: str, location: str) -> str:
-    """3-24 chars, letters/digits/dashes, starts with a letter, no double dash."""
+KEY_VAULT_SUFFIX = 4
+
+
+def key_vault_base(prefix: str, env: str, location: str) -> str:
+    """``kv-<prefix>-<env>-<region>`` cut so that ``-`` + a 4-character suffix fits in 24."""
     base = re.sub(r"[^a-z0-9-]", "", f"kv-{prefix}-{env}-{region_short(location)}".lower())
     base = re.sub(r"-+", "-", base)
-    suffix = _digest(prefix, env, location)
-    return f"{base[: 24 - len(suffix) - 1].rstrip('-')}-{suffix}"
+    return base[: 24 - KEY_VAULT_SUFFIX - 1].rstrip("-")
+
+
+def key_vault_name(prefix: str, env: str, location: str, suffix: str | None = None) -> str:
+    """3-24 chars, letters/digits/dashes, starts with a letter, no double dash.
+
+    The suffix is a stable digest of the inputs unless given (a random one keeps a dev
+    vault recreatable: a destroyed vault stays soft-deleted under its name).
+    """
+    suffix = _digest(prefix, env, location) if suffix is None else suffix
+    if not re.fullmatch(rf"[a-z0-9]{{{KEY_VAULT_SUFFIX}}}", suffix):
+        raise ValueError(f"key vault name suffix {suffix!r}: {KEY_VAULT_SUFFIX} of [a-z0-9]")
+    return f"{key_vault_base(prefix, env, location)}-{suffix}"
 
 
 def federated_subject(namespace: str, service_account: str) -> str:

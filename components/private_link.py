@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
-from pulumi_azure_native import privatedns
+from pulumi_azure_native import network, privatedns
 
 
 def deny_by_default(
@@ -59,3 +59,50 @@ def linked_private_dns_zone(
         opts=opts,
     )
     return zone, link
+
+
+def private_endpoint(
+    name: str,
+    *,
+    target_id: pulumi.Input[str],
+    group_id: str,
+    zone_name: str,
+    resource_group_name: pulumi.Input[str],
+    location: pulumi.Input[str] | None,
+    subnet_id: pulumi.Input[str],
+    virtual_network_id: pulumi.Input[str],
+    opts: pulumi.ResourceOptions,
+) -> network.PrivateEndpoint:
+    """A private endpoint ``{name}-pe`` to one sub-resource (``group_id``: ``vault``,
+    ``blob``, ...) of ``target_id``, with its privatelink zone linked to the VNet and a zone
+    group ``{name}-pe-dns`` that writes the endpoint's A record."""
+    zone, _ = linked_private_dns_zone(
+        name,
+        zone_name=zone_name,
+        resource_group_name=resource_group_name,
+        virtual_network_id=virtual_network_id,
+        opts=opts,
+    )
+    endpoint = network.PrivateEndpoint(
+        f"{name}-pe",
+        resource_group_name=resource_group_name,
+        location=location,
+        subnet={"id": subnet_id},
+        private_link_service_connections=[
+            {
+                "name": f"{name}-{group_id}",
+                "private_link_service_id": target_id,
+                "group_ids": [group_id],
+            }
+        ],
+        opts=opts,
+    )
+    network.PrivateDnsZoneGroup(
+        f"{name}-pe-dns",
+        resource_group_name=resource_group_name,
+        private_endpoint_name=endpoint.name,
+        private_dns_zone_group_name="default",
+        private_dns_zone_configs=[{"name": group_id, "private_dns_zone_id": zone.id}],
+        opts=opts,
+    )
+    return endpoint

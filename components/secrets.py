@@ -23,12 +23,12 @@ from typing import Any, NotRequired, Required, TypedDict, cast
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
-from pulumi_azure_native import authorization, keyvault, monitor, network
+from pulumi_azure_native import authorization, keyvault, monitor
 
 from airflow_aks.components.tokens import type_token
 
 from .identity import role_assignment
-from .private_link import deny_by_default, linked_private_dns_zone
+from .private_link import deny_by_default, private_endpoint
 
 SECRETS_USER_ROLE = "Key Vault Secrets User"
 CSI_API_VERSION = "secrets-store.csi.x-k8s.io/v1"
@@ -128,6 +128,14 @@ def vault_properties(
     if purge_protection:
         props["enable_purge_protection"] = True
     return props
+
+
+def random_vault_name(base: str, suffix: str) -> str:
+    """``<base>-<suffix>``, checked against Key Vault's naming rule (3-24, letter first)."""
+    name = f"{base}-{suffix}"
+    if not re.fullmatch(r"[a-zA-Z](?!.*--)[a-zA-Z0-9-]{1,22}[a-zA-Z0-9]", name):
+        raise ValueError(f"{name!r} is not a valid Key Vault name (3-24, letter first)")
+    return name
 
 
 def vault_uri(vault_name: str, dns_suffix: str = "vault.azure.net") -> str:
@@ -354,8 +362,9 @@ class VaultArgs(TypedDict, total=False):
     """Resource group of the vault."""
     location: pulumi.Input[str]
     """Azure region."""
-    vault_name: Required[str]
-    """Globally unique vault name (3-24 chars); see ``naming.key_vault_name``."""
+    vault_name: Required[pulumi.Input[str]]
+    """Globally unique vault name (3-24 chars); see ``naming.key_vault_name`` (an Output
+    when a random suffix makes a dev vault recreatable)."""
     tenant_id: pulumi.Input[str]
     """Entra tenant; defaults to the deploying client's tenant."""
     sku: str
@@ -381,6 +390,10 @@ class VaultArgs(TypedDict, total=False):
     """Rotation anchor (ISO date): expiry = anchor + ``secret_rotation_days``."""
     secret_rotation_days: int
     """Validity of generated secrets in days (default 180)."""
+    random_name_suffix: bool
+    """Append ``-`` and 4 random ``[a-z0-9]`` to ``vault_name`` (then a base of at most 19
+    characters, ``naming.key_vault_base``): a recreated stack never collides with its
+    soft-deleted predecessor (dev)."""
     readers: Mapping[str, pulumi.Input[str]]
     """Logical name -> principal id granted "Key Vault Secrets User" on the vault."""
     protect: bool
@@ -442,9 +455,20 @@ class Vault(pulumi.ComponentResource):
                 list(args.get("allowed_subnet_ids", ())), list(args.get("allowed_ip_ranges", ()))
             ),
         )
+        vault_name: pulumi.Input[str] = args["vault_name"]
+        if args.get("random_name_suffix"):
+            # Kept in state: every `up` of this stack keeps the name; a destroyed and
+            # recreated stack gets a new one, so its soft-deleted predecessor (held for the
+            # retention period, purge protection or not) never blocks the new vault.
+            suffix = random.RandomString(
+                f"{name}-name-suffix", length=4, special=False, upper=False, opts=child
+            )
+            vault_name = pulumi.Output.all(args["vault_name"], suffix.result).apply(
+                lambda v: random_vault_name(v[0], v[1])
+            )
         vault = keyvault.Vault(
             name,
-            vault_name=args["vault_name"],
+            vault_name=vault_name,
             resource_group_name=rg,
             location=args.get("location"),
             properties=cast(Any, properties),
@@ -470,7 +494,17 @@ class Vault(pulumi.ComponentResource):
 
         vnet_id = args.get("virtual_network_id")
         if private_subnet is not None and vnet_id is not None:
-            self._private_endpoint(name, args, vault, private_subnet, vnet_id)
+            private_endpoint(
+                name,
+                target_id=vault.id,
+                group_id="vault",
+                zone_name=VAULT_PRIVATE_DNS_ZONE,
+                resource_group_name=args["resource_group_name"],
+                location=args.get("location"),
+                subnet_id=private_subnet,
+                virtual_network_id=vnet_id,
+                opts=child,
+            )
 
         # Generated values: pulumi-random, regenerated when the rotation anchor moves.
         # The fernet key has no keeper: rotating it re-encrypts stored data and is a
@@ -538,44 +572,4 @@ class Vault(pulumi.ComponentResource):
             role=SECRETS_USER_ROLE,
             scope=self.vault_id.apply(lambda vid: secrets_user_scope(vid, secret_name)),
             opts=pulumi.ResourceOptions(parent=self),
-        )
-
-    def _private_endpoint(
-        self,
-        name: str,
-        args: VaultArgs,
-        vault: keyvault.Vault,
-        subnet_id: pulumi.Input[str],
-        vnet_id: pulumi.Input[str],
-    ) -> None:
-        child = pulumi.ResourceOptions(parent=self)
-        rg = args["resource_group_name"]
-        zone, _ = linked_private_dns_zone(
-            name,
-            zone_name=VAULT_PRIVATE_DNS_ZONE,
-            resource_group_name=rg,
-            virtual_network_id=vnet_id,
-            opts=child,
-        )
-        endpoint = network.PrivateEndpoint(
-            f"{name}-pe",
-            resource_group_name=rg,
-            location=args.get("location"),
-            subnet={"id": subnet_id},
-            private_link_service_connections=[
-                {
-                    "name": f"{name}-vault",
-                    "private_link_service_id": vault.id,
-                    "group_ids": ["vault"],
-                }
-            ],
-            opts=child,
-        )
-        network.PrivateDnsZoneGroup(
-            f"{name}-pe-dns",
-            resource_group_name=rg,
-            private_endpoint_name=endpoint.name,
-            private_dns_zone_group_name="default",
-            private_dns_zone_configs=[{"name": "vault", "private_dns_zone_id": zone.id}],
-            opts=child,
         )

@@ -14,7 +14,7 @@ import pulumi
 from pulumi_azure_native import storage
 
 from .identity import role_assignment
-from .private_link import deny_by_default
+from .private_link import deny_by_default, private_endpoint
 
 BLOB_CONTRIBUTOR_ROLE = "Storage Blob Data Contributor"
 DEFAULT_CONTAINER = "airflow-logs"
@@ -36,8 +36,17 @@ def account_network_rules(
     )
 
 
-def account_settings(account_name: str, sku_name: str = "Standard_LRS") -> dict[str, Any]:
+BLOB_PRIVATE_DNS_ZONE = "privatelink.blob.core.windows.net"  # Azure private endpoint DNS table
+
+
+def account_settings(
+    account_name: str, sku_name: str = "Standard_LRS", public_network_access: str = "Enabled"
+) -> dict[str, Any]:
     """Hardened ``StorageAccount`` arguments (everything but names and network rules)."""
+    if public_network_access not in ("Enabled", "Disabled"):
+        raise ValueError(
+            f"publicNetworkAccess must be Enabled or Disabled, not {public_network_access!r}"
+        )
     if not _ACCOUNT.match(account_name):
         raise ValueError(f"{account_name!r} is not a valid storage account name (3-24 a-z, 0-9)")
     return {
@@ -51,8 +60,9 @@ def account_settings(account_name: str, sku_name: str = "Standard_LRS") -> dict[
         "allow_cross_tenant_replication": False,
         "enable_https_traffic_only": True,
         "minimum_tls_version": "TLS1_2",
-        # Public endpoint kept, but its firewall denies all except the allowed subnets.
-        "public_network_access": "Enabled",
+        # Enabled: the firewall denies all but the allowed subnets. Disabled (prod): only the
+        # private endpoint reaches the account.
+        "public_network_access": public_network_access,
     }
 
 
@@ -124,6 +134,11 @@ class LogStorageArgs(TypedDict, total=False):
     service endpoint on that subnet)."""
     allowed_ip_ranges: Sequence[str]
     """Extra public CIDRs let through the firewall."""
+    private_endpoint_subnet_id: pulumi.Input[str] | None
+    """When set: a blob private endpoint in this subnet (``privatelink.blob.core.windows.net``
+    zone linked to ``virtual_network_id``) and public network access off."""
+    virtual_network_id: pulumi.Input[str] | None
+    """VNet the privatelink DNS zone is linked to (required with a private endpoint)."""
     writers: Mapping[str, pulumi.Input[str]]
     """Logical name -> principal id granted "Storage Blob Data Contributor" on the container."""
     protect: bool
@@ -155,7 +170,17 @@ class LogStorage(pulumi.ComponentResource):
         rg = args["resource_group_name"]
         container = args.get("container_name", DEFAULT_CONTAINER)
         policy = lifecycle_policy(container, args.get("log_retention_days", 30))
-        settings = account_settings(args["account_name"], args.get("sku_name", "Standard_LRS"))
+        private_subnet = args.get("private_endpoint_subnet_id")
+        vnet_id = args.get("virtual_network_id")
+        if private_subnet is not None and vnet_id is None:
+            raise ValueError(
+                f"{name}: a private endpoint needs virtual_network_id for its DNS zone"
+            )
+        settings = account_settings(
+            args["account_name"],
+            args.get("sku_name", "Standard_LRS"),
+            "Disabled" if private_subnet is not None else "Enabled",
+        )
         rules = account_network_rules(
             list(args.get("allowed_subnet_ids", ())), list(args.get("allowed_ip_ranges", ()))
         )
@@ -168,6 +193,20 @@ class LogStorage(pulumi.ComponentResource):
             **settings,
             opts=pulumi.ResourceOptions(parent=self, protect=args.get("protect", False)),
         )
+        if private_subnet is not None and vnet_id is not None:
+            private_endpoint(
+                name,
+                target_id=account.id,
+                group_id="blob",
+                zone_name=BLOB_PRIVATE_DNS_ZONE,
+                resource_group_name=rg,
+                location=args.get("location"),
+                subnet_id=private_subnet,
+                virtual_network_id=vnet_id,
+                opts=child,
+            )
+        # Containers and lifecycle rules go through the ARM control plane: public network
+        # access off does not block them.
         blob_container = storage.BlobContainer(
             f"{name}-{container}",
             account_name=account.name,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -147,6 +148,29 @@ def good_stack() -> list[dict[str, Any]]:
             },
             {"principalId": [UAI_URN], "scope": [VAULT_URN]},
         ),
+        res(
+            deploy.K8S_EXTENSION,
+            "flux",
+            {
+                "extensionType": "microsoft.flux",
+                "configurationSettings": {"workloadIdentity.enable": "false"},
+            },
+        ),
+        res(
+            deploy.STORAGE_ACCOUNT,
+            "logs",
+            {"accountName": "stx", "publicNetworkAccess": "Disabled"},
+        ),
+        res(
+            deploy.PRIVATE_ENDPOINT,
+            "logs-pe",
+            {
+                "privateLinkServiceConnections": [
+                    {"groupIds": ["blob"], "privateLinkServiceId": "[unknown]"}
+                ]
+            },
+            {"privateLinkServiceConnections": [urn(deploy.STORAGE_ACCOUNT, "logs")]},
+        ),
     ]
 
 
@@ -194,14 +218,35 @@ class DeployCase:
     props: dict[str, Any] | None = None
     """For a resource rule: the props to check (edits unused)."""
     type: str = c.MANAGED_CLUSTER
+    production: bool = False
 
 
-def ok(rule: str, id: str, *edits: Edit) -> DeployCase:
-    return DeployCase(rule, id, edits, False)
+def ok(rule: str, id: str, *edits: Edit, production: bool = False) -> DeployCase:
+    return DeployCase(rule, id, edits, False, production=production)
 
 
-def bad(rule: str, id: str, *edits: Edit) -> DeployCase:
-    return DeployCase(rule, id, edits, True)
+def bad(rule: str, id: str, *edits: Edit, production: bool = False) -> DeployCase:
+    return DeployCase(rule, id, edits, True, production=production)
+
+
+def flux_settings(settings: dict[str, str]) -> Edit:
+    return set_input("flux", "configurationSettings", settings)
+
+
+def add_flux_credential(sa: str) -> Edit:
+    def edit(rs: list[dict[str, Any]]) -> None:
+        rs.append(
+            res(
+                "azure-native:managedidentity:FederatedIdentityCredential",
+                f"flux-{sa}",
+                {"subject": f"system:serviceaccount:flux-system:{sa}"},
+            )
+        )
+
+    return edit
+
+
+WI_ON = {"workloadIdentity.enable": "true", "workloadIdentity.azureClientId": "[unknown]"}
 
 
 MC = c.MANAGED_CLUSTER
@@ -334,6 +379,54 @@ DEPLOY_CASES: list[DeployCase] = [
         ),
     ),
     bad("identity-no-vault-wide-read", "vault-wide", set_input("cp-kv-fernet", "scope", VAULT_ID)),
+    # GitOps
+    ok("flux-workload-identity-complete", "off"),
+    ok(
+        "flux-workload-identity-complete",
+        "complete",
+        flux_settings(WI_ON),
+        add_flux_credential("source-controller"),
+        add_flux_credential("kustomize-controller"),
+    ),
+    bad(
+        "flux-workload-identity-complete",
+        "no-client-id",
+        flux_settings({"workloadIdentity.enable": "true"}),
+        add_flux_credential("source-controller"),
+        add_flux_credential("kustomize-controller"),
+    ),
+    bad("flux-workload-identity-complete", "no-credentials", flux_settings(WI_ON)),
+    bad(
+        "flux-workload-identity-complete",
+        "kustomize-missing",
+        flux_settings(WI_ON),
+        add_flux_credential("source-controller"),
+    ),
+    # storage
+    ok("storage-private-in-production", "private", production=True),
+    ok(
+        "storage-private-in-production",
+        "dev-public",
+        set_input("logs", "publicNetworkAccess", "Enabled"),
+        drop("logs-pe"),
+    ),
+    bad(
+        "storage-private-in-production",
+        "public",
+        set_input("logs", "publicNetworkAccess", "Enabled"),
+        production=True,
+    ),
+    bad("storage-private-in-production", "no-endpoint", drop("logs-pe"), production=True),
+    bad(
+        "storage-private-in-production",
+        "endpoint-not-blob",
+        set_input(
+            "logs-pe",
+            "privateLinkServiceConnections",
+            [{"groupIds": ["file"], "privateLinkServiceId": "[unknown]"}],
+        ),
+        production=True,
+    ),
     bad(
         "identity-no-vault-wide-read",
         "officer-vault-wide",
@@ -346,7 +439,9 @@ DEPLOY_CASES: list[DeployCase] = [
 @pytest.mark.parametrize("case", DEPLOY_CASES, ids=lambda k: f"{k.rule}-{k.id}")
 def test_deploy_case(case: DeployCase) -> None:
     rule = RULES_BY_NAME[case.rule]
-    ctx = Context(stack="dev", today=TODAY)
+    ctx = Context(
+        stack="prod" if case.production else "dev", production=case.production, today=TODAY
+    )
     if rule.check is not None:
         assert case.props is not None
         assert rule.applies_to(case.type, case.props)
@@ -429,7 +524,19 @@ def _vault_wide_control_plane(rs: list[dict[str, Any]]) -> None:
             r["inputs"]["scope"] = scope.split("/secrets/")[0]
 
 
+def _flux_identity_half_on(rs: list[dict[str, Any]]) -> None:
+    for r in _of(rs, deploy.K8S_EXTENSION):
+        r["inputs"]["configurationSettings"]["workloadIdentity.enable"] = "true"
+
+
+def _public_log_storage(rs: list[dict[str, Any]]) -> None:
+    for r in _of(rs, deploy.STORAGE_ACCOUNT):
+        r["inputs"]["publicNetworkAccess"] = "Enabled"
+
+
 DEFECTS: list[tuple[str, str, Callable[[list[dict[str, Any]]], None]]] = [
+    ("dev", "flux-workload-identity-complete", _flux_identity_half_on),
+    ("prod", "storage-private-in-production", _public_log_storage),
     ("dev", "aks-no-retired-addons", _reintroduce_dashboard),
     ("dev", "aks-rbac-admin-grant", _drop_cluster_admins),
     ("prod", "aks-upgrade-channel-no-pin-fight", _unignore_versions),
@@ -647,3 +754,89 @@ def test_container_insights_rule_shape() -> None:
     assert body["data_flows"] == [{"streams": ext["streams"], "destinations": ["ciworkspace"]}]
     assert data_collection_rule_name("westeurope", "aks-x") == "MSCI-westeurope-aks-x"
     assert len(data_collection_rule_name("westeurope", "a" * 80)) == 64
+
+
+# ------------------------------------------------------------------ subscription preflight
+
+
+@pytest.mark.parametrize(
+    ("state", "blocks"),
+    [
+        ("Registered", False),
+        (None, False),
+        ("[unknown]", False),  # the offline plan / a preview that cannot tell
+        ("NotRegistered", True),
+        ("Registering", True),
+        ("Unregistered", True),
+    ],
+)
+def test_feature_problem(state: str | None, blocks: bool) -> None:
+    from airflow_aks.components.aks import feature_problem
+
+    msg = feature_problem("Microsoft.Compute", "EncryptionAtHost", state)
+    assert (msg is not None) == blocks
+    if msg:
+        assert "az feature register --namespace Microsoft.Compute --name EncryptionAtHost" in msg
+        assert "az provider register --namespace Microsoft.Compute" in msg
+
+
+def test_unregistered_encryption_at_host_stops_before_anything_registers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from conftest import ROOT
+
+    from airflow_aks import plan, program
+    from airflow_aks.config.stack import read_stack_file
+
+    original = plan.PlanMocks.call
+    registered: list[str] = []
+
+    def call(self: plan.PlanMocks, args: Any) -> Any:
+        result, failures = original(self, args)
+        if args.token == "azure-native:features:getSubscriptionFeatureRegistration":
+            result = {**result, "properties": {**result["properties"], "state": "NotRegistered"}}
+        return result, failures
+
+    def new_resource(self: plan.PlanMocks, args: Any) -> Any:
+        registered.append(args.name)
+        return ("", {})
+
+    monkeypatch.setattr(plan.PlanMocks, "call", call)
+    monkeypatch.setattr(plan.PlanMocks, "new_resource", new_resource)
+    config = read_stack_file(ROOT / "Pulumi.dev.yaml")
+    with pytest.raises(
+        Exception, match=re.escape("az feature register --namespace Microsoft.Compute")
+    ):
+        plan.run(program.main, stack="dev", config=config)
+    assert registered == []
+    # Opting out of the check lets the plan run.
+    aks = {**config["airflow-aks:aks"], "checkSubscriptionFeatures": False}
+    plan.run(program.main, stack="dev", config={**config, "airflow-aks:aks": aks})
+    assert registered
+
+
+# ------------------------------------------------------------------ recreatable dev vault
+
+
+def test_dev_vault_name_is_random_and_kept_prod_is_deterministic() -> None:
+    from airflow_aks.components import naming
+
+    dev = _of(_plan("dev"), c.VAULT)[0]["inputs"]
+    prod = _of(_plan("prod"), c.VAULT)[0]["inputs"]
+    assert prod["vaultName"] == naming.key_vault_name("airflow", "prod", "westeurope")
+    base = naming.key_vault_base("airflow", "dev", "westeurope")
+    assert dev["vaultName"].startswith(base + "-") and len(dev["vaultName"]) == len(base) + 5
+    assert dev["vaultName"] != naming.key_vault_name("airflow", "dev", "westeurope")
+    assert dev["properties"]["softDeleteRetentionInDays"] == 7
+    assert dev["properties"]["enablePurgeProtection"] is True
+    suffix = [r for r in _plan("dev") if r["type"] == "random:index/randomString:RandomString"]
+    assert [r["inputs"]["length"] for r in suffix] == [4]
+    assert suffix[0]["inputs"]["upper"] is False and suffix[0]["inputs"]["special"] is False
+
+
+def test_random_vault_name_checks_the_rule() -> None:
+    from airflow_aks.components.secrets import random_vault_name
+
+    assert random_vault_name("kv-airflow-dev-weu", "a1b2") == "kv-airflow-dev-weu-a1b2"
+    with pytest.raises(ValueError, match="not a valid Key Vault name"):
+        random_vault_name("kv-" + "x" * 30, "a1b2")

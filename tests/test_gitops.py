@@ -66,7 +66,7 @@ def test_kustomization_graph_errors(ks, fragment):
 
 def test_flux_settings_lock_down():
     s = flux_settings()
-    assert s["multiTenancy.enforce"] == "true" and s["workloadIdentity.enable"] == "true"
+    assert s["multiTenancy.enforce"] == "true" and s["workloadIdentity.enable"] == "false"
     assert s["image-automation-controller.enabled"] == "false"
     assert flux_settings(multi_tenancy=False)["multiTenancy.enforce"] == "false"
 

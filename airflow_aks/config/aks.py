@@ -121,6 +121,9 @@ class AksConfig(StrictModel):
     deployer_principal_type: Literal["User", "ServicePrincipal"] = "User"
     """Who runs `pulumi up` for this stack: a person (User) or CI (ServicePrincipal). The
     grant follows whoever deploys: a different deployer replaces it."""
+    check_subscription_features: bool = True
+    """Before registering anything, read back the EncryptionAtHost feature registration and
+    stop with the `az feature register` commands when it is missing."""
     local_accounts: bool = False
     network_plugin: Literal["azure", "kubenet", "none"] = "azure"
     network_plugin_mode: Literal["overlay"] | None = "overlay"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .secrets import DEV_PROFILE as SECRETS_DEV_PROFILE
 from .secrets import PROD_PROFILE as SECRETS_PROD_PROFILE
 
 # Pools carry a label and taint so Airflow pods land where they belong; task pods
@@ -88,7 +89,8 @@ PROD: dict[str, Any] = {
     },
 }
 
-# keyVault / database / storage production overrides live with their models.
+# keyVault / database / storage overrides live with their models.
+DEV.update(SECRETS_DEV_PROFILE)
 PROD.update(SECRETS_PROD_PROFILE)
 
 PROFILES: dict[str, dict[str, Any]] = {"dev": DEV, "prod": PROD}

@@ -33,6 +33,9 @@ class KeyVaultConfig(StrictModel):
     purge_protection: bool = True
     """Purge protection cannot be turned off again once on; dev may opt out with a reason."""
     purge_protection_opt_out_reason: str | None = None
+    random_name_suffix: bool = False
+    """A random 4-character name suffix kept in state (dev): a destroyed stack's vault stays
+    soft-deleted under its old name, the recreated stack uses a new one."""
     private_endpoint: bool = False
     """Reach the vault through a private endpoint (and ``privatelink.vaultcore.azure.net``)."""
     public_network_access: Literal["Enabled", "Disabled"] | None = None
@@ -135,6 +138,9 @@ class StorageConfig(StrictModel):
     container_name: str = "airflow-logs"
     log_retention_days: int = Field(default=30, ge=1, le=36500)
     """Blobs under the container older than this are deleted by a lifecycle rule."""
+    private_endpoint: bool = False
+    """A blob private endpoint (``privatelink.blob.core.windows.net``) and public network
+    access off; on in prod."""
 
     @field_validator("container_name")
     @classmethod
@@ -144,10 +150,22 @@ class StorageConfig(StrictModel):
         return v
 
 
+# Overrides for environment == dev: recreatable after `pulumi destroy` (issue 10): a new
+# random name each time the stack is created, and the shortest soft-delete retention (7 days)
+# so deleted dev vaults do not linger. Purge protection stays on.
+DEV_PROFILE: dict[str, dict[str, Any]] = {
+    "keyVault": {"randomNameSuffix": True, "softDeleteRetentionDays": 7},
+}
+
 # Overrides for environment == prod (deep-merged under the stack file's own values).
 PROD_PROFILE: dict[str, dict[str, Any]] = {
     # Private endpoint: the CSI driver and tasks reach the vault through the VNet only.
-    "keyVault": {"purgeProtection": True, "softDeleteRetentionDays": 90, "privateEndpoint": True},
+    "keyVault": {
+        "purgeProtection": True,
+        "softDeleteRetentionDays": 90,
+        "privateEndpoint": True,
+        "randomNameSuffix": False,  # deterministic: recover with `az keyvault recover`
+    },
     "database": {
         "skuName": "Standard_D2ds_v5",
         "tier": "GeneralPurpose",
@@ -156,7 +174,8 @@ PROD_PROFILE: dict[str, dict[str, Any]] = {
         "highAvailability": "ZoneRedundant",
         "geoRedundantBackup": "auto",
     },
-    "storage": {"skuName": "Standard_ZRS", "logRetentionDays": 90},
+    # Private endpoint + public access off, like the vault (policy storage-private-in-production).
+    "storage": {"skuName": "Standard_ZRS", "logRetentionDays": 90, "privateEndpoint": True},
 }
 
 
@@ -167,7 +186,6 @@ def environment_issues(
     storage: StorageConfig,
 ) -> list[tuple[str, str]]:
     """Rules that depend on the environment, as ``(key path, message)`` pairs."""
-    del storage  # no environment rule yet; kept for a uniform call
     issues: list[tuple[str, str]] = []
     if environment == "prod":
         if not keyvault.purge_protection:
@@ -176,6 +194,8 @@ def environment_issues(
             )
         if not database.private_access:
             issues.append(("database.privateAccess", "prod requires private access"))
+        if not storage.private_endpoint:
+            issues.append(("storage.privateEndpoint", "prod requires the blob private endpoint"))
         if database.tier == "Burstable":
             issues.append(("database.tier", "prod requires GeneralPurpose or MemoryOptimized"))
     return issues

@@ -38,6 +38,7 @@ _CP_CLIENT = "@@control-plane-client-id@@"
 _TASKS_CLIENT = "@@tasks-client-id@@"
 _TENANT = "@@tenant-id@@"
 _SIGN_IN_CLIENT = "@@sign-in-client-id@@"
+_KV_NAME = "@@key-vault-name@@"
 
 
 class SignInArgs(TypedDict):
@@ -96,7 +97,7 @@ class AirflowArgs(TypedDict, total=False):
     """Azure name of the control plane's user-assigned identity."""
     tasks_identity_name: Required[str]
     """Azure name of the task pods' user-assigned identity."""
-    key_vault_name: Required[str]
+    key_vault_name: Required[pulumi.Input[str]]
     """Vault holding the Airflow secrets (CSI ``keyvaultName``)."""
     key_vault_id: pulumi.Input[str] | None
     """ARM id of the vault; when set, each identity gets "Key Vault Secrets User" on each
@@ -208,7 +209,7 @@ def values_input(args: AirflowArgs) -> V.AirflowValuesInput:
         tasks_client_id=_TASKS_CLIENT,
         secret_provider_class=spc_names(args)[0],
         tasks_secret_provider_class=spc_names(args)[1] if git_token else None,
-        key_vault_name=args["key_vault_name"],
+        key_vault_name=_KV_NAME,
         storage_account=args["storage_account_name"],
         logs_container=args.get("logs_container", "airflow-logs"),
         release_name=args.get("release_name", "airflow"),
@@ -468,6 +469,7 @@ class Airflow(pulumi.ComponentResource):
             _CP_CLIENT: control.client_id,
             _TASKS_CLIENT: tasks.client_id,
             _TENANT: args["tenant_id"],
+            _KV_NAME: args["key_vault_name"],
         }
         if sign_in := args.get("sign_in"):
             placeholders[_SIGN_IN_CLIENT] = sign_in["client_id"]

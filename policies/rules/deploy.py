@@ -380,3 +380,96 @@ def no_vault_wide_read(resources: list[dict[str, Any]], ctx: Context) -> list[tu
                     )
                 )
     return out
+
+
+# ---------------------------------------------------------------------------- GitOps
+
+K8S_EXTENSION = "azure-native:kubernetesconfiguration:Extension"
+FLUX_WI_SUBJECTS = (
+    "system:serviceaccount:flux-system:source-controller",
+    "system:serviceaccount:flux-system:kustomize-controller",
+)
+
+
+@stack_rule(
+    RULES,
+    name="flux-workload-identity-complete",
+    level=MANDATORY,
+    mirrors="Azure Arc/AKS GitOps (Flux v2) tutorial: workload identity",
+    description="""A microsoft.flux extension with workloadIdentity.enable true needs
+    workloadIdentity.azureClientId and federated credentials for the flux-system
+    source-controller and kustomize-controller ServiceAccounts; half set, Flux's Azure
+    token exchange fails and the sources it was enabled for never reconcile.""",
+)
+def flux_workload_identity_complete(
+    resources: list[dict[str, Any]], ctx: Context
+) -> list[tuple[str, str]]:
+    subjects = {
+        str(_inputs(r).get("subject"))
+        for r in _of_type(resources, "azure-native:managedidentity:FederatedIdentityCredential")
+    }
+    out = []
+    for ext in _of_type(resources, K8S_EXTENSION):
+        props = _inputs(ext)
+        if str(props.get("extensionType", "")).lower() != "microsoft.flux":
+            continue
+        settings = as_dict(props.get("configurationSettings"))
+        if not is_true(settings.get("workloadIdentity.enable")):
+            continue
+        problems = []
+        if settings.get("workloadIdentity.azureClientId") in (None, ""):
+            problems.append("workloadIdentity.azureClientId is not set")
+        missing = [s for s in FLUX_WI_SUBJECTS if s not in subjects]
+        if missing:
+            problems.append(f"no federated credential for {missing}")
+        if problems:
+            out.append(
+                (str(ext.get("urn")), "Flux workload identity is on but " + "; ".join(problems))
+            )
+    return out
+
+
+# ---------------------------------------------------------------------------- storage
+
+STORAGE_ACCOUNT = "azure-native:storage:StorageAccount"
+PRIVATE_ENDPOINT = "azure-native:network:PrivateEndpoint"
+
+
+@stack_rule(
+    RULES,
+    name="storage-private-in-production",
+    level=MANDATORY,
+    mirrors="MCSB NS-2 (private access to PaaS); CKV2_AZURE_33",
+    description="""In production a storage account has public network access Disabled and
+    a blob private endpoint, like the vault: a network ACL on a public endpoint still
+    exposes the account to the internet for any leaked token or misconfigured rule.""",
+)
+def storage_private_in_production(
+    resources: list[dict[str, Any]], ctx: Context
+) -> list[tuple[str, str]]:
+    if not ctx.production:
+        return []
+    endpoints = _of_type(resources, PRIVATE_ENDPOINT)
+    out = []
+    for account in _of_type(resources, STORAGE_ACCOUNT):
+        name = _inputs(account).get("accountName") or account.get("name")
+        problems = []
+        access = _inputs(account).get("publicNetworkAccess")
+        if access != "Disabled":
+            problems.append(f"publicNetworkAccess is {access!r}, not 'Disabled'")
+        suffix = f"/storageAccounts/{name}"
+        linked = [
+            e
+            for e in endpoints
+            for conn in as_list(_inputs(e).get("privateLinkServiceConnections"))
+            if "blob" in [str(g) for g in as_list(get(conn, "groupIds"))]
+            and (
+                str(account.get("urn")) in _deps(e, "privateLinkServiceConnections")
+                or str(get(conn, "privateLinkServiceId", "")).lower().endswith(suffix.lower())
+            )
+        ]
+        if not linked:
+            problems.append("no private endpoint with groupIds ['blob'] targets it")
+        if problems:
+            out.append((str(account.get("urn")), f"storage account {name}: " + "; ".join(problems)))
+    return out
