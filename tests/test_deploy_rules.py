@@ -801,17 +801,20 @@ def test_unregistered_encryption_at_host_stops_before_anything_registers(
         registered.append(args.name)
         return ("", {})
 
+    def uncached() -> None:  # the session caches plans of program.main itself
+        program.main()
+
     monkeypatch.setattr(plan.PlanMocks, "call", call)
     monkeypatch.setattr(plan.PlanMocks, "new_resource", new_resource)
     config = read_stack_file(ROOT / "Pulumi.dev.yaml")
     with pytest.raises(
         Exception, match=re.escape("az feature register --namespace Microsoft.Compute")
     ):
-        plan.run(program.main, stack="dev", config=config)
+        plan.run(uncached, stack="dev", config=config)
     assert registered == []
     # Opting out of the check lets the plan run.
     aks = {**config["airflow-aks:aks"], "checkSubscriptionFeatures": False}
-    plan.run(program.main, stack="dev", config={**config, "airflow-aks:aks": aks})
+    plan.run(uncached, stack="dev", config={**config, "airflow-aks:aks": aks})
     assert registered
 
 

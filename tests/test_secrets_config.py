@@ -105,7 +105,8 @@ def test_purge_protection_opt_out_refused_in_prod_allowed_in_dev() -> None:
     db, st = DatabaseConfig(), StorageConfig()
     assert environment_issues("dev", kv, db, st) == []
     prod_db = DatabaseConfig.model_validate(PROD_PROFILE["database"])
-    issues = environment_issues("prod", kv, prod_db, st)
+    prod_st = StorageConfig.model_validate(PROD_PROFILE["storage"])
+    issues = environment_issues("prod", kv, prod_db, prod_st)
     assert issues == [
         ("keyVault.purgeProtection", "purge protection cannot be opted out of in prod")
     ]
@@ -114,7 +115,8 @@ def test_purge_protection_opt_out_refused_in_prod_allowed_in_dev() -> None:
 def test_prod_refuses_burstable_and_public_database() -> None:
     db = DatabaseConfig.model_validate({"privateAccess": False})
     paths = [p for p, _ in environment_issues("prod", KeyVaultConfig(), db, StorageConfig())]
-    assert paths == ["database.privateAccess", "database.tier"]
+    # StorageConfig() is the dev default: no blob private endpoint, refused in prod too.
+    assert paths == ["database.privateAccess", "storage.privateEndpoint", "database.tier"]
 
 
 def test_stack_value_overrides_profile() -> None:

@@ -33,8 +33,11 @@ def test_prod_plan_shows_vault_secrets_database_storage(prod_plan: dict[str, Any
     assert props["enablePurgeProtection"] is True
     assert props["networkAcls"]["defaultAction"] == "Deny"
     assert props["publicNetworkAccess"] == "Disabled"  # private endpoint in prod
-    (pe,) = by_type(prod_plan, "azure-native:network:PrivateEndpoint")
-    assert pe["inputs"]["privateLinkServiceConnections"][0]["groupIds"] == ["vault"]
+    groups = sorted(
+        pe["inputs"]["privateLinkServiceConnections"][0]["groupIds"][0]
+        for pe in by_type(prod_plan, "azure-native:network:PrivateEndpoint")
+    )
+    assert groups == ["blob", "vault"]  # the vault and the log storage, private in prod
     (diag,) = [
         d
         for d in by_type(prod_plan, "azure-native:monitor:DiagnosticSetting")
