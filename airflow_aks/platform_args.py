@@ -251,6 +251,9 @@ class PlatformStorageArgs(TypedDict, total=False):
     log_retention_days: int
     """``airflow-aks:storage.logRetentionDays`` Model default ``30`` (a profile may set
     another)."""
+    private_endpoint: bool
+    """``airflow-aks:storage.privateEndpoint`` Model default ``False`` (a profile may set
+    another)."""
 
 
 class PlatformDatabaseArgs(TypedDict, total=False):
@@ -304,6 +307,9 @@ class PlatformKeyVaultArgs(TypedDict, total=False):
     another)."""
     purge_protection_opt_out_reason: str | None
     """``airflow-aks:keyVault.purgeProtectionOptOutReason``"""
+    random_name_suffix: bool
+    """``airflow-aks:keyVault.randomNameSuffix`` Model default ``False`` (a profile may set
+    another)."""
     private_endpoint: bool
     """``airflow-aks:keyVault.privateEndpoint`` Model default ``False`` (a profile may set
     another)."""
@@ -414,6 +420,9 @@ class PlatformAksArgs(TypedDict, total=False):
     deployer_principal_type: str
     """``airflow-aks:aks.deployerPrincipalType`` One of ``User``, ``ServicePrincipal``. Model
     default ``'User'`` (a profile may set another)."""
+    check_subscription_features: bool
+    """``airflow-aks:aks.checkSubscriptionFeatures`` Model default ``True`` (a profile may set
+    another)."""
     local_accounts: bool
     """``airflow-aks:aks.localAccounts`` Model default ``False`` (a profile may set another)."""
     network_plugin: str

@@ -353,6 +353,8 @@ WEAKENINGS: list[W] = [
     W("aks-container-insights-dcr", "Container Insights data collection unlinked", remove(DCR_LINK), anywhere=True),
     W("aks-control-plane-logs", "control-plane audit logs dropped", remove(CP_LOGS), anywhere=True),
     W("identity-no-vault-wide-read", "per-secret read widened to the vault", _parent_scope(CP_KV, 1)),
+    W("flux-workload-identity-complete", "Flux workload identity on, half set", put(On("kubernetesconfiguration:Extension"), ("configurationSettings", "workloadIdentity.enable"), "true"), GITOPS),
+    W("storage-private-in-production", "prod log storage public again", put(ACCOUNT, "publicNetworkAccess", "Enabled"), PROD),
     # Stack-wide
     W("stack-protect-stateful-in-prod", "prod vault unprotected", put(VAULT, "protect", False, top=True), PROD),
     W("stack-protect-stateful-in-prod", "prod database unprotected", put(PG, "protect", False, top=True), PROD),
