@@ -30,6 +30,10 @@ class Duration:
     """Where the figure comes from (with the date seen); None = our estimate."""
 
 
+_NOTE = (
+    "shared/notes/cost-and-time.md (creation times researched from public deploy logs, "
+    "approximate, seen 2026-12-02)"
+)
 # Per-type create durations. Checked 2026-12-02.
 DURATIONS: dict[str, Duration] = {
     "azure-native:containerservice:ManagedCluster": Duration(
@@ -43,18 +47,20 @@ DURATIONS: dict[str, Duration] = {
         "aks-docs concepts-scale.md @ fb060abe (2026-08-21): VM provisioning "
         "'typically 2-5 minutes'",
     ),
-    "azure-native:dbforpostgresql:Server": Duration(8 * MIN, None),
+    "azure-native:dbforpostgresql:Server": Duration(6 * MIN, f"{_NOTE}: 5-7 min without HA"),
     "azure-native:kubernetesconfiguration:Extension": Duration(4 * MIN, None),
     "azure-native:kubernetesconfiguration:FluxConfiguration": Duration(2 * MIN, None),
     "azure-native:network:PrivateEndpoint": Duration(90, None),
-    "azure-native:keyvault:Vault": Duration(45, None),
-    "azure-native:storage:StorageAccount": Duration(30, None),
+    "azure-native:keyvault:Vault": Duration(2.5 * MIN, f"{_NOTE}: 2-3 min"),
+    "azure-native:storage:StorageAccount": Duration(40, f"{_NOTE}: 0.3-1 min"),
     "azure-native:operationalinsights:Workspace": Duration(30, None),
     "kubernetes:helm.sh/v3:Release": Duration(3 * MIN, None),
     # A v4 Chart is a component the engine expands into the chart's objects and awaits
     # (Deployments ready, Jobs complete): the offline plan does not expand it, so the
     # whole install is counted on the Chart itself.
-    "kubernetes:helm.sh/v4:Chart": Duration(3 * MIN, None),
+    "kubernetes:helm.sh/v4:Chart": Duration(
+        3 * MIN, f"{_NOTE}: Linkerd control plane 1-3 min; Airflow bounded by Helm's wait"
+    ),
     "azure-native:authorization:RoleAssignment": Duration(15, None),
     "azure-native:dbforpostgresql:Database": Duration(30, None),
     "azure-native:dbforpostgresql:Configuration": Duration(30, None),

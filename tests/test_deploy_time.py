@@ -71,8 +71,8 @@ def test_component_dependency_waits_for_all_its_children_but_not_its_own_childre
     g = dt.dependency_graph(export)
     assert g == {"mc": set(), "pool": {"mc"}, "kv": {"mc", "pool"}}
     cp = dt.critical_path(export)
-    # 10 min cluster + 5 min pool + 45 s vault
-    assert cp.total == 600 + 300 + 45
+    # 10 min cluster + 5 min pool + the vault's own duration
+    assert cp.total == 600 + 300 + dt.DURATIONS[KV].seconds
     assert [s.urn for s in cp.steps] == ["mc", "pool", "kv"]
 
 
