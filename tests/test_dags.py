@@ -75,6 +75,7 @@ GPU_PLACEMENT = {
 
 TASK_ENV = {
     "AIRFLOW_AKS_TASK_POD_PLACEMENT": json.dumps(TASK_PLACEMENT),
+    "AIRFLOW_AKS_GPU_POD_PLACEMENT": json.dumps(GPU_PLACEMENT),
     "AIRFLOW_AKS_NAMESPACE": "airflow-dev",
     "AIRFLOW_AKS_TASK_SERVICE_ACCOUNT": "airflow-tasks",
     "AIRFLOW_AKS_TASK_POD_LABELS": json.dumps({"kuma.io/sidecar-injection": "enabled"}),
@@ -121,8 +122,22 @@ def test_no_import_errors(dagbag: dict) -> None:
     assert dagbag["import_errors"] == {}
 
 
-def test_exactly_the_three_dags(dagbag: dict) -> None:
-    assert sorted(dagbag["dags"]) == ["gitops_promote", "keyless_blob", "kubernetes_sample"]
+def test_exactly_the_four_dags(dagbag: dict) -> None:
+    assert sorted(dagbag["dags"]) == [
+        "gitops_promote",
+        "gpu_sample",
+        "keyless_blob",
+        "kubernetes_sample",
+    ]
+
+
+def test_gpu_task_selects_the_gpu_pool_and_asks_for_a_gpu(dagbag: dict) -> None:
+    t = dagbag["dags"]["gpu_sample"]["tasks"]["nvidia-smi"]
+    assert t["type"] == "KubernetesPodOperator"
+    assert t["node_selector"] == {"airflow-aks/pool": "gpu"}
+    assert [_compact(x) for x in t["tolerations"]] == GPU_PLACEMENT["tolerations"]
+    assert t["resources"]["limits"]["nvidia.com/gpu"] == "1"
+    assert ":" in t["image"] and not t["image"].endswith(":latest")
 
 
 def test_dagbag_is_fast(dagbag: dict) -> None:
@@ -138,6 +153,7 @@ def test_dagbag_is_fast(dagbag: dict) -> None:
             {"start": [], "passing-task": ["start"], "failing-task": ["start"]},
         ),
         ("keyless_blob", {"read_secret_write_blob": []}),
+        ("gpu_sample", {"nvidia-smi": []}),
         (
             "gitops_promote",
             {"validate_request": [], "commit_manifest_change": ["validate_request"]},
@@ -507,9 +523,12 @@ def test_task_pod_placement_rejects(raw: str, match: str) -> None:
         _platform.task_pod_placement({_platform.ENV_TASK_POD_PLACEMENT: raw})
 
 
+NO_GPU_ENV = {k: v for k, v in TASK_ENV.items() if k != _platform.ENV_GPU_POD_PLACEMENT}
+
+
 def test_gpu_pod_defaults_select_the_gpu_pool_and_ask_for_gpus() -> None:
     env = {**TASK_ENV, _platform.ENV_GPU_POD_PLACEMENT: json.dumps(GPU_PLACEMENT)}
-    assert _platform.gpu_available(env) and not _platform.gpu_available(TASK_ENV)
+    assert _platform.gpu_available(env) and not _platform.gpu_available(NO_GPU_ENV)
     kw = _platform.gpu_pod_operator_defaults(2, env)
     assert kw["node_selector"] == {"airflow-aks/pool": "gpu"}
     assert [_compact(t.to_dict()) for t in kw["tolerations"]] == GPU_PLACEMENT["tolerations"]
@@ -520,6 +539,6 @@ def test_gpu_pod_defaults_select_the_gpu_pool_and_ask_for_gpus() -> None:
 
 def test_gpu_pod_defaults_without_gpu_pool_say_where_to_turn_it_on() -> None:
     with pytest.raises(_platform.PlatformConfigError, match=r"aks\.gpuPool\.enabled"):
-        _platform.gpu_pod_operator_defaults(1, TASK_ENV)
+        _platform.gpu_pod_operator_defaults(1, NO_GPU_ENV)
     with pytest.raises(_platform.PlatformConfigError, match="at least one GPU"):
         _platform.gpu_pod_operator_defaults(0, TASK_ENV)
