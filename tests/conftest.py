@@ -100,3 +100,37 @@ KUMA_EXAMPLE = ROOT / "examples" / "Pulumi.dev-kuma.yaml"
 def kuma_plan() -> dict[str, Any]:
     """The Kuma + GPU example stack file, planned as stack ``dev``."""
     return plan_export("dev", str(KUMA_EXAMPLE))
+
+
+# ------------------------------------------------------------ nothing skips silently
+
+ENABLE_HINT = "enable:"
+"""Every skip reason says how to run the test (``... ; enable: <what to do>``)."""
+
+
+def skip_report(skipped: list[Any]) -> list[str]:
+    """Lines for the terminal summary: each skip reason once, with its count and tests;
+    a reason without an ``enable:`` hint is flagged (it would be a silent gap)."""
+    by_reason: dict[str, list[str]] = {}
+    for rep in skipped:
+        longrepr = rep.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        by_reason.setdefault(reason, []).append(rep.nodeid.split("[", 1)[0])
+    lines: list[str] = []
+    for reason, nodes in sorted(by_reason.items()):
+        tests = sorted(set(nodes))
+        shown = ", ".join(tests[:3]) + (f" (+{len(tests) - 3} more)" if len(tests) > 3 else "")
+        flag = "" if ENABLE_HINT in reason else "  [no 'enable:' hint: say how to run it]"
+        lines.append(f"{len(nodes)} not run: {reason}{flag}")
+        lines.append(f"    {shown}")
+    return lines
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: Any) -> None:
+    skipped = terminalreporter.stats.get("skipped", [])
+    if not skipped:
+        return
+    terminalreporter.section("not run (skipped) and how to enable", sep="-", yellow=True)
+    for line in skip_report(skipped):
+        terminalreporter.write_line(line)

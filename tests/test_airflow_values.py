@@ -76,7 +76,8 @@ GIT_PUBLIC = {"git_sync": V.GitSync(repo="https://github.com/org/dags.git")}
 def validator():
     if not SCHEMA.is_file():
         pytest.skip(
-            f"chart schema not found at {SCHEMA} (needs the shared/ checkout beside the repo)"
+            f"chart schema not found at {SCHEMA}; enable: check out the shared repository "
+            "beside this one (../shared/charts/airflow/values.schema.json)"
         )
     import jsonschema
 

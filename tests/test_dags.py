@@ -455,7 +455,7 @@ def test_promote_end_to_end_against_a_local_bare_repo(
     import shutil
 
     if shutil.which("git") is None:
-        pytest.skip("git is not installed")
+        pytest.skip("git is not installed; enable: install git (apt-get install git)")
     origin = tmp_path / "origin.git"
     seed = tmp_path / "seed"
     run = lambda *a, cwd=tmp_path: subprocess.run(  # noqa: E731
