@@ -209,9 +209,33 @@ def check_command(args: argparse.Namespace) -> int:
     return EXIT_OK if results.ok else EXIT_FAIL
 
 
+def pack_config_command(args: argparse.Namespace) -> int:
+    """Print a ``--policy-pack-config`` file for ``stack``: prod-ness and its exceptions."""
+    from airflow_aks.policies.rules._config import pack_config
+    from airflow_aks.policies.rules._core import is_production
+
+    stack = args.pack_config
+    try:
+        exc_dir = Path(args.exceptions) if getattr(args, "exceptions", None) else None
+        excs = load_exceptions(stack, exc_dir, known_rules=RULES_BY_NAME)
+    except ExceptionsFileError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    config = pack_config(
+        [r.name for r in ALL_RULES],
+        production=is_production(stack),
+        environment=stack,
+        exceptions=excs,
+    )
+    print(json.dumps(config, indent=2))
+    return EXIT_OK
+
+
 def policies_command(args: argparse.Namespace) -> int:
     if getattr(args, "check", None):
         return check_command(args)
+    if getattr(args, "pack_config", None):
+        return pack_config_command(args)
     if getattr(args, "update_readme", None):
         try:
             changed = update_readme(Path(args.update_readme))
@@ -237,6 +261,11 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "--check",
         metavar="PLAN.json",
         help="evaluate a plan export (exit 1 on a mandatory violation)",
+    )
+    mode.add_argument(
+        "--pack-config",
+        metavar="STACK",
+        help="print a --policy-pack-config file for STACK (prod-ness, its exceptions)",
     )
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="machine-readable output")

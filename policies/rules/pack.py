@@ -21,6 +21,7 @@ from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
+    PolicyConfigSchema,
     PolicyResource,
     ReportViolation,
     ResourceValidationArgs,
@@ -28,23 +29,56 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, _DictProxy, _is_unknown, _ListProxy
+from pulumi_policy.proxy import (
+    UNKNOWN_ARCHIVE_VALUE,
+    UNKNOWN_ARRAY_VALUE,
+    UNKNOWN_ASSET_VALUE,
+    UNKNOWN_BOOLEAN_VALUE,
+    UNKNOWN_NUMBER_VALUE,
+    UNKNOWN_OBJECT_VALUE,
+    UNKNOWN_STRING_VALUE,
+    UnknownValueError,
+)
 
-from ._core import MANDATORY, UNKNOWN, Context, PolicyException, Rule, is_production
+from ._config import CONFIG_PROPERTIES, exceptions_from, production_from
+from ._core import MANDATORY, UNKNOWN, Context, PolicyException, Rule
 from ._exceptions import load_exceptions, matching_exception
 
 __all__ = ["UNKNOWN_STRING_VALUE", "build_policies", "plain", "to_plan_resource"]
 
 
+# pulumi-policy's public unknown sentinels (its proxy raises UnknownValueError on them).
+_UNKNOWN_SENTINELS = frozenset(
+    {
+        UNKNOWN_ARCHIVE_VALUE,
+        UNKNOWN_ARRAY_VALUE,
+        UNKNOWN_ASSET_VALUE,
+        UNKNOWN_BOOLEAN_VALUE,
+        UNKNOWN_NUMBER_VALUE,
+        UNKNOWN_OBJECT_VALUE,
+        UNKNOWN_STRING_VALUE,
+    }
+)
+
+
+def _item(container: Any, key: Any) -> Any:
+    try:
+        return container[key]
+    except UnknownValueError:
+        return UNKNOWN
+
+
 def plain(value: Any) -> Any:
-    """Deep copy of policy props as plain dicts/lists; unknowns become ``"[unknown]"``."""
-    if isinstance(value, _DictProxy | _ListProxy):
-        value = value["__target"]
+    """Deep copy of policy props as plain dicts/lists; unknowns become ``"[unknown]"``.
+
+    Only public pulumi-policy API: the unknown-checking proxy is a ``Mapping`` /
+    ``Sequence`` whose item access raises ``UnknownValueError``.
+    """
     if isinstance(value, Mapping):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    if _is_unknown(value):
+        return {str(k): plain(_item(value, k)) for k in value}
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
+        return [plain(_item(value, i)) for i in range(len(value))]
+    if isinstance(value, str) and value in _UNKNOWN_SENTINELS:
         return UNKNOWN
     return value
 
@@ -68,11 +102,21 @@ def _exceptions(stack: str) -> tuple[PolicyException, ...]:
     return load_exceptions(stack, known_rules=RULES_BY_NAME) if stack else ()
 
 
-def runtime_context(urn: str = "", name: str = "") -> Context:
+def runtime_context(
+    urn: str = "", name: str = "", config: Mapping[str, Any] | None = None, rule: str = ""
+) -> Context:
+    """The rule's context in a real preview: prod-ness and exceptions from the policy
+    config (``--policy-pack-config``), then ``AIRFLOW_AKS_PRODUCTION``, then the stack
+    name; exceptions from the config plus ``policies/exceptions/<stack>.yaml``."""
     stack = _stack_name()
-    override = os.environ.get("AIRFLOW_AKS_PRODUCTION")
-    prod = is_production(stack) if override is None else override.lower() == "true"
-    return Context(stack, prod, urn, name, _dt.date.today(), _exceptions(stack))
+    cfg = dict(config or {})
+    prod = production_from(cfg, stack, os.environ.get("AIRFLOW_AKS_PRODUCTION"))
+    excs = _exceptions(stack) + exceptions_from(rule, cfg)
+    return Context(stack, prod, urn, name, _dt.date.today(), excs)
+
+
+CONFIG_SCHEMA = PolicyConfigSchema(properties=CONFIG_PROPERTIES)
+"""Every policy's config schema (production / environment / exceptions)."""
 
 
 def policy_options(r: Any) -> dict[str, Any]:
@@ -136,7 +180,7 @@ def _resource_validate(rule: Rule) -> Any:
         props = plain(args.props)
         if not rule.applies_to(args.resource_type, props):
             return
-        ctx = runtime_context(args.urn, args.name)
+        ctx = runtime_context(args.urn, args.name, args.get_config(), rule.name)
         assert rule.check is not None
         for message in rule.check(props, ctx):
             if matching_exception(rule.name, args.urn, ctx.exceptions, ctx.today) is None:
@@ -149,7 +193,7 @@ def _stack_validate(rule: Rule) -> Any:
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
         resources = [to_plan_resource(r) for r in args.resources]
         known = {r["urn"] for r in resources}
-        ctx = runtime_context()
+        ctx = runtime_context(config=args.get_config(), rule=rule.name)
         assert rule.stack_check is not None
         for urn, message in rule.stack_check(resources, ctx):
             exc = None
@@ -176,6 +220,7 @@ def build_policies(rules: Sequence[Rule]) -> list[Any]:
                     description=description,
                     validate=_stack_validate(rule),
                     enforcement_level=_level(rule),
+                    config_schema=CONFIG_SCHEMA,
                 )
             )
         else:
@@ -185,6 +230,7 @@ def build_policies(rules: Sequence[Rule]) -> list[Any]:
                     description=description,
                     validate=_resource_validate(rule),
                     enforcement_level=_level(rule),
+                    config_schema=CONFIG_SCHEMA,
                 )
             )
     return out
