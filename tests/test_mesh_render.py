@@ -137,7 +137,10 @@ def _from_mirror(chart: str, version: str, tmp: Path) -> tuple[Path | None, str]
 def helm() -> render.Helm:
     impl, why = render.find_helm()
     if impl is None:
-        pytest.skip(f"no Helm to render with: {why}")
+        pytest.skip(
+            f"no Helm to render with: {why}; enable: install helm or the [render] extra "
+            "(helm-python-sdk)"
+        )
     return impl
 
 
@@ -156,7 +159,11 @@ def chart_source(tmp_path_factory: pytest.TempPathFactory) -> Callable[[render.C
         if path is None:
             path, why_git = _from_mirror(*key, tmp_path_factory.mktemp(key[0]))
             if path is None:
-                pytest.skip(f"{key[0]} {key[1]}: chart source not available ({why}; {why_git})")
+                pytest.skip(
+                    f"{key[0]} {key[1]}: chart source not available ({why}; {why_git}); "
+                    "enable: AIRFLOW_AKS_CHART_DIRS=<dir with the chart> or "
+                    "AIRFLOW_AKS_GIT_MIRRORS=<dir of owner+repo/repo git mirrors>"
+                )
         cache[key] = path
         return path
 
