@@ -132,6 +132,8 @@ class Platform(pulumi.ComponentResource):
     """Storage account name."""
     log_container: pulumi.Output[str]
     """Blob container of the remote logs."""
+    domain_namespaces: pulumi.Output[dict[str, str]] | None
+    """Data domain -> its namespace (when ``domains`` are declared)."""
     airflow_namespace: pulumi.Output[str] | None
     """Kubernetes namespace of Airflow (when ``airflow.enabled``)."""
     airflow_chart_version: pulumi.Output[str] | None

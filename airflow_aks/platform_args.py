@@ -9,6 +9,72 @@ the profile (``dev``/``prod``) supplies what is not given.
 from typing import Any, TypedDict
 
 
+class PlatformQuotaArgs(TypedDict, total=False):
+    """ResourceQuota of the namespace; the LimitRange gives containers without resources the
+    ``default*`` values, so they are admitted under the quota."""
+
+    requests_cpu: str
+    """``airflow-aks:domains.quota.requestsCpu`` Model default ``'4'`` (a profile may set
+    another)."""
+    requests_memory: str
+    """``airflow-aks:domains.quota.requestsMemory`` Model default ``'8Gi'`` (a profile may set
+    another)."""
+    limits_cpu: str
+    """``airflow-aks:domains.quota.limitsCpu`` Model default ``'8'`` (a profile may set
+    another)."""
+    limits_memory: str
+    """``airflow-aks:domains.quota.limitsMemory`` Model default ``'16Gi'`` (a profile may set
+    another)."""
+    pods: int
+    """``airflow-aks:domains.quota.pods`` Model default ``50`` (a profile may set another)."""
+    default_request_cpu: str
+    """``airflow-aks:domains.quota.defaultRequestCpu`` Model default ``'100m'`` (a profile may
+    set another)."""
+    default_request_memory: str
+    """``airflow-aks:domains.quota.defaultRequestMemory`` Model default ``'256Mi'`` (a profile
+    may set another)."""
+    default_limit_cpu: str
+    """``airflow-aks:domains.quota.defaultLimitCpu`` Model default ``'1'`` (a profile may set
+    another)."""
+    default_limit_memory: str
+    """``airflow-aks:domains.quota.defaultLimitMemory`` Model default ``'1Gi'`` (a profile may
+    set another)."""
+
+
+class PlatformMeshCallArgs(TypedDict, total=False):
+    """An in-mesh service of another domain this domain may call."""
+
+    domain: str
+    """``airflow-aks:domains.meshCalls.domain`` From the profile when not given."""
+    labels: dict[str, str]
+    """``airflow-aks:domains.meshCalls.labels`` From the profile when not given."""
+    port: int
+    """``airflow-aks:domains.meshCalls.port`` From the profile when not given."""
+
+
+class PlatformContainerClaimArgs(TypedDict, total=False):
+    """A Blob container of the platform storage account the domain may use."""
+
+    name: str
+    """``airflow-aks:domains.containers.name`` From the profile when not given."""
+    access: str
+    """``airflow-aks:domains.containers.access`` One of ``read``, ``write``. Model default
+    ``'read'`` (a profile may set another)."""
+    create: bool
+    """``airflow-aks:domains.containers.create`` Model default ``False`` (a profile may set
+    another)."""
+
+
+class PlatformSecretClaimArgs(TypedDict, total=False):
+    """A Key Vault secret the domain may read (or write: set new versions)."""
+
+    name: str
+    """``airflow-aks:domains.secrets.name`` From the profile when not given."""
+    access: str
+    """``airflow-aks:domains.secrets.access`` One of ``read``, ``write``. Model default
+    ``'read'`` (a profile may set another)."""
+
+
 class PlatformSignInArgs(TypedDict, total=False):
     """Entra ID single sign-on (app registration + FAB auth manager)."""
 
@@ -192,6 +258,27 @@ class PlatformMaintenanceWindowArgs(TypedDict, total=False):
     utc_offset: str
     """``airflow-aks:aks.maintenanceWindow.utcOffset`` Model default ``'+00:00'`` (a profile
     may set another)."""
+
+
+class PlatformDomainArgs(TypedDict, total=False):
+    """One data domain."""
+
+    name: str
+    """``airflow-aks:domains.name`` From the profile when not given."""
+    namespace: str | None
+    """``airflow-aks:domains.namespace``"""
+    secrets: list[PlatformSecretClaimArgs]
+    """``airflow-aks:domains.secrets``"""
+    containers: list[PlatformContainerClaimArgs]
+    """``airflow-aks:domains.containers``"""
+    mesh_calls: list[PlatformMeshCallArgs]
+    """``airflow-aks:domains.meshCalls``"""
+    hosts: list[str]
+    """``airflow-aks:domains.hosts``"""
+    quota: PlatformQuotaArgs
+    """``airflow-aks:domains.quota``"""
+    pool: str
+    """``airflow-aks:domains.pool`` Model default ``'tasks'`` (a profile may set another)."""
 
 
 class PlatformEntranceArgs(TypedDict, total=False):
@@ -552,3 +639,5 @@ class PlatformArgs(TypedDict, total=False):
     """``airflow-aks:gitops``"""
     entrance: PlatformEntranceArgs
     """``airflow-aks:entrance``"""
+    domains: list[PlatformDomainArgs]
+    """``airflow-aks:domains``"""

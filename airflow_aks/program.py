@@ -14,8 +14,9 @@ import pulumi
 from pulumi_azure_native import features
 
 from airflow_aks.components import naming
-from airflow_aks.components.airflow.component import Airflow, AirflowArgs
-from airflow_aks.components.airflow.values import ServiceAccountNames
+from airflow_aks.components.airflow import mesh_paths
+from airflow_aks.components.airflow.component import Airflow, AirflowArgs, DomainTasksArgs
+from airflow_aks.components.airflow.values import WORKLOAD_IDENTITY_LABEL, ServiceAccountNames
 from airflow_aks.components.aks import (
     ENCRYPTION_AT_HOST,
     Cluster,
@@ -27,6 +28,12 @@ from airflow_aks.components.aks import (
     feature_problem,
 )
 from airflow_aks.components.database import MetadataDatabase, MetadataDatabaseArgs
+from airflow_aks.components.domains import (
+    DOMAIN_LABEL,
+    AirflowPeerArgs,
+    DataDomain,
+    DataDomainArgs,
+)
 from airflow_aks.components.entrance import Entrance, EntranceArgs, gateway_client
 from airflow_aks.components.gitops import GitOps, GitOpsArgs
 from airflow_aks.components.gpu import NvidiaDevicePlugin, NvidiaDevicePluginArgs
@@ -38,6 +45,7 @@ from airflow_aks.components.storage import LogStorage, LogStorageArgs
 
 from .config.airflow import airflow_component_args
 from .config.base import ConfigError
+from .config.domains import domain_component_args, inbound_by_domain
 from .config.mesh import mesh_args
 from .config.stack import StackConfig, from_engine, load
 
@@ -247,6 +255,76 @@ def state_outputs(state: State) -> dict[str, Any]:
     }
 
 
+def domain_service_account(domain: str) -> str:
+    return f"{domain}-tasks"
+
+
+def build_domains(
+    cfg: StackConfig, cluster: Cluster, mesh: Mesh, state: State
+) -> list[DomainTasksArgs]:
+    """Data domains (issue 12): each a DataDomain component; returns what Airflow needs
+    to launch their task pods. Linear in the number of domains and declared calls."""
+    prefix, env, loc = cfg.name_prefix, cfg.environment, cfg.location
+    release, sas = cfg.airflow.release_name, ServiceAccountNames()
+    airflow_peer = AirflowPeerArgs(
+        namespace=cfg.airflow.namespace,
+        release=release,
+        scheduler_service_account=sas.scheduler,
+        api_server_service_account=sas.api_server,
+        api_server_labels={"component": "api-server", "release": release},
+        api_server_port=mesh_paths.API_SERVER_PORT,
+        worker_labels={"component": "worker", "release": release},
+        worker_logs_port=mesh_paths.WORKER_LOGS_PORT,
+    )
+    net = cfg.network
+    cidrs = [cfg.aks.pod_cidr, cfg.aks.service_cidr]
+    cidrs += ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"] if net.byo else [net.vnet_cidr]
+    by_name = {d.name: d for d in cfg.domains}
+    pools = {p.name: p for p in cfg.aks.pools()}
+    by_sa = {d.name: domain_service_account(d.name) for d in cfg.domains}
+    inbound = inbound_by_domain(cfg.domains, by_sa)
+    out: list[DomainTasksArgs] = []
+    for i, d in enumerate(cfg.domains):
+        sa = by_sa[d.name]
+        args: dict[str, Any] = {
+            **domain_component_args(d, by_name, inbound, sa),
+            "resource_group_name": cluster.resource_group_name,
+            "location": loc,
+            "identity_name": naming.resource_name("id", prefix, env, loc, d.name),
+            "oidc_issuer_url": cluster.oidc_issuer_url,
+            "key_vault_id": state.vault.vault_id,
+            "storage_account_id": state.logs.account_id,
+            "storage_account_name": state.logs.account_name,
+            "logs_container": cfg.storage.container_name,
+            "airflow": airflow_peer,
+            "cluster_cidrs": cidrs,
+            "tags": base_tags(cfg),
+        }
+        DataDomain(
+            f"domain-{d.name}",
+            DataDomainArgs(**args),  # type: ignore[typeddict-item]
+            _opts(provider=cluster.provider),
+            mesh=mesh,
+        )
+        placement = pool_placement_args(pools[d.pool], f"domains[{i}].pool")
+        out.append(
+            DomainTasksArgs(
+                name=d.name,
+                namespace=d.effective_namespace,
+                service_account=sa,
+                labels={
+                    **mesh.pod_labels("job"),
+                    DOMAIN_LABEL: d.name,
+                    WORKLOAD_IDENTITY_LABEL: "true",
+                },
+                annotations=mesh.pod_annotations("job"),
+                node_selector=dict(placement["node_selector"]),
+                tolerations=[dict(t) for t in placement["tolerations"]],
+            )
+        )
+    return out
+
+
 def secret_ids(state: State) -> dict[str, pulumi.Output[str]]:
     """Key Vault secret name -> ARM id of the secret this stack writes."""
     out: dict[str, pulumi.Output[str]] = {}
@@ -330,6 +408,7 @@ def build_airflow(
     mesh: Mesh,
     state: State,
     sign_in: EntraSignIn | None = None,
+    domains: list[DomainTasksArgs] | None = None,
 ) -> Airflow:
     """Airflow (issue 5): its identities get "Key Vault Secrets User" on each secret they read and
     "Storage Blob Data Contributor" on the log container; mesh settings are plain dicts
@@ -358,6 +437,7 @@ def build_airflow(
         "mesh_job_annotations": mesh.pod_annotations("job"),
         **task_placements(cfg),
         **entrance_airflow_args(cfg, sign_in),
+        "domains": domains or [],
     }
     deps: list[pulumi.Resource] = [*mesh.ready, *state.vault.secrets.values(), state.database]
     return Airflow(
@@ -418,9 +498,12 @@ def build(cfg: StackConfig) -> dict[str, Any]:
     outputs["meshProvider"] = mesh.provider
     state = build_state(cfg, cluster)
     outputs.update(state_outputs(state))
+    domains = build_domains(cfg, cluster, mesh, state)
+    if domains:
+        outputs["domainNamespaces"] = {d["name"]: d["namespace"] for d in domains}
     if cfg.airflow.enabled:
         sign_in = build_sign_in(cfg, cluster)
-        airflow = build_airflow(cfg, cluster, mesh, state, sign_in)
+        airflow = build_airflow(cfg, cluster, mesh, state, sign_in, domains)
         outputs["airflowNamespace"] = airflow.namespace
         outputs["airflowChartVersion"] = airflow.chart_version
         outputs["airflowIdentityId"] = airflow.control_plane_identity_id

@@ -279,3 +279,92 @@ def vault_url(value: str) -> str:
 def fingerprint(secret: str) -> str:
     """A short SHA-256 fingerprint: proves a secret was read without revealing it."""
     return "sha256:" + hashlib.sha256(secret.encode()).hexdigest()[:16]
+
+
+# ---------------------------------------------------------------- data domains
+
+ENV_DOMAINS = "AIRFLOW_AKS_DOMAINS"
+ENV_STORAGE_ACCOUNT = "AIRFLOW_AKS_STORAGE_ACCOUNT"
+LOG_CONNECTION_ENV = "AIRFLOW_CONN_WASB_LOGS"
+
+
+def domain_settings(name: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """What the platform publishes about data domain ``name`` (``AIRFLOW_AKS_DOMAINS``):
+    namespace, service_account, labels, annotations, node_selector, tolerations."""
+    env = os.environ if env is None else env
+    raw = env.get(ENV_DOMAINS, "").strip()
+    try:
+        domains = json.loads(raw) if raw else {}
+    except json.JSONDecodeError as exc:
+        raise PlatformConfigError(f"{ENV_DOMAINS} is not valid JSON: {exc}") from exc
+    if not isinstance(domains, dict) or name not in domains:
+        known = ", ".join(sorted(domains)) if isinstance(domains, dict) else ""
+        raise PlatformConfigError(
+            f"unknown data domain {name!r} (declared: {known or 'none'}); add it under "
+            "airflow-aks:domains in the stack file"
+        )
+    return dict(domains[name])
+
+
+def _domain_log_connection(env: Mapping[str, str]) -> str:
+    """The remote-log connection for a domain pod: the same account, no client id, so the
+    workload-identity credential of the pod's own ServiceAccount is used."""
+    account = env.get(ENV_STORAGE_ACCOUNT, "").strip()
+    if not account:
+        raise PlatformConfigError(f"missing setting: {ENV_STORAGE_ACCOUNT}")
+    return json.dumps({"conn_type": "wasb", "host": blob_account_url(account)})
+
+
+def in_domain(name: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """``executor_config`` running a KubernetesExecutor task in data domain ``name``::
+
+        @task(executor_config=in_domain("finance"))
+
+    The task pod runs in the domain's namespace, as its ServiceAccount (its own Azure
+    identity: exactly the domain's secrets and containers), on its node pool, and writes
+    its log with that identity. The platform's pod template supplies everything else."""
+    from kubernetes.client import models as k8s
+
+    env = os.environ if env is None else env
+    d = domain_settings(name, env)
+    pod = k8s.V1Pod(
+        metadata=k8s.V1ObjectMeta(
+            namespace=d["namespace"],
+            labels=dict(d["labels"]),
+            annotations=dict(d["annotations"]),
+        ),
+        spec=k8s.V1PodSpec(
+            service_account_name=d["service_account"],
+            node_selector=dict(d["node_selector"]) or None,
+            tolerations=[k8s.V1Toleration(**_snake(t)) for t in d["tolerations"]] or None,
+            containers=[
+                k8s.V1Container(
+                    name="base",
+                    env=[k8s.V1EnvVar(name=LOG_CONNECTION_ENV, value=_domain_log_connection(env))],
+                )
+            ],
+        ),
+    )
+    return {"pod_override": pod}
+
+
+def domain_pod_kwargs(name: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """KubernetesPodOperator keyword arguments running the pod in data domain ``name``::
+
+        KubernetesPodOperator(task_id=..., image=..., **domain_pod_kwargs("finance"))
+
+    :func:`pod_operator_defaults` with the domain's namespace, ServiceAccount, labels,
+    annotations, node selector and tolerations."""
+    from kubernetes.client import models as k8s
+
+    env = os.environ if env is None else env
+    d = domain_settings(name, env)
+    return {
+        **pod_operator_defaults(env),
+        "namespace": d["namespace"],
+        "service_account_name": d["service_account"],
+        "labels": {**dict(d["labels"]), WORKLOAD_IDENTITY_LABEL: "true"},
+        "annotations": dict(d["annotations"]),
+        "node_selector": dict(d["node_selector"]),
+        "tolerations": [k8s.V1Toleration(**_snake(t)) for t in d["tolerations"]],
+    }

@@ -48,6 +48,10 @@ _LOADER = textwrap.dedent(
             if hasattr(t, "node_selector"):
                 info["node_selector"] = t.node_selector
                 info["tolerations"] = [x.to_dict() for x in (t.tolerations or [])]
+            if getattr(t, "executor_config", None):
+                from kubernetes.client import ApiClient
+                pod = t.executor_config.get("pod_override")
+                info["pod_override"] = ApiClient().sanitize_for_serialization(pod)
             if hasattr(t, "container_resources") and t.container_resources is not None:
                 r = t.container_resources
                 info["resources"] = {"requests": r.requests, "limits": r.limits}
@@ -91,8 +95,14 @@ def _compact(toleration: dict) -> dict:
     return {names.get(k, k): v for k, v in toleration.items() if v is not None}
 
 
+def platform_env(prod_plan: dict) -> dict[str, str]:
+    """The environment the prod platform gives every Airflow pod (data domains included)."""
+    (chart,) = [r for r in prod_plan["resources"] if r["name"] == "airflow-chart"]
+    return {e["name"]: e["value"] for e in chart["inputs"]["values"]["env"]}
+
+
 @pytest.fixture(scope="module")
-def dagbag(tmp_path_factory: pytest.TempPathFactory) -> dict:
+def dagbag(tmp_path_factory: pytest.TempPathFactory, prod_plan: dict) -> dict:
     home = tmp_path_factory.mktemp("airflow-home")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
     env.update(
@@ -103,6 +113,8 @@ def dagbag(tmp_path_factory: pytest.TempPathFactory) -> dict:
             "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
             **TASK_ENV,
+            "AIRFLOW_AKS_DOMAINS": platform_env(prod_plan)["AIRFLOW_AKS_DOMAINS"],
+            "AIRFLOW_AKS_STORAGE_ACCOUNT": "stairflowprodweufb47",
         }
     )
     proc = subprocess.run(
@@ -122,8 +134,10 @@ def test_no_import_errors(dagbag: dict) -> None:
     assert dagbag["import_errors"] == {}
 
 
-def test_exactly_the_four_dags(dagbag: dict) -> None:
+def test_exactly_the_example_dags(dagbag: dict) -> None:
     assert sorted(dagbag["dags"]) == [
+        "domain_executor_task",
+        "domain_pod_operator",
         "gitops_promote",
         "gpu_sample",
         "keyless_blob",
@@ -196,6 +210,53 @@ def test_pod_tasks_images_and_platform_settings(dagbag: dict) -> None:
             }
         )
         assert t["retries"] == 0
+
+
+def test_executor_task_runs_in_its_domain(dagbag: dict) -> None:
+    (task,) = dagbag["dags"]["domain_executor_task"]["tasks"].values()
+    pod = task["pod_override"]
+    assert pod["metadata"]["namespace"] == "finance"
+    assert pod["metadata"]["labels"]["airflow-aks.io/domain"] == "finance"
+    assert pod["metadata"]["labels"]["azure.workload.identity/use"] == "true"
+    assert pod["spec"]["serviceAccountName"] == "finance-tasks"
+    assert pod["spec"]["nodeSelector"] == {"airflow-aks/pool": "tasks"}
+    assert {
+        "key": "airflow-aks/pool",
+        "operator": "Equal",
+        "value": "tasks",
+        "effect": "NoSchedule",
+    } in pod["spec"]["tolerations"]
+    (base,) = pod["spec"]["containers"]
+    env = {e["name"]: e["value"] for e in base["env"]}
+    # the pod's own identity writes its log: no other identity's client id in it
+    assert json.loads(env["AIRFLOW_CONN_WASB_LOGS"]) == {
+        "conn_type": "wasb",
+        "host": "https://stairflowprodweufb47.blob.core.windows.net",
+    }
+
+
+def test_pod_operator_runs_in_its_domain(dagbag: dict) -> None:
+    (task,) = dagbag["dags"]["domain_pod_operator"]["tasks"].values()
+    assert task["type"] == "KubernetesPodOperator"
+    assert task["namespace"] == "marketing"
+    assert task["service_account_name"] == "marketing-tasks"
+    assert task["labels"]["airflow-aks.io/domain"] == "marketing"
+    assert task["annotations"] == {
+        "config.linkerd.io/proxy-enable-native-sidecar": "true",
+        "linkerd.io/inject": "enabled",
+    }
+    assert task["node_selector"] == {"airflow-aks/pool": "tasks"}
+    assert task["security_context"]["runAsNonRoot"] is True
+
+
+def test_unknown_domain_is_a_clear_error() -> None:
+    env = {"AIRFLOW_AKS_DOMAINS": '{"finance": {}}'}
+    with pytest.raises(
+        _platform.PlatformConfigError, match=r"unknown data domain 'hr' \(declared: finance\)"
+    ):
+        _platform.domain_settings("hr", env)
+    with pytest.raises(_platform.PlatformConfigError, match="declared: none"):
+        _platform.domain_settings("hr", {})
 
 
 def test_gitops_params(dagbag: dict) -> None:

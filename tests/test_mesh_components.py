@@ -96,6 +96,7 @@ from airflow_aks.components.mesh import (  # noqa: E402
     Client,
     Mesh,
     MeshArgs,
+    NetworkNeeds,
     NoMesh,
     WorkloadSelector,
     build_mesh,
@@ -410,6 +411,7 @@ def test_every_provider_satisfies_the_interface(provider: str) -> None:
         "pod_labels",
         "pod_annotations",
         "allow",
+        "network_needs",
     }
     holder_out: dict[str, object] = {}
 
@@ -433,6 +435,7 @@ def test_every_provider_satisfies_the_interface(provider: str) -> None:
             *(mesh.pod_labels(k) for k in ("service", "job")),
             *(mesh.pod_annotations(k) for k in ("service", "job")),
         ]
+        holder_out["needs"] = mesh.network_needs()
         holder_out["allowed"] = mesh.allow(
             "api-server",
             "airflow",
@@ -448,6 +451,10 @@ def test_every_provider_satisfies_the_interface(provider: str) -> None:
     assert isinstance(allowed, list) and all(isinstance(r, pulumi.Resource) for r in allowed)
     assert all(_is_str_dict(m) for m in holder_out["metadata"])  # type: ignore[attr-defined]
     meshed = provider != "none"
+    needs = holder_out["needs"]
+    assert isinstance(needs, NetworkNeeds)
+    # a mesh's proxies reach its control plane: a default-deny NetworkPolicy must know where
+    assert bool(needs.control_plane_namespace and needs.control_plane_ports) is meshed
     # a real mesh has a control plane to wait for, injects namespaces and writes policy
     assert bool(ready) is meshed and bool(allowed) is meshed
     assert bool(holder_out["metadata"][0] or holder_out["metadata"][1]) is meshed  # type: ignore[index]

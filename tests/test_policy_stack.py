@@ -288,7 +288,81 @@ ANN = ("inputs", "metadata", "annotations")
 POLICY = "config.linkerd.io/default-inbound-policy"
 CID = "azure.workload.identity/client-id"
 
+# A data domain as the DataDomain component plans it (full-plan cases: test_policy_domains.py).
+NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+DOMAIN_ID_URN = urn(c.USER_ASSIGNED_IDENTITY, "domain-finance-identity")
+VAULT_SCOPE = "/subscriptions/[unknown]/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv"
+DOMAIN_NS = res(
+    c.NAMESPACE,
+    "domain-finance-namespace",
+    {
+        "metadata": {
+            "name": "finance",
+            "labels": {"airflow-aks.io/domain": "finance"},
+            "annotations": {
+                "linkerd.io/inject": "enabled",
+                "config.linkerd.io/default-inbound-policy": "deny",
+                "airflow-aks.io/declared-scope": '{"containers": {}, "logs": "airflow-logs", '
+                '"secrets": {"finance-dsn": "read"}}',
+            },
+        }
+    },
+)
+DOMAIN_DENY = res(
+    NETPOL,
+    "domain-finance-netpol-default-deny",
+    {
+        "metadata": {"name": "default-deny", "namespace": "finance"},
+        "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+    },
+)
+DOMAIN_ID = res(
+    c.USER_ASSIGNED_IDENTITY, "domain-finance-identity", {"tags": {"airflow-aks-domain": "finance"}}
+)
+
+
+def domain_grant(secret: str) -> dict[str, Any]:
+    return res(
+        c.ROLE_ASSIGNMENT,
+        f"domain-finance-kv-{secret}",
+        {
+            "scope": f"{VAULT_SCOPE}/secrets/{secret}",
+            "roleDefinitionId": "/x/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6",
+        },
+        (DOMAIN_ID_URN,),
+        propertyDependencies={"principalId": [DOMAIN_ID_URN]},
+    )
+
+
+DOMAIN = (add(DOMAIN_NS), add(DOMAIN_DENY), add(DOMAIN_ID), add(domain_grant("finance-dsn")))
+
 STACK_CASES: list[StackCase] = [
+    sc_ok("domain-identity-declared-scope", "no-domains"),
+    sc_ok("domain-identity-declared-scope", "declared", *DOMAIN),
+    sc_bad(
+        "domain-identity-declared-scope",
+        "other-secret",
+        *DOMAIN,
+        add(domain_grant("marketing-token")),
+        urn=urn(c.ROLE_ASSIGNMENT, "domain-finance-kv-marketing-token"),
+    ),
+    sc_ok("domain-namespace-default-deny", "declared", *DOMAIN),
+    sc_bad(
+        "domain-namespace-default-deny",
+        "no-netpol",
+        *DOMAIN[:1],
+        urn=urn(c.NAMESPACE, "domain-finance-namespace"),
+    ),
+    sc_bad(
+        "domain-namespace-default-deny",
+        "linkerd-allows",
+        *DOMAIN,
+        set_in(
+            "domain-finance-namespace",
+            (*ANN, "config.linkerd.io/default-inbound-policy"),
+            "all-authenticated",
+        ),
+    ),
     sc_ok("mesh-app-namespaces-injected", "good"),
     sc_ok("mesh-app-namespaces-injected", "no-mesh", no_mesh, set_in("airflow-ns", ANN, {})),
     sc_ok("mesh-app-namespaces-injected", "kuma", to_kuma),

@@ -154,7 +154,7 @@ TASKS_POOL = On("containerservice:AgentPool", "aks-tasks")
 VAULT = On("keyvault:Vault")
 FERNET = On("keyvault:Secret", "keyvault-airflow-fernet-key")
 ACCOUNT = On("storage:StorageAccount")
-CONTAINER = On("storage:BlobContainer")
+CONTAINER = On("storage:BlobContainer", "logs-airflow-logs")
 PG = On("dbforpostgresql:Server")
 PG_TLS = On("dbforpostgresql:Configuration", "postgres-require-secure-transport")
 PG_SSL = On("dbforpostgresql:Configuration", "postgres-ssl-min-protocol-version")
@@ -168,6 +168,23 @@ SCHED_FIC = On(
     "managedidentity:FederatedIdentityCredential", "airflow-control-plane-airflow-scheduler"
 )
 API_SA = On("core/v1:ServiceAccount", "airflow-control-plane-airflow-api-server")
+FIN_KV = On("authorization:RoleAssignment", "domain-finance-kv-finance-warehouse-dsn")
+FIN_DENY = On("networking.k8s.io/v1:NetworkPolicy", "domain-finance-netpol-default-deny")
+FIN_NS = On("core/v1:Namespace", "domain-finance-namespace")
+
+
+def _rescope(on: On, old: str, new: str) -> Edit:
+    """Rewrite part of a role assignment's scope (another secret, or the whole vault)."""
+
+    def edit(export: Export) -> str:
+        r = find(export, on.typ, on.name)
+        assert old in r["inputs"]["scope"], r["inputs"]["scope"]
+        r["inputs"]["scope"] = r["inputs"]["scope"].replace(old, new)
+        return str(r["urn"])
+
+    return edit
+
+
 TASKS_SA = On("core/v1:ServiceAccount", "airflow-tasks-airflow-tasks")
 APP_NS = On("core/v1:Namespace", "airflow-namespace")
 AIRFLOW = On("helm.sh/v4:Chart", "airflow-chart")
@@ -355,6 +372,11 @@ WEAKENINGS: list[W] = [
     W("identity-no-vault-wide-read", "per-secret read widened to the vault", _parent_scope(CP_KV, 1)),
     W("flux-workload-identity-complete", "Flux workload identity on, half set", put(On("kubernetesconfiguration:Extension"), ("configurationSettings", "workloadIdentity.enable"), "true"), GITOPS),
     W("storage-private-in-production", "prod log storage public again", put(ACCOUNT, "publicNetworkAccess", "Enabled"), PROD),
+    # Data domains (issue 12; the prod stack declares finance and marketing)
+    W("domain-identity-declared-scope", "finance identity reads marketing's secret", _rescope(FIN_KV, "/secrets/finance-warehouse-dsn", "/secrets/marketing-crm-token"), PROD),
+    W("domain-identity-declared-scope", "finance secret grant widened to the vault", _rescope(FIN_KV, "/secrets/finance-warehouse-dsn", ""), PROD),
+    W("domain-namespace-default-deny", "domain network default-deny removed", remove(FIN_DENY), PROD, anywhere=True),
+    W("domain-namespace-default-deny", "domain namespace admits unauthenticated mesh traffic", put(FIN_NS, ("metadata", "annotations", "config.linkerd.io/default-inbound-policy"), "all-unauthenticated"), PROD),
     # Stack-wide
     W("stack-protect-stateful-in-prod", "prod vault unprotected", put(VAULT, "protect", False, top=True), PROD),
     W("stack-protect-stateful-in-prod", "prod database unprotected", put(PG, "protect", False, top=True), PROD),

@@ -16,7 +16,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
-from .airflow import AirflowConfig
+from .airflow import CONTROL_PLANE_SECRETS, AirflowConfig
 from .aks import AksConfig, NetworkConfig, _net
 from .base import (
     NAMESPACE,
@@ -26,6 +26,7 @@ from .base import (
     deep_merge,
     issues_from_validation,
 )
+from .domains import DomainConfig, domain_issues, name_domains
 from .entrance import EntranceConfig, entrance_issues
 from .gitops import GitOpsConfig
 from .mesh import MeshConfig
@@ -64,6 +65,7 @@ class StackConfig(StrictModel):
     storage: StorageConfig = Field(default_factory=StorageConfig)
     gitops: GitOpsConfig = Field(default_factory=GitOpsConfig)
     entrance: EntranceConfig = Field(default_factory=EntranceConfig)
+    domains: list[DomainConfig] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _cross(self) -> StackConfig:
@@ -169,13 +171,30 @@ def load(raw: Mapping[str, Any], stack: str) -> StackConfig:
     ours["profile"] = profile
     merged = deep_merge(PROFILES[profile], ours)
     try:
-        return StackConfig.model_validate(merged)
+        cfg = StackConfig.model_validate(merged)
     except ValidationError as err:
         issues: list[ConfigIssue] = []
         for issue in issues_from_validation(StackConfig, err):
             # Model validators join several findings with "; ": report each on its own.
             issues.extend(ConfigIssue(issue.path, m) for m in _split(issue.message))
-        raise ConfigError(issues) from None
+        raise ConfigError(name_domains(issues, merged.get("domains"))) from None
+    if problems := stack_domain_issues(cfg):
+        raise ConfigError(problems)
+    return cfg
+
+
+def stack_domain_issues(cfg: StackConfig) -> list[ConfigIssue]:
+    """Data-domain checks that need the rest of the stack (pools, platform namespaces,
+    control-plane secrets, the log container)."""
+    reserved = [*CONTROL_PLANE_SECRETS, *filter(None, [cfg.airflow.git_token_secret])]
+    return domain_issues(
+        cfg.domains,
+        platform_namespaces=[cfg.airflow.namespace],
+        # pools a pod can select (labelled), never the system pool
+        pools=[p.name for p in cfg.aks.pools()[1:] if p.labels],
+        reserved_secrets=reserved,
+        reserved_containers=[cfg.storage.container_name],
+    )
 
 
 def _split(message: str) -> list[str]:

@@ -78,6 +78,25 @@ ENVIRONMENTS = ("dev", "prod")
 MESH_PROVIDERS = ("linkerd", "kuma", "none")
 
 
+class DomainTasksArgs(TypedDict):
+    """A data domain as Airflow sees it: where its task pods run and how they look."""
+
+    name: str
+    """Domain name (what a DAG asks for)."""
+    namespace: str
+    """Namespace of its task pods."""
+    service_account: str
+    """ServiceAccount (federated with the domain's identity) of its task pods."""
+    labels: dict[str, str]
+    """Pod labels: domain, workload identity, the mesh's run-to-completion labels."""
+    annotations: dict[str, str]
+    """Pod annotations (the mesh's run-to-completion settings)."""
+    node_selector: dict[str, str]
+    """Node selection of the domain's pool."""
+    tolerations: list[dict[str, str]]
+    """Tolerations of the domain's pool taints."""
+
+
 class AirflowArgs(TypedDict, total=False):
     """Arguments of :class:`Airflow` (plain data and Inputs only)."""
 
@@ -164,6 +183,9 @@ class AirflowArgs(TypedDict, total=False):
     """Entra ID sign-in (FAB auth manager, no built-in admin); absent: the built-in admin."""
     gateway: GatewayClientArgs
     """The entrance's gateway, allowed to reach the API server through the mesh."""
+    domains: Sequence[DomainTasksArgs]
+    """Data domains whose task pods this Airflow launches (multi-namespace mode over
+    exactly these namespaces, execution-API access, ``AIRFLOW_AKS_DOMAINS`` for DAGs)."""
 
 
 def _one_of(args: Mapping[str, Any], key: str, allowed: Sequence[str], default: str | None) -> str:
@@ -236,6 +258,10 @@ def values_input(args: AirflowArgs) -> V.AirflowValuesInput:
             if (sign_in := args.get("sign_in"))
             else None
         ),
+        task_namespaces=tuple(d["namespace"] for d in args.get("domains", ())),
+        domains={
+            d["name"]: {k: v for k, v in d.items() if k != "name"} for d in args.get("domains", ())
+        },
     )
 
 
@@ -481,7 +507,12 @@ class Airflow(pulumi.ComponentResource):
         if mesh is None and args.get("mesh_provider", "none") != "none":
             mesh = detached_mesh(args.get("mesh_provider", "none"), _depends_on(opts))  # type: ignore[arg-type]
         if mesh is not None:
-            for rule in allow_rules(inp.release_name, ns_name, sas, gateway_client(args)):
+            domain_tasks = [
+                Client(d["namespace"], d["service_account"]) for d in args.get("domains", ())
+            ]
+            for rule in allow_rules(
+                inp.release_name, ns_name, sas, gateway_client(args), domain_tasks
+            ):
                 policies += mesh.allow(
                     rule.name,
                     rule.namespace,

@@ -6,6 +6,8 @@ one per component, so Linkerd can authorise by identity and Kuma by pod labels.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from airflow_aks.components.mesh.base import AllowRule, Client, WorkloadSelector
 
 from .values import ServiceAccountNames
@@ -24,13 +26,16 @@ def allow_rules(
     namespace: str,
     sas: ServiceAccountNames,
     gateway: Client | None = None,
+    domain_tasks: Sequence[Client] = (),
 ) -> list[AllowRule]:
     """Task pods, scheduler, DAG processor and triggerer -> API server (Airflow 3's
     execution API); API server -> task pods and triggerer for live log fetches; and, with
     an entrance, its gateway pods -> API server (the UI and REST API for people).
 
-    Every client lives in the Airflow namespace: nothing from another namespace reaches
-    the UI port, the gateway included (it runs in the Airflow namespace)."""
+    Every client lives in the Airflow namespace except ``domain_tasks``: the task pods of
+    the declared data domains, which must reach the execution API from their own
+    namespaces (those namespaces authorise the API server's log fetches). The gateway
+    runs in the Airflow namespace."""
     if gateway is not None and gateway.namespace != namespace:
         raise ValueError(
             f"the gateway must run in the Airflow namespace {namespace!r}, "
@@ -52,6 +57,7 @@ def allow_rules(
                 client(sas.dag_processor, "dag-processor"),
                 client(sas.triggerer, "triggerer"),
                 *((gateway,) if gateway else ()),
+                *domain_tasks,
             ),
         ),
         AllowRule(

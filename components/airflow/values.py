@@ -264,6 +264,11 @@ class AirflowValuesInput:
     """Escape hatch, deep-merged last."""
     sign_in: SignInSettings | None = None
     """Entra ID single sign-on (FAB auth manager); None keeps the chart's built-in admin."""
+    task_namespaces: tuple[str, ...] = ()
+    """Data-domain namespaces task pods may also run in (KubernetesExecutor
+    ``multi_namespace_mode`` with exactly these namespaces plus Airflow's own)."""
+    domains: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Per data domain, the pod settings DAGs use (``AIRFLOW_AKS_DOMAINS``)."""
 
 
 # ---------------------------------------------------------------- decisions
@@ -435,7 +440,24 @@ def platform_env(inp: AirflowValuesInput) -> list[dict[str, str]]:
     env[TASK_PLACEMENT_ENV] = json.dumps(inp.task_placement.as_pod_spec(), sort_keys=True)
     if inp.gpu_placement is not None:
         env[GPU_PLACEMENT_ENV] = json.dumps(inp.gpu_placement.as_pod_spec(), sort_keys=True)
+    if inp.domains:
+        env["AIRFLOW_AKS_DOMAINS"] = json.dumps(inp.domains, sort_keys=True, separators=(",", ":"))
     return [{"name": k, "value": v} for k, v in env.items()]
+
+
+def multi_namespace_config(inp: AirflowValuesInput) -> dict[str, str]:
+    """KubernetesExecutor in multi-namespace mode restricted to a namespace list: the
+    scheduler watches and launches pods only there, with namespaced Roles (no ClusterRole:
+    the chart's ``multiNamespaceMode`` stays false). Keys from
+    apache-airflow-providers-cncf-kubernetes 10.25.0 (get_provider_info.py:
+    ``multi_namespace_mode``, ``multi_namespace_mode_namespace_list``), read 2026-12."""
+    if not inp.task_namespaces:
+        return {}
+    namespaces = list(dict.fromkeys([inp.namespace, *inp.task_namespaces]))
+    return {
+        "multi_namespace_mode": "True",
+        "multi_namespace_mode_namespace_list": ",".join(namespaces),
+    }
 
 
 def airflow_config(inp: AirflowValuesInput) -> dict[str, dict[str, Any]]:
@@ -457,6 +479,7 @@ def airflow_config(inp: AirflowValuesInput) -> dict[str, dict[str, Any]]:
         "kubernetes_executor": {
             "delete_worker_pods": "True",
             "delete_worker_pods_on_failure": "False" if inp.environment == "dev" else "True",
+            **multi_namespace_config(inp),
         },
     }
     if inp.key_vault_secrets_backend:

@@ -92,6 +92,19 @@ def _is_dns_label(value: str) -> bool:
     return bool(re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", value))
 
 
+@dataclass(frozen=True)
+class NetworkNeeds:
+    """What a meshed pod's Kubernetes NetworkPolicy must let through for the mesh itself
+    (a default-deny policy that forgets these breaks every meshed pod)."""
+
+    control_plane_namespace: str | None = None
+    """Namespace of the control plane the proxies connect to."""
+    control_plane_ports: tuple[int, ...] = ()
+    """Ports of the control plane the proxies connect to (egress)."""
+    inbound_proxy_ports: tuple[int, ...] = ()
+    """Ports meshed clients connect to instead of the app port (ingress)."""
+
+
 @runtime_checkable
 class Mesh(Protocol):
     """What callers may rely on, whichever mesh runs."""
@@ -135,6 +148,10 @@ class Mesh(Protocol):
         ``target``; returns them (empty for ``none``)."""
         ...
 
+    def network_needs(self) -> NetworkNeeds:
+        """Control-plane and proxy ports NetworkPolicies of meshed pods must allow."""
+        ...
+
 
 @dataclass(frozen=True)
 class MeshDecisions:
@@ -145,6 +162,7 @@ class MeshDecisions:
     pod_labels: Callable[[PodKind], dict[str, str]]
     pod_annotations: Callable[[PodKind], dict[str, str]]
     allow_manifests: Callable[[AllowRule], list[Manifest]]
+    network: NetworkNeeds = NetworkNeeds()
 
 
 class MeshBase:
@@ -182,6 +200,9 @@ class MeshBase:
 
     def pod_annotations(self, kind: PodKind) -> dict[str, str]:
         return self.decisions.pod_annotations(kind)
+
+    def network_needs(self) -> NetworkNeeds:
+        return self.decisions.network
 
     def allow(
         self,
@@ -235,15 +256,17 @@ def meshed_namespace(
     namespace: str,
     opts: pulumi.ResourceOptions | None = None,
     labels: Mapping[str, str] | None = None,
+    annotations: Mapping[str, str] | None = None,
 ) -> k8s.core.v1.Namespace:
-    """A Namespace carrying the mesh's labels and annotations, created only once the mesh
-    control plane is ready — for the Airflow namespace and future data-domain ones."""
+    """A Namespace carrying the mesh's labels and annotations (which win over the given
+    ones), created only once the mesh control plane is ready — for the Airflow namespace
+    and the data-domain ones."""
     return plain_namespace(
         resource_name,
         namespace,
         with_ready(mesh, opts),
         labels={**(labels or {}), **mesh.namespace_labels()},
-        annotations=mesh.namespace_annotations() or None,
+        annotations={**(annotations or {}), **mesh.namespace_annotations()} or None,
     )
 
 

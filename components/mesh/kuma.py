@@ -40,6 +40,7 @@ from airflow_aks.components.mesh.base import (
     MeshBase,
     MeshDecisions,
     MeshProvider,
+    NetworkNeeds,
     PodKind,
     WorkloadSelector,
     child_options,
@@ -56,6 +57,10 @@ KUMA_CHART = ChartSource("kuma", KUMA_REPO, SYSTEM_NS)
 MESH_NAME = "default"
 CA_BACKEND = "ca-1"
 KUMA_API = "kuma.io/v1alpha1"
+# Data planes connect to the control plane's dp-server on 5678 (kumahq/kuma
+# deployments/charts/kuma/templates/cp-service.yaml at 348b652, 2026-08-21); inbound
+# traffic arrives on the app port (redirected inside the pod).
+NETWORK_NEEDS = NetworkNeeds(control_plane_namespace="kuma-system", control_plane_ports=(5678,))
 
 
 class KumaArgs(TypedDict, total=False):
@@ -226,7 +231,12 @@ class Kuma(MeshBase, pulumi.ComponentResource):
 
     _provider_name: ClassVar[MeshProvider] = "kuma"
     _decisions = MeshDecisions(
-        namespace_labels, namespace_annotations, pod_labels, pod_annotations, allow_manifests
+        namespace_labels,
+        namespace_annotations,
+        pod_labels,
+        pod_annotations,
+        allow_manifests,
+        NETWORK_NEEDS,
     )
 
     mesh_name: pulumi.Output[str]

@@ -29,6 +29,7 @@ from airflow_aks.components.mesh.base import (
     MeshBase,
     MeshDecisions,
     MeshProvider,
+    NetworkNeeds,
     PodKind,
     WorkloadSelector,
     child_options,
@@ -55,6 +56,15 @@ TRUST_ROOTS_KEY = "ca-bundle.crt"
 IDENTITY_NAME = "identity.linkerd.cluster.local"
 
 OPAQUE_PORTS = (5432, 6543)
+# What meshed pods' NetworkPolicies must allow (linkerd2 charts/linkerd-control-plane
+# templates/destination.yaml: destination 8086, policy 8090; identity.yaml: 8080; at
+# b24cd40, 2026-08-21). Meshed clients connect to the proxy's inbound port 4143, not the
+# app port (linkerd.io/2/common-errors/network-policy, read 2026-12).
+NETWORK_NEEDS = NetworkNeeds(
+    control_plane_namespace="linkerd",
+    control_plane_ports=(8080, 8086, 8090),
+    inbound_proxy_ports=(4143,),
+)
 """Postgres and PgBouncer: server-speaks-first, protocol detection would stall them."""
 
 POLICY_API = "policy.linkerd.io"
@@ -454,7 +464,12 @@ class Linkerd(MeshBase, pulumi.ComponentResource):
 
     _provider_name: ClassVar[MeshProvider] = "linkerd"
     _decisions = MeshDecisions(
-        namespace_labels, namespace_annotations, pod_labels, pod_annotations, allow_manifests
+        namespace_labels,
+        namespace_annotations,
+        pod_labels,
+        pod_annotations,
+        allow_manifests,
+        NETWORK_NEEDS,
     )
 
     control_plane_namespace: pulumi.Output[str]

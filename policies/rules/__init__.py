@@ -15,6 +15,7 @@ from typing import Any
 from . import (
     aks,
     deploy,
+    domains,
     entrance,
     identity,
     keyvault,
@@ -54,6 +55,7 @@ ALL_RULES: tuple[Rule, ...] = tuple(
     + stack.RULES
     + deploy.RULES
     + entrance.RULES
+    + domains.RULES
 )
 RULES_BY_NAME: dict[str, Rule] = {r.name: r for r in ALL_RULES}
 if len(RULES_BY_NAME) != len(ALL_RULES):  # pragma: no cover - guarded by tests
