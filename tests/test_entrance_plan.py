@@ -99,7 +99,11 @@ def test_api_server_admits_the_gateway_in_the_prod_plan(prod_plan: dict[str, Any
         "name": "airflow-approuting-istio",
         "namespace": "airflow",
     } in (auth)
-    assert {ref["namespace"] for ref in auth} == {"airflow"}
+    # Airflow's namespace, plus exactly the declared data domains' task pods (execution API)
+    domains = set(prod_plan["outputs"].get("domainNamespaces", {}).values())
+    assert {ref["namespace"] for ref in auth} == {"airflow"} | domains
+    domain_refs = [ref for ref in auth if ref["namespace"] != "airflow"]
+    assert all(ref["name"].endswith("-tasks") for ref in domain_refs), domain_refs
     mesh = one(prod_plan, "kubernetes:helm.sh/v4:Chart", "mesh-crds")["inputs"]["values"]
     assert mesh["installGatewayAPI"] is False  # AKS managed Gateway API CRDs instead
 
