@@ -153,9 +153,10 @@ def parser() -> argparse.ArgumentParser:
     cost_cli.add_plan_arguments(pl)
     policy_report.add_parser(sub)
     cost_cli.add_parser(sub)
-    from . import pipeline_cli
+    from . import pipeline_cli, preflight
 
     pipeline_cli.add_parser(sub)
+    preflight.add_parser(sub).set_defaults(func=preflight.command)
     return p
 
 

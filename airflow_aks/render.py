@@ -37,6 +37,7 @@ import subprocess
 import tarfile
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -421,8 +422,13 @@ def _docs(text: str) -> Iterator[Any]:
             yield yaml.load(part, Loader=loader)
 
 
-def parse_manifests(manifests: Manifests, namespace: str) -> list[Rendered]:
-    """Rendered templates -> objects as pulumi-kubernetes registers them (see module doc)."""
+def parse_manifests(
+    manifests: Manifests, namespace: str, crd_scopes: Mapping[str, Any] | None = None
+) -> list[Rendered]:
+    """Rendered templates -> objects as pulumi-kubernetes registers them (see module doc).
+
+    ``crd_scopes`` (kind -> scope of CRDs rendered alongside) defaults to the CRDs found here.
+    """
     objs: list[Rendered] = []
     for template in sorted(manifests):
         if not template.endswith((".yaml", ".yml", ".json")):
@@ -441,13 +447,8 @@ def parse_manifests(manifests: Manifests, namespace: str) -> list[Rendered]:
             if HOOK_ANNOTATION in annotations:
                 continue  # hooks are not rendered by Chart v4
             objs.append(Rendered(template, doc))
-    crd_scopes = {
-        str((o.obj.get("spec") or {}).get("names", {}).get("kind")): (o.obj.get("spec") or {}).get(
-            "scope"
-        )
-        for o in objs
-        if o.obj.get("kind") == "CustomResourceDefinition"
-    }
+    if crd_scopes is None:
+        crd_scopes = crd_scope_table(objs)
     for o in objs:
         kind = str(o.obj.get("kind", ""))
         namespaced = kind not in CLUSTER_SCOPED and crd_scopes.get(kind) != "Cluster"
@@ -455,6 +456,16 @@ def parse_manifests(manifests: Manifests, namespace: str) -> list[Rendered]:
         if isinstance(meta, dict) and namespaced and not meta.get("namespace"):
             meta["namespace"] = namespace
     return objs
+
+
+def crd_scope_table(objs: Sequence[Rendered]) -> dict[str, Any]:
+    """Kind -> ``spec.scope`` of every CustomResourceDefinition among ``objs``."""
+    out: dict[str, Any] = {}
+    for o in objs:
+        if o.obj.get("kind") == "CustomResourceDefinition":
+            spec = o.obj.get("spec") or {}
+            out[str((spec.get("names") or {}).get("kind"))] = spec.get("scope")
+    return out
 
 
 def type_token(obj: Mapping[str, Any]) -> str:
@@ -634,9 +645,9 @@ def analyse(
         return result, []
 
     try:
-        first_text = renderer.render(req.values)
+        with ThreadPoolExecutor(max_workers=2) as pool:  # two independent renders
+            first_text, second_text = pool.map(renderer.render, [req.values, req.values])
         first = parse_manifests(first_text, req.namespace)
-        second_text = renderer.render(req.values)
         second = parse_manifests(second_text, req.namespace)
     except RenderError as exc:
         return fail(str(exc))
@@ -674,46 +685,62 @@ def _ignored_keys(
     """Values keys whose change alters no rendered object (a subtree first, then its keys)."""
 
     def changes_something(values: dict[str, Any]) -> bool:
-        result.probes += 1
         try:
             text = renderer.render(values)
         except RenderError:
             return True  # the chart reacted to it
-        if text == base_text:
+        # Only templates whose text changed are parsed (CRDs and big charts stay cheap).
+        changed = {t for t in set(text) | set(base_text) if text.get(t) != base_text.get(t)}
+        if not changed:
             return False
         try:
-            objs = parse_manifests(text, req.namespace)
+            objs = parse_manifests(
+                {t: text[t] for t in changed if t in text}, req.namespace, scopes
+            )
         except RenderError:
             return True
-        for key, paths in object_diffs(base, objs).items():
+        before = [o for o in base if o.template in changed]
+        for key, paths in object_diffs(before, objs).items():
             noise = unstable.get(key, [])
             if any(p not in noise for p in paths):
                 return True
         return False
 
+    def probe(path: str) -> bool:
+        return changes_something(_set(req.values, path, _perturb(_get(req.values, path))))
+
+    scopes = crd_scope_table(base)
     findings: list[Finding] = []
-    pending = [p for p in leaf_paths(req.values) if "." not in p]
-    while pending:
-        path = pending.pop(0)
-        if result.probes >= max_probes:
-            result.reason = f"stopped probing values keys after {max_probes} renders"
-            break
-        current = _get(req.values, path)
-        if not changes_something(_set(req.values, path, _perturb(current))):
-            findings.append(
-                Finding(
-                    "ignored-key",
-                    "warning",
-                    req.label,
-                    req.urn,
-                    path,
-                    f"{req.label}: values key '{path}' is not read by the chart "
-                    "(changing it alters no rendered object)",
-                )
-            )
-        elif isinstance(current, dict) and current:
-            pending[:0] = [f"{path}.{k}" for k in current]
-    return findings
+    level = [p for p in leaf_paths(req.values) if "." not in p]
+    # Sibling keys are probed concurrently: a render is a call into Go (or a helm process)
+    # that releases the GIL, and charts that generate certificates take seconds per render.
+    with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
+        while level:
+            room = max_probes - result.probes
+            if room <= 0:
+                result.reason = f"stopped probing values keys after {max_probes} renders"
+                break
+            batch, level = level[:room], level[room:]
+            result.probes += len(batch)
+            deeper: list[str] = []
+            for path, changed in zip(batch, pool.map(probe, batch), strict=True):
+                current = _get(req.values, path)
+                if not changed:
+                    findings.append(
+                        Finding(
+                            "ignored-key",
+                            "warning",
+                            req.label,
+                            req.urn,
+                            path,
+                            f"{req.label}: values key '{path}' is not read by the chart "
+                            "(changing it alters no rendered object)",
+                        )
+                    )
+                elif isinstance(current, dict) and current:
+                    deeper += [f"{path}.{k}" for k in current]
+            level = deeper + level
+    return sorted(findings, key=lambda f: f.key)
 
 
 # ------------------------------------------------------------------ the plan hook
@@ -780,6 +807,17 @@ def attach(
         return none_rendered("the plan has no helm.v4.Chart")
     if not options.enabled:
         return none_rendered("rendering is off (--no-render)")
+    found = {req.urn: locate(req, options.chart_dirs, cache) for req in charts}
+    pullable = options.pull and any(r.repo or r.chart.startswith("oci://") for r in charts)
+    if not pullable and all(path is None for path, _ in found.values()):
+        # No source anywhere: say where each was looked for (Helm itself is not loaded).
+        results = [
+            ChartResult(r.urn, r.label, "not-rendered", r.unreadable or found[r.urn][1])
+            for r in charts
+        ]
+        report = Report("", results)
+        export["charts"] = report.to_dict()
+        return report
     helm, why = helm_factory()
     if helm is None:
         return none_rendered(why)
@@ -789,7 +827,7 @@ def attach(
         if req.unreadable:
             results.append(ChartResult(req.urn, req.label, "not-rendered", req.unreadable))
             continue
-        path, where = locate(req, options.chart_dirs, cache)
+        path, where = found[req.urn]
         if path is None and options.pull and (req.repo or req.chart.startswith("oci://")):
             try:
                 helm.pull(

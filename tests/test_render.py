@@ -309,9 +309,27 @@ def test_shipped_plan_without_chart_sources_says_why(tmp_path):
     assert f"no airflow-1.22.0.tgz, airflow-1.22.0/ or airflow/ in {tmp_path}" in text
     assert "--pull" in text and "--chart-dir" in text
 
-    none = render.attach(copy.deepcopy(plan_export("dev")), helm_factory=lambda: (None, "no helm"))
+    # Helm is only loaded once some chart has a source (a plan without any stays fast).
+    loaded: list[bool] = []
+
+    def no_helm():
+        loaded.append(True)
+        return None, "no helm"
+
+    render.attach(
+        copy.deepcopy(plan_export("dev")), render.Options(cache=tmp_path), helm_factory=no_helm
+    )
+    assert loaded == []
+
+
+def test_chart_sources_without_a_helm_say_why(cache):
+    export = {"project": "airflow-aks", "stack": "dev", "resources": [chart_resource({})]}
+    none = render.attach(
+        export, render.Options(cache=cache), helm_factory=lambda: (None, "no helm")
+    )
     assert none.reason == "no helm" and "why: no helm" in render.format_report(none)
-    off = render.attach(copy.deepcopy(plan_export("dev")), render.Options(enabled=False))
+    assert [r.status for r in none.results] == ["not-rendered"]
+    off = render.attach(copy.deepcopy(export), render.Options(enabled=False))
     assert "--no-render" in render.format_report(off)
 
 
