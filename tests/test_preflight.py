@@ -195,6 +195,14 @@ def healthy_routes() -> dict[tuple[str, str], Any]:
     return routes
 
 
+def _names() -> tuple[str, str]:
+    req = preflight.requirements(plan_export("dev"))
+    return req.vault_names[0], req.storage_accounts[0]
+
+
+VAULT, ACCOUNT = _names()  # whatever names the dev plan derives
+
+
 def dev_requirements(**changes: Any) -> Requirements:
     req = copy.deepcopy(preflight.requirements(plan_export("dev")))
     req.kubernetes_version = "1.35"  # whatever the shipped stack pins: see the CLI test
@@ -226,8 +234,9 @@ def test_requirements_read_from_the_dev_plan():
     assert Pool("tasks", "Standard_D4ds_v5", 5, (), True) in req.pools
     assert Pool("system", "Standard_D2ds_v5", 2) in req.pools
     assert req.authorized_ranges == ["203.0.113.0/24"] and not req.private_cluster
-    assert req.vault_names == ["kv-airflow-dev-weu-14e2"]
-    assert req.storage_accounts == ["stairflowdevweu14e2"]
+    inputs = {r["type"]: r["inputs"] for r in plan_export("dev")["resources"]}
+    assert req.vault_names == [inputs["azure-native:keyvault:Vault"]["vaultName"]]
+    assert req.storage_accounts == [inputs["azure-native:storage:StorageAccount"]["accountName"]]
     assert req.role_assignments > 0
 
 
@@ -412,27 +421,27 @@ def test_vault_name_soft_deleted_or_taken_fails():
     routes = healthy_routes()
     taken = {"nameAvailable": False, "reason": "AlreadyExists", "message": "taken"}
     routes[("POST", f"{S}/providers/Microsoft.KeyVault/checkNameAvailability")] = (200, taken)
-    vault = f"{S}/resourceGroups/{RG}/providers/Microsoft.KeyVault/vaults/kv-airflow-dev-weu-14e2"
-    deleted = f"{S}/providers/Microsoft.KeyVault/locations/westeurope/deletedVaults/kv-airflow-dev-weu-14e2"  # noqa: E501
+    vault = f"{S}/resourceGroups/{RG}/providers/Microsoft.KeyVault/vaults/{VAULT}"
+    deleted = f"{S}/providers/Microsoft.KeyVault/locations/westeurope/deletedVaults/{VAULT}"
     routes[("GET", vault)] = not_found()
     routes[("GET", deleted)] = (
         200,
         {
             "id": deleted,
-            "name": "kv-airflow-dev-weu-14e2",
+            "name": VAULT,
             "properties": {"location": "westeurope", "purgeProtectionEnabled": True},
         },
     )
     c = run_one(routes, dev_requirements(), "key-vault-name")
     assert not c.ok and "held by a soft-deleted vault" in c.detail
-    assert "az keyvault recover --name kv-airflow-dev-weu-14e2" in c.fix
-    assert "az keyvault purge --name kv-airflow-dev-weu-14e2 --location westeurope" in c.fix
+    assert f"az keyvault recover --name {VAULT}" in c.fix
+    assert f"az keyvault purge --name {VAULT} --location westeurope" in c.fix
 
     routes[("GET", deleted)] = not_found()
     c = run_one(routes, dev_requirements(), "key-vault-name")
     assert not c.ok and "is taken (AlreadyExists)" in c.detail and "namePrefix" in c.fix
 
-    routes[("GET", vault)] = (200, {"id": vault, "name": "kv-airflow-dev-weu-14e2"})
+    routes[("GET", vault)] = (200, {"id": vault, "name": VAULT})
     c = run_one(routes, dev_requirements(), "key-vault-name")
     assert c.ok and "(this stack's)" in c.detail
 
@@ -443,12 +452,10 @@ def test_storage_name_taken_fails():
         200,
         {"nameAvailable": False, "reason": "AlreadyExists", "message": "The name is taken."},
     )
-    account = (
-        f"{S}/resourceGroups/{RG}/providers/Microsoft.Storage/storageAccounts/stairflowdevweu14e2"
-    )
+    account = f"{S}/resourceGroups/{RG}/providers/Microsoft.Storage/storageAccounts/{ACCOUNT}"
     routes[("GET", account)] = not_found()
     c = run_one(routes, dev_requirements(), "storage-account-name")
-    assert not c.ok and "stairflowdevweu14e2 is not available (AlreadyExists" in c.detail
+    assert not c.ok and f"{ACCOUNT} is not available (AlreadyExists" in c.detail
     assert "namePrefix" in c.fix
 
 
@@ -523,9 +530,7 @@ def test_preflight_command_exits_1_naming_each_failed_check_and_fix(capsys):
         200,
         {"nameAvailable": False, "reason": "AlreadyExists", "message": "The name is taken."},
     )
-    account = (
-        f"{S}/resourceGroups/{RG}/providers/Microsoft.Storage/storageAccounts/stairflowdevweu14e2"
-    )
+    account = f"{S}/resourceGroups/{RG}/providers/Microsoft.Storage/storageAccounts/{ACCOUNT}"
     routes[("GET", account)] = not_found()
     # A region that no longer offers the plan's minor (AKS retires minors every few months).
     pinned = preflight.requirements(plan_export("dev")).kubernetes_version
