@@ -20,6 +20,7 @@ from tests.test_policy_stack import TODAY, Edit, StackCase, find, res, sc_bad, s
 SSO = "entrance-requires-sso-and-tls"
 ROUTE = "entrance-route-api-server-only"
 HOST = "airflow.example.com"
+SIMPLE = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
 
 
 def _cr(m: dict[str, Any], name: str) -> dict[str, Any]:
@@ -67,7 +68,21 @@ ENTRANCE_CASES: list[StackCase] = [
         SSO,
         "simple-auth-manager",
         entrance,
+        values(lambda v: v["config"]["core"].update(auth_manager=SIMPLE)),
+        urn=CHART_URN,
+    ),
+    sc_ok(
+        SSO,
+        "chart-default-fab-with-oauth",
+        entrance,
         values(lambda v: v["config"]["core"].pop("auth_manager")),
+    ),
+    sc_bad(
+        SSO,
+        "chart-default-fab-database-logins",
+        entrance,
+        values(lambda v: v["config"]["core"].pop("auth_manager")),
+        values(lambda v: v.pop("apiServer")),
         urn=CHART_URN,
     ),
     sc_bad(

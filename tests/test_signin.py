@@ -105,6 +105,10 @@ def test_sso_values_fab_auth_manager_no_builtin_admin() -> None:
     assert sso["createUserJob"]["enabled"] is False
     assert sso["config"]["core"]["auth_manager"] == S.FAB_AUTH_MANAGER
     assert sso["config"]["api"]["base_url"] == "https://airflow.example.com/"
+    # tasks keep calling the execution API inside the cluster, not through the entrance
+    assert sso["config"]["core"]["execution_api_server_url"] == (
+        "http://airflow-api-server:8080/execution/"
+    )
     assert sso["config"]["fab"]["cookie_secure"] == "True"
     assert sso["config"]["fab"]["session_max_lifetime_minutes"] == "720"
     env = {e["name"]: e["value"] for e in sso["apiServer"]["env"]}

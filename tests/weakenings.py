@@ -382,7 +382,7 @@ WEAKENINGS: list[W] = [
     W("stack-protect-stateful-in-prod", "prod database unprotected", put(PG, "protect", False, top=True), PROD),
     W("stack-protect-stateful-in-prod", "prod log storage unprotected", put(ACCOUNT, "protect", False, top=True), PROD),
     # Entrance (prod: the entrance and sign-in are on)
-    W("entrance-requires-sso-and-tls", "auth manager back to SimpleAuthManager", drop(AIRFLOW, "values.config.core.auth_manager"), PROD),
+    W("entrance-requires-sso-and-tls", "auth manager back to SimpleAuthManager", put(AIRFLOW, "values.config.core.auth_manager", "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"), PROD),
     W("entrance-requires-sso-and-tls", "built-in admin user back", put(AIRFLOW, "values.createUserJob.enabled", True), PROD),
     W("entrance-requires-sso-and-tls", "FAB without OAuth in webserver_config", drop(AIRFLOW, "values.apiServer.apiServerConfig"), PROD),
     W("entrance-requires-sso-and-tls", "HTTP listener serves the API", put(REDIRECT, "spec.rules", TO_API), PROD, anywhere=True),

@@ -770,21 +770,33 @@ def build_values(inp: AirflowValuesInput) -> dict[str, Any]:
     for key in JOBS:
         values[key] = job_component(inp, key)
     if inp.sign_in is not None:
-        values = sign_in_values(values, inp.sign_in)
+        values = sign_in_values(values, inp.sign_in, inp.release_name)
     return deep_merge(values, inp.helm_values)
 
 
-def sign_in_values(values: dict[str, Any], s: SignInSettings) -> dict[str, Any]:
+def sign_in_values(values: dict[str, Any], s: SignInSettings, release: str) -> dict[str, Any]:
     """Single sign-on on: the FAB auth manager with the generated ``webserver_config.py``
     (``apiServer.apiServerConfig``), the public base URL, and no built-in admin user (the
     user-creation Job is off; people get roles from Entra app roles only). The API server
     trusts ``X-Forwarded-*`` (the chart's ``FORWARDED_ALLOW_IPS`` advice): the gateway
     terminates TLS, and under default deny only the gateway and Airflow's own pods reach
-    the port, so OAuth redirect URLs come out as ``https://<host>/...``."""
-    out = deep_merge(values, {"config": airflow_auth_config(s)})
+    the port, so OAuth redirect URLs come out as ``https://<host>/...``.
+
+    ``[core] execution_api_server_url`` defaults to ``{[api] base_url}/execution/``
+    (Airflow 3.3 config reference): with the public base URL, task pods would call the
+    execution API through the public entrance. It is pinned to the in-cluster Service, the
+    path the mesh allows (tasks -> API server :8080)."""
+    internal = {"core": {"execution_api_server_url": execution_api_url(release)}}
+    out = deep_merge(values, {"config": deep_merge(airflow_auth_config(s), internal)})
     api = dict(out["apiServer"])
     api["apiServerConfig"] = webserver_config(s)
     api["env"] = [*api["env"], *sign_in_env(s), {"name": "FORWARDED_ALLOW_IPS", "value": "*"}]
     out["apiServer"] = api
     out["createUserJob"] = {**out["createUserJob"], "enabled": False}
     return out
+
+
+def execution_api_url(release: str) -> str:
+    """The execution API on the chart's API server Service (``<release>-api-server``,
+    ``ports.apiServer`` 8080), inside the namespace."""
+    return f"http://{release}-api-server:8080/execution/"

@@ -42,6 +42,9 @@ OAUTH_AUTH_MANAGERS = {
     "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager": "fab",
     "airflow.providers.keycloak.auth_manager.keycloak_auth_manager.KeycloakAuthManager": "oidc",
 }
+CHART_DEFAULT_AUTH_MANAGER = "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
+"""The official chart's ``config.core.auth_manager`` default (values.yaml after 1.22, seen
+2026-12-02): FAB with database logins unless webserver_config.py says AUTH_OAUTH."""
 API_SERVER_SUFFIX = "-api-server"  # chart: <release>-api-server (useStandardNaming false)
 API_SERVER_PORT = 8080  # chart ports.apiServer
 
@@ -169,14 +172,11 @@ def exposed(resources: list[dict[str, Any]]) -> bool:
 def sso_problems(chart: Mapping[str, Any]) -> list[str]:
     """Why an Airflow chart does not sign people in through an identity provider."""
     values = as_dict(get(chart.get("inputs"), "values"))
-    manager = str(get(values, "config.core.auth_manager") or "")
+    manager = str(get(values, "config.core.auth_manager") or CHART_DEFAULT_AUTH_MANAGER)
     out: list[str] = []
     kind = OAUTH_AUTH_MANAGERS.get(manager)
     if kind is None:
-        out.append(
-            f"auth manager {manager or 'SimpleAuthManager (default)'!r} does not sign people "
-            "in through an identity provider"
-        )
+        out.append(f"auth manager {manager!r} does not sign people in through an identity provider")
     elif kind == "fab":
         config = str(get(values, "apiServer.apiServerConfig") or "")
         if "AUTH_TYPE = AUTH_OAUTH" not in config:
