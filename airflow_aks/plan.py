@@ -198,6 +198,9 @@ class PlanMocks(mocks.Mocks):
             # A lookup of a well-known service principal (Microsoft Graph): only its
             # object id in this tenant is the cloud's to know.
             return ({**dict(args.args), "objectId": UNKNOWN, "id": UNKNOWN}, [])
+        if args.token == "azuread:index/getGroup:getGroup":
+            # A group looked up by object id: its display name is the tenant's to know.
+            return ({**dict(args.args), "displayName": UNKNOWN, "id": UNKNOWN}, [])
         if args.token == "azure-native:features:getSubscriptionFeatureRegistration":
             ns, feature = args.args.get("providerNamespace"), args.args.get("featureName")
             return (

@@ -378,6 +378,10 @@ class PlatformDatabaseArgs(TypedDict, total=False):
     another)."""
     entra_auth: bool
     """``airflow-aks:database.entraAuth`` Model default ``True`` (a profile may set another)."""
+    entra_admin_group_object_id: str | None
+    """``airflow-aks:database.entraAdminGroupObjectId``"""
+    entra_admin_group_name: str | None
+    """``airflow-aks:database.entraAdminGroupName``"""
 
 
 class PlatformKeyVaultArgs(TypedDict, total=False):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
+import pulumi_azuread as azuread
 from pulumi_azure_native import features
 
 from airflow_aks.components import naming
@@ -27,7 +28,7 @@ from airflow_aks.components.aks import (
     feature_commands,
     feature_problem,
 )
-from airflow_aks.components.database import MetadataDatabase, MetadataDatabaseArgs
+from airflow_aks.components.database import EntraAdmin, MetadataDatabase, MetadataDatabaseArgs
 from airflow_aks.components.domains import (
     DOMAIN_LABEL,
     AirflowPeerArgs,
@@ -150,6 +151,17 @@ class State:
 _GEO_BACKUP = {"auto": None, "Enabled": True, "Disabled": False}
 
 
+def entra_admin(cfg: StackConfig) -> EntraAdmin:
+    """The PostgreSQL Entra administrator: a group (``database.entraAdminGroupObjectId``,
+    else the first AKS admin group), its display name as the role name."""
+    db = cfg.database
+    group = db.entra_admin_group_object_id or cfg.aks.admin_group_object_ids[0]
+    name: pulumi.Input[str] = db.entra_admin_group_name or (
+        azuread.get_group_output(object_id=group).display_name
+    )
+    return EntraAdmin(object_id=group, principal_name=name, principal_type="group")
+
+
 def build_state(cfg: StackConfig, cluster: Cluster) -> State:
     """Key Vault, Postgres and log storage, protected in prod, reachable from AKS only."""
     prefix, env, loc = cfg.name_prefix, cfg.environment, cfg.location
@@ -201,6 +213,8 @@ def build_state(cfg: StackConfig, cluster: Cluster) -> State:
         protect=protect,
         tags=tags,
     )
+    if db.entra_auth:
+        db_args["entra_admins"] = {"admins": entra_admin(cfg)}
     if db.private_access:
         db_args["delegated_subnet_id"] = cluster.database_subnet_id
         db_args["virtual_network_id"] = cluster.vnet_id

@@ -169,7 +169,7 @@ class EntraAdmin(TypedDict):
     object_id: pulumi.Input[str]
     principal_name: pulumi.Input[str]
     principal_type: str
-    """``User``, ``Group`` or ``ServicePrincipal``."""
+    """``user``, ``group`` or ``servicePrincipal`` (the API's PrincipalType enum)."""
 
 
 class MetadataDatabaseArgs(TypedDict, total=False):

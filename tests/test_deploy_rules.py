@@ -171,6 +171,17 @@ def good_stack() -> list[dict[str, Any]]:
             },
             {"privateLinkServiceConnections": [urn(deploy.STORAGE_ACCOUNT, "logs")]},
         ),
+        res(
+            deploy.PG_SERVER,
+            "psql",
+            {"serverName": "psql-x", "authConfig": {"activeDirectoryAuth": "Enabled"}},
+        ),
+        res(
+            deploy.PG_ENTRA_ADMINS[0],
+            "psql-admins",
+            {"serverName": "psql-x", "objectId": "g1", "principalType": "group"},
+            {"serverName": [urn(deploy.PG_SERVER, "psql")]},
+        ),
     ]
 
 
@@ -402,6 +413,26 @@ DEPLOY_CASES: list[DeployCase] = [
         flux_settings(WI_ON),
         add_flux_credential("source-controller"),
     ),
+    # PostgreSQL
+    ok("postgres-entra-auth-has-admin", "admin"),
+    ok(
+        "postgres-entra-auth-has-admin",
+        "entra-off",
+        set_input("psql", "authConfig", {"activeDirectoryAuth": "Disabled"}),
+        drop("psql-admins"),
+    ),
+    ok(
+        "postgres-entra-auth-has-admin",
+        "admin-by-name",
+        set_deps("psql-admins", "serverName", []),
+    ),
+    bad("postgres-entra-auth-has-admin", "no-admin", drop("psql-admins")),
+    bad(
+        "postgres-entra-auth-has-admin",
+        "admin-of-other-server",
+        set_deps("psql-admins", "serverName", []),
+        set_input("psql-admins", "serverName", "psql-other"),
+    ),
     # storage
     ok("storage-private-in-production", "private", production=True),
     ok(
@@ -534,7 +565,13 @@ def _public_log_storage(rs: list[dict[str, Any]]) -> None:
         r["inputs"]["publicNetworkAccess"] = "Enabled"
 
 
+def _drop_postgres_entra_admin(rs: list[dict[str, Any]]) -> None:
+    for r in _of(rs, deploy.PG_ENTRA_ADMINS[0]):
+        rs.remove(r)
+
+
 DEFECTS: list[tuple[str, str, Callable[[list[dict[str, Any]]], None]]] = [
+    ("prod", "postgres-entra-auth-has-admin", _drop_postgres_entra_admin),
     ("dev", "flux-workload-identity-complete", _flux_identity_half_on),
     ("prod", "storage-private-in-production", _public_log_storage),
     ("dev", "aks-no-retired-addons", _reintroduce_dashboard),
@@ -843,3 +880,29 @@ def test_random_vault_name_checks_the_rule() -> None:
     assert random_vault_name("kv-airflow-dev-weu", "a1b2") == "kv-airflow-dev-weu-a1b2"
     with pytest.raises(ValueError, match="not a valid Key Vault name"):
         random_vault_name("kv-" + "x" * 30, "a1b2")
+
+
+# ------------------------------------------------------------------ Postgres Entra admin
+
+
+def test_postgres_entra_admin_is_the_admin_group() -> None:
+    (admin,) = _of(_plan("dev"), deploy.PG_ENTRA_ADMINS[0])
+    assert admin["inputs"]["objectId"] == "7f3c2a9e-1b4d-4c8e-9f0a-2d6e5b8c1a47"
+    assert admin["inputs"]["principalType"] == "group"
+    assert admin["inputs"]["principalName"] == "[unknown]"  # the group's display name
+
+
+def test_entra_auth_without_any_admin_group_is_refused() -> None:
+    from conftest import ROOT
+
+    from airflow_aks.config.base import ConfigError
+    from airflow_aks.config.stack import load, read_stack_file
+
+    raw = read_stack_file(ROOT / "Pulumi.dev.yaml")
+    aks = {**raw["airflow-aks:aks"], "adminGroupObjectIds": [], "azureRbac": False}
+    with pytest.raises(
+        ConfigError, match=re.escape("database.entraAuth: Entra authentication needs")
+    ):
+        load({**raw, "airflow-aks:aks": aks}, "dev")
+    db = {"entraAdminGroupObjectId": "0b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d"}
+    load({**raw, "airflow-aks:aks": aks, "airflow-aks:database": db}, "dev")

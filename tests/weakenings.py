@@ -372,6 +372,7 @@ WEAKENINGS: list[W] = [
     W("identity-no-vault-wide-read", "per-secret read widened to the vault", _parent_scope(CP_KV, 1)),
     W("flux-workload-identity-complete", "Flux workload identity on, half set", put(On("kubernetesconfiguration:Extension"), ("configurationSettings", "workloadIdentity.enable"), "true"), GITOPS),
     W("storage-private-in-production", "prod log storage public again", put(ACCOUNT, "publicNetworkAccess", "Enabled"), PROD),
+    W("postgres-entra-auth-has-admin", "Entra auth with no Entra admin", remove(On("dbforpostgresql:AdministratorsMicrosoftEntra")), anywhere=True),
     # Data domains (issue 12; the prod stack declares finance and marketing)
     W("domain-identity-declared-scope", "finance identity reads marketing's secret", _rescope(FIN_KV, "/secrets/finance-warehouse-dsn", "/secrets/marketing-crm-token"), PROD),
     W("domain-identity-declared-scope", "finance secret grant widened to the vault", _rescope(FIN_KV, "/secrets/finance-warehouse-dsn", ""), PROD),

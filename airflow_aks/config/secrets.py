@@ -91,6 +91,11 @@ class DatabaseConfig(StrictModel):
     administrator_login: str = "airflowadmin"
     database_name: str = "airflow"
     entra_auth: bool = True
+    entra_admin_group_object_id: str | None = None
+    """Entra group made PostgreSQL administrator (Entra auth needs one, else nobody can sign
+    in with Entra). Default: the first ``aks.adminGroupObjectIds`` entry."""
+    entra_admin_group_name: str | None = None
+    """Its display name (the PostgreSQL role name); default: looked up in Entra ID."""
 
     @field_validator("sku_name")
     @classmethod

@@ -91,6 +91,15 @@ class StackConfig(StrictModel):
             self.profile, self.key_vault, self.database, self.storage
         ):
             errs.append(f"{path}: {message}")
+        if (
+            self.database.entra_auth
+            and not self.database.entra_admin_group_object_id
+            and not self.aks.admin_group_object_ids
+        ):
+            errs.append(
+                "database.entraAuth: Entra authentication needs an Entra administrator: set "
+                "database.entraAdminGroupObjectId or aks.adminGroupObjectIds (or entraAuth: false)"
+            )
         for path, message in entrance_issues(self.entrance, self.profile == "prod"):
             errs.append(f"{path}: {message}")
         if self.entrance_on and not self.airflow.enabled:
