@@ -34,7 +34,7 @@ def cluster_args() -> ClusterArgs:
             "duration_hours": 4,
             "utc_offset": "+00:00",
         },
-        system_pool={"name": "system", "vm_size": "Standard_D2ds_v5"},
+        system_pool={"name": "system", "vm_size": "Standard_D4ds_v5"},
         authorized_ip_ranges=["203.0.113.0/24"],
     )
 

@@ -275,6 +275,7 @@ WEAKENINGS: list[W] = [
     W("aks-system-pool-critical-only", "system pool taint removed", put(MC, "agentPoolProfiles.0.nodeTaints", [])),
     W("aks-run-command-disabled", "run command back on", put(MC, "apiServerAccessProfile.disableRunCommand", False)),
     W("aks-defender-in-prod", "Defender off in prod", put(MC, "securityProfile.defender.securityMonitoring.enabled", False), PROD),
+    W("aks-system-pool-size", "system pool on a 2-vCPU size", put(MC, "agentPoolProfiles.0.vmSize", "Standard_D2ds_v5")),
     W("aks-pool-zones-in-prod", "prod task pool in one zone", put(TASKS_POOL, "availabilityZones", ["1"]), PROD),
     W("aks-pool-zones-in-prod", "prod system pool zones removed", drop(MC, "agentPoolProfiles.0.availabilityZones"), PROD),
     # Key Vault

@@ -25,7 +25,10 @@ DEV: dict[str, Any] = {
         "upgradeChannel": "patch",
         "systemPool": {
             "name": "system",
-            "vmSize": "Standard_D2ds_v5",  # has a temp disk: ephemeral OS disk fits
+            # AKS requires >= 4 vCPUs (and no B-series) for system pools (aks-docs
+            # use-system-pools.md @ fb060abe, 2026-08-21); D4ds_v5's 150 GiB temp disk fits
+            # the ephemeral OS disk.
+            "vmSize": "Standard_D4ds_v5",
             "minCount": 1,
             "maxCount": 2,
             "nodeCount": 1,

@@ -453,12 +453,13 @@ def vm_size_parts(size: str) -> tuple[str, int, str, int | None] | None:
 @resource_rule(
     RULES,
     name="aks-system-pool-size",
-    level=ADVISORY,
+    level=MANDATORY,
     mirrors="AKS system node pool limitations",
     types=POOLS,
     description="""System pools need a VM size of at least 4 vCPUs and 4 GB, and B-series
     (burstable) sizes are not supported for them (aks-docs use-system-pools.md @ fb060abe,
-    2026-08-21). Advisory: smaller sizes are still accepted by the API today.""",
+    2026-08-21: "System node pools require a VM SKU of at least 4 vCPUs and 4 GB of
+    memory"). Mandatory: a documented requirement of the platform, not a preference.""",
 )
 def system_pool_size(props: Mapping[str, Any], ctx: Context) -> list[str]:
     out = []
