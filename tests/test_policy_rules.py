@@ -1013,9 +1013,10 @@ def test_every_rule_has_both_cases() -> None:
         covered.setdefault(case.rule, set()).add(case.violates)
     for stack_case in [*STACK_CASES, *ENTRANCE_CASES]:
         covered.setdefault(stack_case.rule, set()).add(stack_case.violates)
+    from test_policy_charts import COVERAGE as CHART_CASES
     from test_policy_scheduling import COVERAGE as SCHEDULING_CASES
 
-    for rule, violates in SCHEDULING_CASES:
+    for rule, violates in (*SCHEDULING_CASES, *CHART_CASES):
         covered.setdefault(rule, set()).add(violates)
     for deploy_case in DEPLOY_CASES:
         covered.setdefault(deploy_case.rule, set()).add(deploy_case.violates)

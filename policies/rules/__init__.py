@@ -14,6 +14,7 @@ from typing import Any
 
 from . import (
     aks,
+    charts,
     deploy,
     domains,
     entrance,
@@ -51,6 +52,7 @@ ALL_RULES: tuple[Rule, ...] = tuple(
     + identity.RULES
     + kubernetes.RULES
     + mesh_airflow.RULES
+    + charts.RULES
     + scheduling.RULES
     + stack.RULES
     + deploy.RULES
