@@ -385,7 +385,16 @@ def pull_request_workflow(cfg: PipelineConfig) -> dict[str, Any]:
                 {
                     "name": "Plan the pull request and diff it against the base",
                     "run": '.venv/bin/airflow-aks plan --stack "$STACK" --config "$CONFIG" '
-                    "--json plan.json --diff ../base.json --diff-markdown diff.md",
+                    "--no-render --json plan.json --diff ../base.json --diff-markdown diff.md",
+                },
+                {
+                    # Runners are online: pull each pinned chart and render it with the
+                    # plan's values, so the policy pack also judges the chart's own objects
+                    # (as `pulumi preview --policy-pack` will) and render failures, ignored
+                    # values keys and non-deterministic renders fail here first.
+                    "name": "Plan with the real charts rendered (pulled at their pins)",
+                    "run": '.venv/bin/airflow-aks plan --stack "$STACK" --config "$CONFIG" '
+                    "--render --pull --no-key-probes --json rendered.json",
                 },
                 {
                     "name": "Policy pack over the exported plan",
@@ -404,7 +413,7 @@ def pull_request_workflow(cfg: PipelineConfig) -> dict[str, Any]:
                     "uses": _uses("upload-artifact"),
                     "with": {
                         "name": "plan-${{ matrix.label }}",
-                        "path": "plan.json\ndiff.md\n",
+                        "path": "plan.json\nrendered.json\ndiff.md\n",
                         "if-no-files-found": "ignore",
                     },
                 },

@@ -93,6 +93,7 @@ def test_pull_requests_plan_check_and_preview_every_stack() -> None:
     assert {m["label"] for m in matrix} == {"dev", "prod", "dev-kuma"}
     runs = " ".join(s.get("run", "") for s in jobs["offline-plan"]["steps"])
     assert "--diff ../base.json --diff-markdown diff.md" in runs
+    assert "--render --pull" in runs  # the real charts, judged by the pack, on every PR
     assert "policies --check plan.json" in runs
     for stack in PIPELINE.stage_names:
         preview = jobs[f"preview-{stack}"]
