@@ -45,6 +45,7 @@ lock: venv
 
 bench: venv
 	$(BIN)/python benchmarks/plan_time.py
+	$(BIN)/python benchmarks/domains_scale.py --readme
 
 clean:
 	rm -rf $(VENV) build *.egg-info
