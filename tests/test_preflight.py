@@ -232,7 +232,7 @@ def test_requirements_read_from_the_dev_plan():
     assert req.kubernetes_version == cluster["inputs"]["kubernetesVersion"]
     assert req.support_plan == "KubernetesOfficial"
     assert Pool("tasks", "Standard_D4ds_v5", 5, (), True) in req.pools
-    assert Pool("system", "Standard_D2ds_v5", 2) in req.pools
+    assert Pool("system", "Standard_D4ds_v5", 2) in req.pools
     assert req.authorized_ranges == ["203.0.113.0/24"] and not req.private_cluster
     inputs = {r["type"]: r["inputs"] for r in plan_export("dev")["resources"]}
     assert req.vault_names == [inputs["azure-native:keyvault:Vault"]["vaultName"]]
@@ -293,7 +293,7 @@ def test_every_check_passes_on_a_healthy_subscription():
     got = by_name(checks)
     assert "1.35 offered in westeurope" in got["kubernetes-version"].detail
     assert "caller 203.0.113.7 inside" in got["api-server-access"].detail
-    assert "standardDDSv5Family: 16 needed, 42 free" in got["vcpu-quota"].detail
+    assert "standardDDSv5Family: 20 needed, 42 free" in got["vcpu-quota"].detail
     assert "effective permissions on rg-airflow-dev-weu" in got["role-assignment-rights"].detail
 
 
@@ -359,9 +359,9 @@ def test_vm_size_restricted_or_missing_zone_fails():
         {
             "value": [
                 sku(
-                    "Standard_D2ds_v5",
+                    "Standard_D4ds_v5",
                     "standardDDSv5Family",
-                    2,
+                    4,
                     restrictions=[
                         {
                             "type": "Location",
@@ -370,17 +370,17 @@ def test_vm_size_restricted_or_missing_zone_fails():
                         }
                     ],
                 ),
-                sku("Standard_D4ds_v5", "standardDDSv5Family", 4, zones=("1", "2")),
+                sku("Standard_D2ds_v5", "standardDDSv5Family", 2, zones=("1", "2")),
             ]
         },
     )
     req = dev_requirements()
-    req.pools.append(Pool("zonal", "Standard_D4ds_v5", 1, ("1", "3")))
+    req.pools.append(Pool("zonal", "Standard_D2ds_v5", 1, ("1", "3")))
     req.pools.append(Pool("gpu", "Standard_NC4as_T4_v3", 1))
     c = run_one(routes, req, "vm-sizes")
     assert not c.ok
-    assert "pool system: Standard_D2ds_v5 is restricted (NotAvailableForSubscription)" in c.detail
-    assert "pool zonal: Standard_D4ds_v5 is not available in zone(s) ['3']" in c.detail
+    assert "pool system: Standard_D4ds_v5 is restricted (NotAvailableForSubscription)" in c.detail
+    assert "pool zonal: Standard_D2ds_v5 is not available in zone(s) ['3']" in c.detail
     assert "pool gpu: Standard_NC4as_T4_v3 is not offered in westeurope" in c.detail
     assert "az vm list-skus --location westeurope" in c.fix
 
@@ -392,14 +392,14 @@ def test_quota_short_for_max_counts_fails_naming_the_family():
         {
             "value": [
                 usage("cores", 10, 100),
-                usage("standardDDSv5Family", 40, 50),  # 10 free, the pools need 16
+                usage("standardDDSv5Family", 40, 50),  # 10 free, the pools need 20
                 usage("lowPriorityCores", 0, 10),  # spot pool needs 20
             ]
         },
     )
     c = run_one(routes, dev_requirements(), "vcpu-quota")
     assert not c.ok
-    assert "standardDDSv5Family: needs 16 vCPUs, 10 free (40/50)" in c.detail
+    assert "standardDDSv5Family: needs 20 vCPUs, 10 free (40/50)" in c.detail
     assert "lowPriorityCores: needs 20 vCPUs, 10 free (0/10)" in c.detail
     assert "az quota update --resource-name lowPriorityCores --scope " in c.fix
     assert "--limit-object value=20" in c.fix and "maxCount" in c.fix
