@@ -408,6 +408,12 @@ def test_kuma_chart_values(ha: bool, replicas: int | None, pdb: dict | None) -> 
     assert v["controlPlane"]["tls"] == {"general": {"certManager": {"enabled": True}}}
     assert v["controlPlane"].get("replicas") == replicas
     assert v["controlPlane"].get("podDisruptionBudget") == pdb
+    # the chart default is only readOnlyRootFilesystem: the policy pack needs the rest
+    assert v["controlPlane"]["containerSecurityContext"] == {
+        "readOnlyRootFilesystem": True,
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"]},
+    }
 
 
 @pytest.mark.parametrize("ha", [False, True])

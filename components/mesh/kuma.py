@@ -117,6 +117,15 @@ def system_namespace_labels() -> dict[str, str]:
 def chart_values(ha: bool) -> dict[str, Any]:
     cp: dict[str, Any] = {
         "defaults": {"skipMeshCreation": True},  # we create the Mesh with STRICT mTLS
+        # The chart default is only `readOnlyRootFilesystem: true` (values.yaml
+        # controlPlane.containerSecurityContext, rendered by templates/cp-deployment.yaml
+        # on the control-plane container, kuma v2.14.3, read 2026-12-02): without this the
+        # control plane fails k8s-drop-capabilities and k8s-no-privilege-escalation.
+        "containerSecurityContext": {
+            "readOnlyRootFilesystem": True,
+            "allowPrivilegeEscalation": False,
+            "capabilities": {"drop": ["ALL"]},
+        },
     }
     if ha:
         cp |= {
