@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STACK ?= dev
 UV_VERSION := 0.13.8
 
-.PHONY: plan plan-prod test lint typecheck policies lock bench clean
+.PHONY: plan plan-prod test test-examples wheel-check lint typecheck policies lock bench clean
 
 # --compile-bytecode: write the SDKs' .pyc at install time. Many CI images and containers
 # set PYTHONDONTWRITEBYTECODE=1, and without it every run recompiles the SDKs (~2x slower).
@@ -28,6 +28,11 @@ plan-prod: venv
 ## The whole suite: lint, format check, types, unit + DAG + schema + policy tests.
 test: venv lint typecheck
 	$(BIN)/python -m pytest
+	$(MAKE) --no-print-directory test-examples
+
+## The consumer example (examples/consumer) as its own project: its own pytest run.
+test-examples: venv
+	cd examples/consumer && ../../$(BIN)/python -m pytest
 
 lint: venv
 	$(BIN)/ruff check .
@@ -38,6 +43,17 @@ typecheck: venv
 
 policies: venv
 	$(BIN)/airflow-aks policies --list
+
+## Build the wheel, install it into a fresh venv of WHEEL_PY (default: this venv's Python)
+## and run the consumer example's tests from a copy outside the repository.
+WHEEL_PY ?= $(BIN)/python
+wheel-check: venv
+	rm -rf build/wheel-check && mkdir -p build/wheel-check
+	$(BIN)/uv build -q --wheel -o build/wheel-check/dist
+	$(BIN)/uv venv -q -p $(WHEEL_PY) build/wheel-check/venv
+	$(BIN)/uv pip install -q --python build/wheel-check/venv/bin/python -c requirements.lock build/wheel-check/dist/*.whl pytest
+	cp -r examples/consumer build/wheel-check/consumer
+	cd build/wheel-check/consumer && ../venv/bin/python -m pytest
 
 ## Re-resolve the lock file after editing pyproject.toml ranges.
 lock: venv
