@@ -10,6 +10,7 @@ its key (``privileged``, ``hostNetwork``, ``runAsUser``, ``image.tag``...).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ._core import (
@@ -127,13 +128,16 @@ def no_privileged(props: Mapping[str, Any], ctx: Context) -> list[str]:
         f"{label}: securityContext.privileged is true"
         for label, c, _ in all_containers(props)
         if is_true(get(c, "securityContext.privileged"))
+        and not chart_owned(ctx.urn, props, "k8s-no-privileged", c.get("name"))
     ]
     out += [f"{p} is true" for p, v in helm_keys(props, "privileged") if is_true(v)]
     return out
 
 
-def _host_rule(field: str) -> Any:
+def _host_rule(field: str, rule: str) -> Any:
     def check(props: Mapping[str, Any], ctx: Context) -> list[str]:
+        if chart_owned(ctx.urn, props, rule):
+            return []
         out = [
             f"{path}.{field} is true" for path, pod in pod_specs(props) if is_true(pod.get(field))
         ]
@@ -151,7 +155,7 @@ no_host_pid = resource_rule(
     types=PODS_AND_CHARTS,
     description="""Pods must not share the host PID namespace: they could see and signal
     every process on the node, including other tenants' task pods.""",
-)(_host_rule("hostPID"))
+)(_host_rule("hostPID", "k8s-no-host-pid"))
 
 no_host_ipc = resource_rule(
     RULES,
@@ -161,7 +165,7 @@ no_host_ipc = resource_rule(
     types=PODS_AND_CHARTS,
     description="""Pods must not share the host IPC namespace: shared memory of node
     processes would be readable.""",
-)(_host_rule("hostIPC"))
+)(_host_rule("hostIPC", "k8s-no-host-ipc"))
 
 no_host_network = resource_rule(
     RULES,
@@ -171,7 +175,7 @@ no_host_network = resource_rule(
     types=PODS_AND_CHARTS,
     description="""Pods must not use the host network: they bypass NetworkPolicy and the mesh,
     and can reach the node's IMDS endpoint and kubelet.""",
-)(_host_rule("hostNetwork"))
+)(_host_rule("hostNetwork", "k8s-no-host-network"))
 
 
 @resource_rule(
@@ -189,6 +193,7 @@ def no_privilege_escalation(props: Mapping[str, Any], ctx: Context) -> list[str]
         f"(is {show(get(c, 'securityContext.allowPrivilegeEscalation'))})"
         for label, c, _ in all_containers(props)
         if not is_false(get(c, "securityContext.allowPrivilegeEscalation"))
+        and not chart_owned(ctx.urn, props, "k8s-no-privilege-escalation", c.get("name"))
     ]
     out += [f"{p} is true" for p, v in helm_keys(props, "allowPrivilegeEscalation") if is_true(v)]
     return out
@@ -211,6 +216,8 @@ def run_as_non_root(props: Mapping[str, Any], ctx: Context) -> list[str]:
         if get(pod, "securityContext.runAsUser") == 0:
             out.append(f"{path}.securityContext.runAsUser is 0")
         for label, c in containers(path, pod):
+            if chart_owned(ctx.urn, props, "k8s-run-as-non-root", c.get("name")):
+                continue
             sc = as_dict(c.get("securityContext"))
             if sc.get("runAsUser") == 0:
                 out.append(f"{label}: securityContext.runAsUser is 0")
@@ -274,6 +281,8 @@ def image_pinned(props: Mapping[str, Any], ctx: Context) -> list[str]:
 def drop_capabilities(props: Mapping[str, Any], ctx: Context) -> list[str]:
     out = []
     for label, c, _ in all_containers(props):
+        if chart_owned(ctx.urn, props, "k8s-drop-capabilities", c.get("name")):
+            continue
         caps = as_dict(get(c, "securityContext.capabilities"))
         drop = {str(x).upper() for x in as_list(caps.get("drop"))}
         if not drop & {"ALL", "NET_RAW"}:
@@ -306,6 +315,8 @@ def seccomp_profile(props: Mapping[str, Any], ctx: Context) -> list[str]:
     for path, pod in pod_specs(props):
         pod_type = str(get(pod, "securityContext.seccompProfile.type", "")).lower()
         for label, c in containers(path, pod):
+            if chart_owned(ctx.urn, props, "k8s-seccomp-profile", c.get("name")):
+                continue
             c_type = str(get(c, "securityContext.seccompProfile.type", "")).lower()
             effective = c_type or pod_type
             if effective not in ok:
@@ -522,6 +533,98 @@ def rendered_by_chart(urn: str) -> bool:
     parts = urn.split("::")
     chain = parts[2].split("$")[:-1] if len(parts) >= 4 else []
     return any(t in HELM_TYPES for t in chain)
+
+
+@dataclass(frozen=True)
+class ChartOwned:
+    """A setting a chart hard-codes on one of its own objects, that no values key changes.
+
+    Recognised only on a chart-rendered child (URN parent chain holds a Chart) whose kind,
+    namespace, name (``name`` exact, or ending in ``name_suffix`` after the release prefix)
+    and ``label`` all match; ``containers`` limits it to those containers (``()`` = the
+    whole pod). The same setting on any object we write still fails the rule."""
+
+    rules: frozenset[str]
+    kind: str
+    namespace: str
+    label: tuple[str, str]
+    names: tuple[str, ...] = ()
+    name_suffix: str = ""
+    containers: tuple[str, ...] = ()
+    reason: str = ""
+
+
+_LINKERD_CP = ("linkerd-destination", "linkerd-identity", "linkerd-proxy-injector")
+_LINKERD_PART = ("app.kubernetes.io/part-of", "Linkerd")
+CHART_OWNED: tuple[ChartOwned, ...] = (
+    ChartOwned(
+        rules=frozenset({"k8s-drop-capabilities"}),
+        kind="Deployment",
+        namespace="linkerd",
+        label=_LINKERD_PART,
+        names=_LINKERD_CP,
+        containers=("linkerd-init",),
+        reason="linkerd2 edge-26.8.3 charts/partials/templates/_proxy-init.tpl:52-62 (read "
+        "2026-12-02): the iptables init container adds NET_ADMIN/NET_RAW and drops nothing; "
+        "only linkerd2-cni (cniEnabled) removes it",
+    ),
+    ChartOwned(
+        rules=frozenset({"mesh-linkerd-default-deny"}),
+        kind="Deployment",
+        namespace="linkerd",
+        label=_LINKERD_PART,
+        names=_LINKERD_CP,
+        reason="linkerd2 edge-26.8.3 charts/linkerd-control-plane/templates/destination.yaml:167, "
+        "identity.yaml:140, proxy-injector.yaml:47 (read 2026-12-02) hard-code "
+        "default-inbound-policy all-unauthenticated on the control plane's own pods "
+        "(every meshed proxy must reach them); no values key changes it",
+    ),
+    ChartOwned(
+        rules=frozenset(
+            {
+                "k8s-drop-capabilities",
+                "k8s-no-host-pid",
+                "k8s-no-privilege-escalation",
+                "k8s-no-privileged",
+                "k8s-run-as-non-root",
+                "k8s-seccomp-profile",
+            }
+        ),
+        kind="DaemonSet",
+        namespace="gpu-resources",
+        label=("app.kubernetes.io/name", "nvidia-device-plugin"),
+        name_suffix="-nvidia-device-plugin-mps-control-daemon",
+        containers=("mps-control-daemon-mounts", "mps-control-daemon-ctr"),
+        reason="NVIDIA/k8s-device-plugin v0.20.0 deployments/helm/nvidia-device-plugin/templates/"
+        "daemonset-mps-control-daemon.yml (read 2026-12-02): the MPS daemon is privileged with "
+        "hostPID by design, rendered whenever the device plugin is, and scheduled only on "
+        "nodes labelled nvidia.com/mps.capable=true",
+    ),
+)
+
+
+def chart_owned(urn: str, props: Mapping[str, Any], rule: str, container: Any = None) -> bool:
+    """Whether ``rule``'s finding on this object (and ``container``, if given) is a
+    :data:`CHART_OWNED` setting of the chart that rendered it."""
+    if not rendered_by_chart(urn):
+        return False
+    meta = as_dict(props.get("metadata"))
+    name = str(meta.get("name", ""))
+    # kind from the URN's type token (set under `pulumi preview` and offline alike)
+    kind = urn.split("::")[2].split("$")[-1].rsplit(":", 1)[-1]
+    for o in CHART_OWNED:
+        if rule not in o.rules or kind != o.kind:
+            continue
+        if meta.get("namespace") != o.namespace:
+            continue
+        if as_dict(meta.get("labels")).get(o.label[0]) != o.label[1]:
+            continue
+        if not (name in o.names or (o.name_suffix and name.endswith(o.name_suffix))):
+            continue
+        if o.containers and container is not None and container not in o.containers:
+            continue
+        return True
+    return False
 
 
 EXTERNAL_SERVICE_TYPES = {"loadbalancer", "nodeport"}

@@ -36,7 +36,7 @@ from ._core import (
     stack_rule,
     walk,
 )
-from .kubernetes import is_helm, pod_metadata
+from .kubernetes import chart_owned, is_helm, pod_metadata
 
 RULES: list[Rule] = []
 
@@ -656,6 +656,8 @@ def linkerd_default_deny(resources: list[dict[str, Any]], ctx: Context) -> list[
             overrides = [
                 (f"values.{p}", v) for p, k, v in walk(props.get("values")) if k == LINKERD_POLICY
             ]
+        elif chart_owned(str(r.get("urn", "")), props, "mesh-linkerd-default-deny"):
+            pass  # Linkerd's own control-plane pods (kubernetes.CHART_OWNED)
         elif "template" in as_dict(props.get("spec")) or r.get("type") == POD:
             ann = as_dict(pod_metadata(props).get("annotations"))
             if LINKERD_POLICY in ann:
