@@ -475,3 +475,17 @@ def test_linkerd_webhooks_use_cert_manager_secrets() -> None:
     assert linkerd.WEBHOOK_CA != linkerd.TRUST_ANCHOR
     assert values["disableHeartBeat"] is True  # heartbeat schedule = render time
     assert set(linkerd.WEBHOOK_DEPENDS) == set(manifests)
+
+
+@pytest.mark.parametrize("ha", [False, True])
+def test_ha_mesh_charts_get_resources(ha: bool) -> None:
+    """Prod: every container the mesh charts render has requests (render check 2026-12-02)."""
+    cm = linkerd.cert_manager_values(ha)
+    tm = linkerd.trust_manager_values(ha)
+    got = [cm.get("resources"), cm.get("webhook", {}).get("resources")]
+    got += [cm.get("cainjector", {}).get("resources"), tm.get("resources")]
+    assert all(r and r["requests"] for r in got) if ha else got == [None] * 4
+    if ha:
+        cp = linkerd.ha_values()
+        assert cp["policyController"]["resources"]["memory"]["request"]
+        assert "controllerResources" not in cp and "heartbeatResources" not in cp

@@ -33,16 +33,22 @@ def cert_manager_values(ha: bool) -> dict[str, Any]:
         "global": {"leaderElection": {"namespace": CERT_MANAGER_NS}},
     }
     if ha:
+        # The chart's example requests (cert-manager v1.21.1 values.yaml `resources`,
+        # `webhook.resources`, `cainjector.resources`, read 2026-12-02).
+        requests = {"requests": {"cpu": "10m", "memory": "32Mi"}}
         values |= {
             "replicaCount": 2,
+            "resources": requests,
             "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
             "webhook": {
                 "replicaCount": 3,
                 "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
+                "resources": requests,
             },
             "cainjector": {
                 "replicaCount": 2,
                 "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
+                "resources": requests,
             },
         }
     return values

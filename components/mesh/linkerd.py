@@ -195,7 +195,16 @@ def trust_manager_values(ha: bool) -> dict[str, Any]:
         "defaultPackage": {"enabled": False},
     }
     if ha:
-        values |= {"replicaCount": 2, "podDisruptionBudget": {"enabled": True}}
+        values |= {
+            "replicaCount": 2,
+            "podDisruptionBudget": {"enabled": True},
+            # The figures of the chart's own example (trust-manager v0.24.0 values.yaml
+            # `resources`, read 2026-12-02); no CPU limit, like the rest of the stack.
+            "resources": {
+                "requests": {"cpu": "100m", "memory": "128Mi"},
+                "limits": {"memory": "128Mi"},
+            },
+        }
     return values
 
 
@@ -216,15 +225,19 @@ def ha_values() -> dict[str, Any]:
         "deploymentStrategy": {"rollingUpdate": {"maxUnavailable": 1, "maxSurge": "25%"}},
         "enablePodAntiAffinity": True,
         "controllerReplicas": 3,
-        "controllerResources": _CONTROLLER_RESOURCES,
+        # No `controllerResources` (values-ha.yaml only: no template reads it at edge-26.8.3)
+        # nor `heartbeatResources` (templates/heartbeat.yaml:1 renders only without
+        # disableHeartBeat, which we set); render check 2026-12-02.
         "destinationResources": _CONTROLLER_RESOURCES,
         "identityResources": {
             "cpu": _CONTROLLER_RESOURCES["cpu"],
             "memory": {"limit": "250Mi", "request": "10Mi"},
         },
-        "heartbeatResources": _CONTROLLER_RESOURCES,
         "proxyInjectorResources": _CONTROLLER_RESOURCES,
         "spValidatorResources": _CONTROLLER_RESOURCES,
+        # The destination pod's `policy` container (templates/destination.yaml:391,
+        # edge-26.8.3, read 2026-12-02); values-ha.yaml leaves it without resources.
+        "policyController": {"resources": _CONTROLLER_RESOURCES},
         "webhookFailurePolicy": "Fail",
     }
 
