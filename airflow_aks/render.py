@@ -562,6 +562,45 @@ def object_diffs(a: Sequence[Rendered], b: Sequence[Rendered]) -> dict[str, list
     return out
 
 
+def _contains(big: Any, small: Any) -> bool:
+    """Whether every leaf of ``small`` is in ``big`` with the same value."""
+    if isinstance(small, dict) and small:
+        return isinstance(big, dict) and all(
+            k in big and _contains(big[k], v) for k, v in small.items()
+        )
+    return big == small
+
+
+def values_echoes(objs: Sequence[Rendered], values: Mapping[str, Any]) -> dict[str, list[str]]:
+    """``{object key: [paths]}`` of rendered string fields that are a dump of the values
+    (they parse as YAML holding every values leaf): any values change alters them, so the
+    ignored-key probe must not count them. Example: linkerd-control-plane
+    ``templates/config.yaml:15-16`` writes ``toYaml (deepCopy .Values)`` into ConfigMap
+    ``linkerd-config`` ``data.values`` (edge-26.8.3, render check 2026-12-02)."""
+    out: dict[str, list[str]] = {}
+    if not values:
+        return out
+
+    def walk(node: Any, path: str, key: str) -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, f"{path}.{k}" if path else str(k), key)
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, f"{path}[{i}]", key)
+        elif isinstance(node, str) and "\n" in node:
+            try:
+                parsed = yaml.safe_load(node)
+            except yaml.YAMLError:
+                return
+            if isinstance(parsed, dict) and _contains(parsed, dict(values)):
+                out.setdefault(key, []).append(path)
+
+    for o in objs:
+        walk(o.obj, "", o.key)
+    return out
+
+
 def leaf_paths(values: Any, path: str = "") -> Iterator[str]:
     """Dotted paths of a values tree, top-down (lists and empty maps are leaves)."""
     if isinstance(values, dict) and values:
@@ -701,7 +740,7 @@ def _ignored_keys(
             return True
         before = [o for o in base if o.template in changed]
         for key, paths in object_diffs(before, objs).items():
-            noise = unstable.get(key, [])
+            noise = [*unstable.get(key, []), *echoes.get(key, [])]
             if any(p not in noise for p in paths):
                 return True
         return False
@@ -710,6 +749,7 @@ def _ignored_keys(
         return changes_something(_set(req.values, path, _perturb(_get(req.values, path))))
 
     scopes = crd_scope_table(base)
+    echoes = values_echoes(base, req.values)
     findings: list[Finding] = []
     level = [p for p in leaf_paths(req.values) if "." not in p]
     # Sibling keys are probed concurrently: a render is a call into Go (or a helm process)
