@@ -27,18 +27,25 @@ from typing import Any
 import yaml
 
 from .components.delivery import github_subject
+from .components.identity import BUILTIN_ROLES
 from .config.delivery import PipelineConfig, StageConfig
 
 # Built-in role GUIDs, checked 2026-12-02 against Azure's built-in role lists
 # (learn.microsoft.com "Azure built-in roles"; role maps in Azure/ResourceModules).
 ROLES: dict[str, str] = {
+    # Roles the stack itself grants keep one source: components/identity.py.
+    **{
+        r: BUILTIN_ROLES[r]
+        for r in (
+            "Azure Kubernetes Service Cluster User Role",
+            "Azure Kubernetes Service RBAC Reader",
+            "Azure Kubernetes Service RBAC Cluster Admin",
+            "Network Contributor",
+        )
+    },
     "Reader": "acdd72a7-3385-48ef-bd42-f606fba81ae7",
     "Azure Kubernetes Service Contributor Role": "ed7f3fbd-7b88-4dd4-9017-9adb7ce333f8",
-    "Azure Kubernetes Service Cluster User Role": "4abbcc35-e782-43d8-92c5-2d3f1bd2253f",
-    "Azure Kubernetes Service RBAC Cluster Admin": "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b",
-    "Azure Kubernetes Service RBAC Reader": "7f6c6a51-bcf8-42ba-9220-52d62157d7db",
     "Key Vault Contributor": "f25e0fa2-a7c8-4377-a976-54943a77a395",
-    "Network Contributor": "4d97b98b-1d4f-4787-a291-c67834d212e7",
     "Private DNS Zone Contributor": "b12aa53e-6015-4669-85d0-8515ebb3ae7f",
     "Storage Account Contributor": "17d1049b-9a84-46fb-8f53-869881c3d3ab",
     "Managed Identity Contributor": "e40ec5ca-96e0-45a2-b4ff-59039f2c2b59",

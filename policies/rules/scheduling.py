@@ -313,6 +313,12 @@ def _names(ps: list[Pool]) -> str:
 # ------------------------------------------------------------------------ the rules
 
 
+def _pools_and_labels(resources: list[dict[str, Any]]) -> tuple[list[Pool], set[str]]:
+    """The stack's node pools and every label key they carry (empty without pools)."""
+    all_pools = pools(resources)
+    return all_pools, {k for p in all_pools for k in p.labels}
+
+
 @stack_rule(
     RULES,
     name="pods-tolerate-their-pool",
@@ -327,10 +333,9 @@ def _names(ps: list[Pool]) -> str:
 def pods_tolerate_their_pool(
     resources: list[dict[str, Any]], ctx: Context
 ) -> list[tuple[str, str]]:
-    all_pools = pools(resources)
+    all_pools, known = _pools_and_labels(resources)
     if not all_pools:
         return []
-    known = {k for p in all_pools for k in p.labels}
     out: list[tuple[str, str]] = []
     for urn, pod in placements(resources):
         reached = [p for p in all_pools if pod.selects(p, known)]
@@ -364,10 +369,9 @@ def pods_tolerate_their_pool(
 def pods_select_their_tolerated_pool(
     resources: list[dict[str, Any]], ctx: Context
 ) -> list[tuple[str, str]]:
-    all_pools = pools(resources)
+    all_pools, known = _pools_and_labels(resources)
     if not all_pools:
         return []
-    known = {k for p in all_pools for k in p.labels}
     out: list[tuple[str, str]] = []
     for urn, pod in placements(resources):
         specific = [t for t in pod.tolerations if not _wildcard(t)]
