@@ -17,6 +17,7 @@ from pulumi_azure_native import features
 from airflow_aks.components import naming
 from airflow_aks.components.airflow import mesh_paths
 from airflow_aks.components.airflow.component import Airflow, AirflowArgs, DomainTasksArgs
+from airflow_aks.components.airflow.network_policies import STATSD_INGEST_PORT
 from airflow_aks.components.airflow.values import WORKLOAD_IDENTITY_LABEL, ServiceAccountNames
 from airflow_aks.components.aks import (
     ENCRYPTION_AT_HOST,
@@ -35,7 +36,12 @@ from airflow_aks.components.domains import (
     DataDomain,
     DataDomainArgs,
 )
-from airflow_aks.components.entrance import Entrance, EntranceArgs, gateway_client
+from airflow_aks.components.entrance import (
+    LISTENER_PORTS,
+    Entrance,
+    EntranceArgs,
+    gateway_client,
+)
 from airflow_aks.components.gitops import GitOps, GitOpsArgs
 from airflow_aks.components.gpu import NvidiaDevicePlugin, NvidiaDevicePluginArgs
 from airflow_aks.components.mesh import Mesh, build_mesh
@@ -269,6 +275,27 @@ def state_outputs(state: State) -> dict[str, Any]:
     }
 
 
+def cluster_cidrs(cfg: StackConfig) -> list[str]:
+    """The cluster's own ranges (pods, services, nodes): NetworkPolicy egress "outside the
+    cluster" is everything else. Not the whole VNet: the Key Vault and Blob private
+    endpoints live there (prod requires the blob one) and pods must reach them on 443.
+    A bring-your-own subnet's range is not known here, so only pods and services."""
+    out = [cfg.aks.pod_cidr, cfg.aks.service_cidr]
+    if not cfg.network.byo:
+        out.append(cfg.network.aks_subnet_cidr)
+    return out
+
+
+def network_policy_args(cfg: StackConfig) -> dict[str, Any]:
+    """The Airflow namespace's NetworkPolicy inputs: Postgres by subnet with private
+    access in our VNet, else (public, or a bring-your-own subnet) outside the cluster."""
+    private_db = cfg.database.private_access and not cfg.network.byo
+    return {
+        "cluster_cidrs": cluster_cidrs(cfg),
+        "database_cidr": cfg.network.database_subnet_cidr if private_db else None,
+    }
+
+
 def domain_service_account(domain: str) -> str:
     return f"{domain}-tasks"
 
@@ -289,10 +316,10 @@ def build_domains(
         api_server_port=mesh_paths.API_SERVER_PORT,
         worker_labels={"component": "worker", "release": release},
         worker_logs_port=mesh_paths.WORKER_LOGS_PORT,
+        statsd_labels={"component": "statsd", "release": release},
+        statsd_port=STATSD_INGEST_PORT,
     )
-    net = cfg.network
-    cidrs = [cfg.aks.pod_cidr, cfg.aks.service_cidr]
-    cidrs += ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"] if net.byo else [net.vnet_cidr]
+    cidrs = cluster_cidrs(cfg)
     by_name = {d.name: d for d in cfg.domains}
     pools = {p.name: p for p in cfg.aks.pools()}
     by_sa = {d.name: domain_service_account(d.name) for d in cfg.domains}
@@ -379,7 +406,11 @@ def entrance_airflow_args(cfg: StackConfig, sign_in: EntraSignIn | None) -> dict
         return {}
     gw = gateway_client(cfg.airflow.namespace, GATEWAY_NAME, cfg.entrance.gateway_class)
     out: dict[str, Any] = {
-        "gateway": {"service_account": gw.service_account, "labels": dict(gw.labels)}
+        "gateway": {
+            "service_account": gw.service_account,
+            "labels": dict(gw.labels),
+            "listener_ports": list(LISTENER_PORTS),
+        }
     }
     if sign_in is not None:
         out["sign_in"] = {"client_id": sign_in.client_id, "host": cfg.entrance.host}
@@ -452,6 +483,7 @@ def build_airflow(
         **task_placements(cfg),
         **entrance_airflow_args(cfg, sign_in),
         "domains": domains or [],
+        "network_policies": network_policy_args(cfg),
     }
     deps: list[pulumi.Resource] = [*mesh.ready, *state.vault.secrets.values(), state.database]
     return Airflow(

@@ -157,25 +157,29 @@ class QuotaArgs(TypedDict):
     """Memory limit of a container that states none."""
 
 
-class AirflowPeerArgs(TypedDict):
+class AirflowPeerArgs(TypedDict, total=False):
     """The Airflow installation the domain's tasks belong to."""
 
-    namespace: str
+    namespace: Required[str]
     """Airflow's namespace."""
-    release: str
+    release: Required[str]
     """Helm release name (pod label ``release``)."""
-    scheduler_service_account: str
+    scheduler_service_account: Required[str]
     """Launches the KubernetesExecutor task pods."""
-    api_server_service_account: str
+    api_server_service_account: Required[str]
     """Serves the execution API and reads task logs."""
-    api_server_labels: dict[str, str]
+    api_server_labels: Required[dict[str, str]]
     """Pod labels of the API server."""
-    api_server_port: int
+    api_server_port: Required[int]
     """Execution API port."""
-    worker_labels: dict[str, str]
+    worker_labels: Required[dict[str, str]]
     """Pod labels of KubernetesExecutor task pods."""
-    worker_logs_port: int
+    worker_logs_port: Required[int]
     """Port the API server fetches live task logs from."""
+    statsd_labels: dict[str, str]
+    """Pod labels of the statsd exporter (tasks send it metrics over UDP); absent: none."""
+    statsd_port: int
+    """Its UDP ingest port."""
 
 
 class DataDomainArgs(TypedDict, total=False):
@@ -328,6 +332,9 @@ def network_policies(
             "egress",
         ),
     ]
+    if (statsd := af.get("statsd_labels")) and (port := af.get("statsd_port")):
+        statsd_peer = netpol.Peer(af["namespace"], (port,), statsd, protocol="UDP")
+        egress.append(netpol.peer_rule(statsd_peer, "egress"))
     if control_plane_namespace and control_plane_ports:
         egress.append(
             netpol.peer_rule(

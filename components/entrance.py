@@ -48,6 +48,9 @@ from airflow_aks.components.mesh.base import (
 )
 
 GATEWAY_API = "gateway.networking.k8s.io/v1"
+HTTPS_PORT, HTTP_PORT = 443, 80
+LISTENER_PORTS = (HTTPS_PORT, HTTP_PORT)
+"""The Gateway's listener ports (the NetworkPolicy opens them on the gateway pods)."""
 GATEWAY_CLASS = "approuting-istio"
 GATEWAY_NAME_LABEL = "gateway.networking.k8s.io/gateway-name"
 INTERNAL_LB_ANNOTATION = "service.beta.kubernetes.io/azure-load-balancer-internal"
@@ -187,7 +190,7 @@ def gateway_manifest(
             {
                 "name": "https",
                 "protocol": "HTTPS",
-                "port": 443,
+                "port": HTTPS_PORT,
                 "hostname": validate_host(host),
                 "tls": {
                     "mode": "Terminate",
@@ -201,7 +204,7 @@ def gateway_manifest(
             {
                 "name": "http",
                 "protocol": "HTTP",
-                "port": 80,
+                "port": HTTP_PORT,
                 "hostname": host,
                 "allowedRoutes": same_ns,
             },

@@ -22,6 +22,7 @@ from typing import Any, Required, TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
+from airflow_aks.components import netpol
 from airflow_aks.components.scheduling import PodPlacement, PodPlacementArgs, from_args
 
 CHART = "nvidia-device-plugin"
@@ -94,6 +95,14 @@ class NvidiaDevicePlugin(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
+        # No network path at all: the plugin registers with the kubelet over the Unix socket
+        # in /var/lib/kubelet/device-plugins (kubernetes.io "Device Plugins", read
+        # 2026-12), and node/GPU feature discovery, which call the API server, are off.
+        deny = netpol.network_policy(
+            f"{name}-netpol-default-deny",
+            netpol.default_deny(ns_name),
+            pulumi.ResourceOptions(parent=self, depends_on=[ns]),
+        )
         self.chart_version = args["version"]
         k8s.helm.v4.Chart(
             f"{name}-chart",
@@ -102,7 +111,7 @@ class NvidiaDevicePlugin(pulumi.ComponentResource):
             namespace=ns_name,
             repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=REPO),
             values=values,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[ns]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[ns, deny]),
         )
         self.namespace = ns.metadata.apply(lambda m: (m.name if m else None) or ns_name)
         self.register_outputs({"namespace": self.namespace, "chart_version": self.chart_version})

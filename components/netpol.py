@@ -37,11 +37,12 @@ Manifest = dict[str, Any]
 
 @dataclass(frozen=True)
 class Peer:
-    """Pods in a namespace (all pods when ``labels`` is empty) on some TCP ports."""
+    """Pods in a namespace (all pods when ``labels`` is empty) on some ports."""
 
     namespace: str
     ports: tuple[int, ...]
     labels: Mapping[str, str] = field(default_factory=dict)
+    protocol: str = "TCP"
 
 
 @dataclass(frozen=True)
@@ -67,14 +68,16 @@ def _selector(peer: Peer) -> dict[str, Any]:
 def peer_rule(peer: Peer, direction: str) -> dict[str, Any]:
     """One ingress (``from``) or egress (``to``) rule for a peer."""
     key = "from" if direction == "ingress" else "to"
-    return {key: [_selector(peer)], "ports": _ports(peer.ports)}
+    return {key: [_selector(peer)], "ports": _ports(peer.ports, peer.protocol)}
 
 
-def external_rule(ext: External) -> dict[str, Any]:
+def external_rule(ext: External, direction: str = "egress") -> dict[str, Any]:
+    """Egress to (or, with ``direction="ingress"``, ingress from) addresses outside."""
     block: dict[str, Any] = {"cidr": ext.cidr}
     if ext.except_:
         block["except"] = sorted(set(ext.except_))
-    return {"to": [{"ipBlock": block}], "ports": _ports(ext.ports)}
+    key = "from" if direction == "ingress" else "to"
+    return {key: [{"ipBlock": block}], "ports": _ports(ext.ports)}
 
 
 def dns_rule() -> dict[str, Any]:
@@ -112,13 +115,18 @@ def allow(
     *,
     ingress: Sequence[dict[str, Any]] = (),
     egress: Sequence[dict[str, Any]] = (),
+    pod_selector: Mapping[str, Any] | None = None,
 ) -> Manifest:
-    """An additive allow policy for the selected pods (all pods when no labels)."""
+    """An additive allow policy for the selected pods: ``pod_labels`` (all pods when none),
+    or a full ``pod_selector`` (``matchExpressions``)."""
     types = [t for t, rules in (("Ingress", ingress), ("Egress", egress)) if rules]
     if not types:
         raise ValueError(f"allow policy {namespace}/{name} opens nothing")
+    if pod_selector is not None and pod_labels:
+        raise ValueError(f"allow policy {namespace}/{name}: pod_labels or pod_selector, not both")
+    selector = dict(pod_selector) if pod_selector is not None else None
     spec: dict[str, Any] = {
-        "podSelector": {"matchLabels": dict(pod_labels)} if pod_labels else {},
+        "podSelector": selector or ({"matchLabels": dict(pod_labels)} if pod_labels else {}),
         "policyTypes": types,
     }
     if ingress:
@@ -154,3 +162,113 @@ def network_policy(
         spec=manifest["spec"],
         opts=opts,
     )
+
+
+# ----------------------------------------------------------------------------- checking
+# A small evaluator of the NetworkPolicy semantics (networking.k8s.io/v1, "Network
+# Policies" concept page, read 2026-12): a connection passes when the source's egress
+# and the destination's ingress both admit it; a side no policy selects is open. It lets
+# tests and the plan check that every declared path is open and everything else closed.
+
+
+@dataclass(frozen=True)
+class Pod:
+    """A pod as a NetworkPolicy sees it: its namespace and labels."""
+
+    namespace: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+Endpoint = Pod | str
+"""A pod, or an IPv4 address outside the pod network."""
+
+
+def selector_matches(selector: Mapping[str, Any] | None, labels: Mapping[str, str]) -> bool:
+    """``matchLabels`` and ``matchExpressions`` (In, NotIn, Exists, DoesNotExist)."""
+    if not selector:
+        return True
+    if any(labels.get(k) != v for k, v in dict(selector.get("matchLabels") or {}).items()):
+        return False
+    for expr in selector.get("matchExpressions") or []:
+        key, op, values = expr["key"], expr["operator"], set(expr.get("values") or ())
+        present = key in labels
+        ok = {
+            "In": present and labels.get(key) in values,
+            "NotIn": not present or labels.get(key) not in values,
+            "Exists": present,
+            "DoesNotExist": not present,
+        }.get(op)
+        if ok is None:
+            raise ValueError(f"unknown selector operator {op!r}")
+        if not ok:
+            return False
+    return True
+
+
+def _peer_matches(peer: Mapping[str, Any], own_namespace: str, other: Endpoint) -> bool:
+    if "ipBlock" in peer:
+        if not isinstance(other, str):
+            return False  # ipBlock is for addresses outside the pod network
+        import ipaddress
+
+        addr = ipaddress.IPv4Address(other)
+        block = peer["ipBlock"]
+        if addr not in ipaddress.IPv4Network(block["cidr"]):
+            return False
+        return not any(addr in ipaddress.IPv4Network(e) for e in block.get("except") or ())
+    if isinstance(other, str):
+        return False
+    ns_sel = peer.get("namespaceSelector")
+    if ns_sel is None:
+        ns_ok = other.namespace == own_namespace
+    else:
+        ns_ok = selector_matches(ns_sel, {NS_NAME_LABEL: other.namespace})
+    return ns_ok and selector_matches(peer.get("podSelector"), other.labels)
+
+
+def _port_matches(ports: Sequence[Mapping[str, Any]] | None, port: int, protocol: str) -> bool:
+    if not ports:
+        return True
+    for p in ports:
+        if p.get("protocol", "TCP") != protocol:
+            continue
+        start = p.get("port")
+        if start is None or start == port or (start <= port <= p.get("endPort", start)):
+            return True
+    return False
+
+
+def _side_admits(
+    policies: Sequence[Manifest], pod: Pod, other: Endpoint, port: int, protocol: str, kind: str
+) -> bool:
+    rules_key, peers_key = ("egress", "to") if kind == "Egress" else ("ingress", "from")
+    selecting = [
+        m
+        for m in policies
+        if m["metadata"]["namespace"] == pod.namespace
+        and kind in m["spec"].get("policyTypes", ["Ingress"])
+        and selector_matches(m["spec"].get("podSelector"), pod.labels)
+    ]
+    if not selecting:
+        return True
+    for m in selecting:
+        for rule in m["spec"].get(rules_key) or []:
+            peers = rule.get(peers_key)
+            if (
+                not peers or any(_peer_matches(pe, pod.namespace, other) for pe in peers)
+            ) and _port_matches(rule.get("ports"), port, protocol):
+                return True
+    return False
+
+
+def admits(
+    policies: Sequence[Manifest], src: Endpoint, dst: Endpoint, port: int, protocol: str = "TCP"
+) -> bool:
+    """Whether ``policies`` let ``src`` open a connection to ``dst`` on ``port``."""
+    egress_ok = not isinstance(src, Pod) or _side_admits(
+        policies, src, dst, port, protocol, "Egress"
+    )
+    ingress_ok = not isinstance(dst, Pod) or _side_admits(
+        policies, dst, src, port, protocol, "Ingress"
+    )
+    return egress_ok and ingress_ok

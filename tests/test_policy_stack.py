@@ -98,6 +98,14 @@ def good_stack() -> list[dict[str, Any]]:
                 }
             },
         ),
+        res(
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+            "airflow-netpol-default-deny",
+            {
+                "metadata": {"name": "default-deny", "namespace": "airflow"},
+                "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+            },
+        ),
         res(c.USER_ASSIGNED_IDENTITY, "airflow-id", {"resourceName": "id-airflow-dev"}),
         res(
             c.FEDERATED_CREDENTIAL,
@@ -336,6 +344,47 @@ def domain_grant(secret: str) -> dict[str, Any]:
 
 DOMAIN = (add(DOMAIN_NS), add(DOMAIN_DENY), add(DOMAIN_ID), add(domain_grant("finance-dsn")))
 
+# A workload namespace of the platform, its deny, and allow policies good and bad.
+TEAM_NS = res(
+    c.NAMESPACE,
+    "team-namespace",
+    {"metadata": {"name": "team", "labels": {"app.kubernetes.io/part-of": "airflow-aks"}}},
+)
+
+
+def netpol(name: str, spec: dict[str, Any], namespace: str = "team") -> dict[str, Any]:
+    return res(
+        NETPOL,
+        f"team-netpol-{name}",
+        {"metadata": {"name": name, "namespace": namespace}, "spec": spec},
+    )
+
+
+TEAM_DENY = netpol("default-deny", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]})
+GATEWAY_STYLE = netpol(
+    "allow-gateway",
+    {
+        "podSelector": {"matchLabels": {"app": "gw"}},
+        "policyTypes": ["Ingress"],
+        "ingress": [{"ports": [{"protocol": "TCP", "port": 443}]}],
+    },
+)
+ALL_EGRESS = netpol(
+    "allow-all",
+    {"podSelector": {"matchLabels": {"app": "x"}}, "policyTypes": ["Egress"], "egress": [{}]},
+)
+EVERY_NAMESPACE = netpol(
+    "allow-namespaces",
+    {
+        "podSelector": {},
+        "policyTypes": ["Ingress"],
+        "ingress": [{"from": [{"namespaceSelector": {}}]}],
+    },
+)
+AIRFLOW_CHART_ELSEWHERE = res(
+    "kubernetes:helm.sh/v4:Chart", "other-airflow", {"chart": "airflow", "namespace": "byo"}
+)
+
 STACK_CASES: list[StackCase] = [
     sc_ok("domain-identity-declared-scope", "no-domains"),
     sc_ok("domain-identity-declared-scope", "declared", *DOMAIN),
@@ -361,6 +410,52 @@ STACK_CASES: list[StackCase] = [
             "domain-finance-namespace",
             (*ANN, "config.linkerd.io/default-inbound-policy"),
             "all-authenticated",
+        ),
+    ),
+    sc_ok("namespace-network-default-deny", "good"),
+    sc_bad(
+        "namespace-network-default-deny",
+        "airflow-deny-removed",
+        drop("airflow-netpol-default-deny"),
+        urn=urn(c.HELM_CHART, "airflow"),
+    ),
+    sc_ok(
+        "namespace-network-default-deny", "denied", add(TEAM_NS), add(TEAM_DENY), add(GATEWAY_STYLE)
+    ),
+    sc_bad(
+        "namespace-network-default-deny",
+        "no-deny",
+        add(TEAM_NS),
+        urn=urn(c.NAMESPACE, "team-namespace"),
+    ),
+    sc_bad(
+        "namespace-network-default-deny",
+        "allow-all-egress",
+        add(TEAM_NS),
+        add(TEAM_DENY),
+        add(ALL_EGRESS),
+        urn=urn(NETPOL, "team-netpol-allow-all"),
+    ),
+    sc_bad(
+        "namespace-network-default-deny",
+        "every-namespace",
+        add(TEAM_NS),
+        add(TEAM_DENY),
+        add(EVERY_NAMESPACE),
+        urn=urn(NETPOL, "team-netpol-allow-namespaces"),
+    ),
+    sc_bad(
+        "namespace-network-default-deny",
+        "airflow-chart-namespace",
+        add(AIRFLOW_CHART_ELSEWHERE),
+        urn=urn("kubernetes:helm.sh/v4:Chart", "other-airflow"),
+    ),
+    sc_ok(
+        "namespace-network-default-deny",
+        "airflow-chart-namespace-denied",
+        add(AIRFLOW_CHART_ELSEWHERE),
+        add(
+            netpol("default-deny", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}, "byo")
         ),
     ),
     sc_ok("mesh-app-namespaces-injected", "good"),

@@ -171,6 +171,14 @@ API_SA = On("core/v1:ServiceAccount", "airflow-control-plane-airflow-api-server"
 FIN_KV = On("authorization:RoleAssignment", "domain-finance-kv-finance-warehouse-dsn")
 FIN_DENY = On("networking.k8s.io/v1:NetworkPolicy", "domain-finance-netpol-default-deny")
 FIN_NS = On("core/v1:Namespace", "domain-finance-namespace")
+AF_DENY = On("networking.k8s.io/v1:NetworkPolicy", "airflow-netpol-default-deny")
+AF_DNS = On("networking.k8s.io/v1:NetworkPolicy", "airflow-netpol-allow-dns")
+AF_API = On("networking.k8s.io/v1:NetworkPolicy", "airflow-netpol-allow-airflow-api-server")
+OPEN_INGRESS = {
+    "podSelector": {},
+    "policyTypes": ["Ingress"],
+    "ingress": [{"from": [{"namespaceSelector": {}}]}],
+}
 
 
 def _rescope(on: On, old: str, new: str) -> Edit:
@@ -386,6 +394,11 @@ WEAKENINGS: list[W] = [
     W("domain-identity-declared-scope", "finance secret grant widened to the vault", _rescope(FIN_KV, "/secrets/finance-warehouse-dsn", ""), PROD),
     W("domain-namespace-default-deny", "domain network default-deny removed", remove(FIN_DENY), PROD, anywhere=True),
     W("domain-namespace-default-deny", "domain namespace admits unauthenticated mesh traffic", put(FIN_NS, ("metadata", "annotations", "config.linkerd.io/default-inbound-policy"), "all-unauthenticated"), PROD),
+    # Network policy of the workload namespaces (Airflow's and the domains')
+    W("namespace-network-default-deny", "Airflow network default-deny removed", remove(AF_DENY), anywhere=True),
+    W("namespace-network-default-deny", "allow-all egress rule in the Airflow namespace", put(AF_DNS, "spec.egress", [{}])),
+    W("namespace-network-default-deny", "every Airflow pod open to every namespace", put(AF_API, "spec", OPEN_INGRESS)),
+    W("namespace-network-default-deny", "domain network default-deny removed", remove(FIN_DENY), PROD, anywhere=True),
     # Stack-wide
     W("stack-protect-stateful-in-prod", "prod vault unprotected", put(VAULT, "protect", False, top=True), PROD),
     W("stack-protect-stateful-in-prod", "prod database unprotected", put(PG, "protect", False, top=True), PROD),

@@ -25,10 +25,16 @@ import pulumi_kubernetes as k8s
 
 from airflow_aks.components.airflow import values as V
 from airflow_aks.components.airflow.mesh_paths import allow_rules
+from airflow_aks.components.airflow.network_policies import (
+    AirflowNetwork,
+    GatewayPeer,
+    airflow_network_policies,
+)
 from airflow_aks.components.airflow.signin_config import SignInSettings
 from airflow_aks.components.identity import WorkloadIdentity, role_assignment
 from airflow_aks.components.mesh import detached_mesh
-from airflow_aks.components.mesh.base import Client, Mesh
+from airflow_aks.components.mesh.base import AllowRule, Client, Mesh, NetworkNeeds
+from airflow_aks.components.netpol import Manifest, Peer, network_policy
 from airflow_aks.components.scheduling import PodPlacementArgs, from_args
 from airflow_aks.components.secrets import create_secret_provider_class, secret_provider_class
 from airflow_aks.components.tokens import type_token
@@ -50,13 +56,40 @@ class SignInArgs(TypedDict):
     """Public host name of the UI."""
 
 
-class GatewayClientArgs(TypedDict):
+class GatewayClientArgs(TypedDict, total=False):
     """The entrance's gateway pods, admitted to the API server port by the mesh."""
 
-    service_account: str
+    service_account: Required[str]
     """ServiceAccount of the gateway pods (Linkerd identity)."""
+    labels: Required[Mapping[str, str]]
+    """Pod labels of the gateway pods (Kuma tags; NetworkPolicy selector)."""
+    listener_ports: Sequence[int]
+    """Ports the gateway pods listen on (opened to any source by the network policy)."""
+    control_plane_namespace: str
+    """Namespace of the gateway's control plane the pods connect to (istiod)."""
+    control_plane_ports: Sequence[int]
+    """Ports of that control plane."""
+
+
+class PeerArgs(TypedDict, total=False):
+    """Pods in another namespace (all of them when no labels)."""
+
+    namespace: Required[str]
+    """Their namespace."""
     labels: Mapping[str, str]
-    """Pod labels of the gateway pods (Kuma tags)."""
+    """Their pod labels."""
+
+
+class NetworkPolicyArgs(TypedDict, total=False):
+    """Default-deny NetworkPolicies for the Airflow namespace (see
+    :mod:`airflow_aks.components.airflow.network_policies` for every open path)."""
+
+    cluster_cidrs: Required[Sequence[str]]
+    """Pod, service and node address ranges: HTTPS egress goes to anything else."""
+    database_cidr: str | None
+    """Postgres subnet (private access); absent: Postgres anywhere outside the cluster."""
+    metrics_scrapers: Sequence[PeerArgs]
+    """Who may scrape the statsd exporter's metrics port."""
 
 
 class GitSyncArgs(TypedDict, total=False):
@@ -186,6 +219,9 @@ class AirflowArgs(TypedDict, total=False):
     domains: Sequence[DomainTasksArgs]
     """Data domains whose task pods this Airflow launches (multi-namespace mode over
     exactly these namespaces, execution-API access, ``AIRFLOW_AKS_DOMAINS`` for DAGs)."""
+    network_policies: NetworkPolicyArgs
+    """Default-deny NetworkPolicies with the declared paths (the policy pack requires
+    them); absent: none are created."""
 
 
 def _one_of(args: Mapping[str, Any], key: str, allowed: Sequence[str], default: str | None) -> str:
@@ -336,6 +372,59 @@ def substitute(obj: Any, outputs: Mapping[str, pulumi.Input[str]]) -> Any:
     return obj
 
 
+def mesh_allow_rules(args: AirflowArgs, inp: V.AirflowValuesInput) -> list[AllowRule]:
+    """Airflow's in-mesh paths (also the NetworkPolicy paths): see ``mesh_paths``."""
+    domain_tasks = [Client(d["namespace"], d["service_account"]) for d in args.get("domains", ())]
+    return allow_rules(
+        inp.release_name,
+        args["namespace"],
+        inp.service_accounts,
+        gateway_client(args),
+        domain_tasks,
+    )
+
+
+def network_manifests(
+    args: AirflowArgs, inp: V.AirflowValuesInput, mesh: Mesh | None, values: Mapping[str, Any]
+) -> list[Manifest]:
+    """The Airflow namespace's NetworkPolicies (empty without ``network_policies``)."""
+    np = args.get("network_policies")
+    if np is None:
+        return []
+    cidrs = tuple(np.get("cluster_cidrs") or ())
+    if not cidrs:
+        raise ValueError("airflow args: network_policies.cluster_cidrs is required")
+    gw = args.get("gateway")
+    gateway = None
+    if gw is not None:
+        ports = tuple(gw.get("listener_ports") or ())
+        if not ports:
+            raise ValueError(
+                "airflow args: gateway.listener_ports is required with network_policies"
+            )
+        gateway = GatewayPeer(
+            labels=dict(gw["labels"]),
+            listener_ports=ports,
+            control_plane_namespace=gw.get("control_plane_namespace"),
+            control_plane_ports=tuple(gw.get("control_plane_ports") or ()),
+        )
+    net = AirflowNetwork(
+        namespace=args["namespace"],
+        release=inp.release_name,
+        cluster_cidrs=cidrs,
+        database_cidr=np.get("database_cidr"),
+        mesh=mesh.network_needs() if mesh is not None else NetworkNeeds(),
+        statsd=bool(values.get("statsd", {}).get("enabled", True)),  # helm_values may turn it off
+        domain_namespaces=tuple(d["namespace"] for d in args.get("domains", ())),
+        gateway=gateway,
+        scrapers=tuple(
+            Peer(s["namespace"], (), dict(s.get("labels", {})))
+            for s in np.get("metrics_scrapers", ())
+        ),
+    )
+    return airflow_network_policies(net, mesh_allow_rules(args, inp))
+
+
 def _depends_on(opts: pulumi.ResourceOptions | None) -> list[pulumi.Resource]:
     deps = opts.depends_on if opts else None
     if isinstance(deps, pulumi.Resource):
@@ -380,6 +469,9 @@ class Airflow(pulumi.ComponentResource):
             args = {**args, "mesh_provider": mesh.provider}
         inp = values_input(args)  # validates everything before any resource exists
         built = V.build_values(inp)
+        if mesh is None and args.get("mesh_provider", "none") != "none":
+            mesh = detached_mesh(args.get("mesh_provider", "none"), _depends_on(opts))  # type: ignore[arg-type]
+        netpols = network_manifests(args, inp, mesh, built)
         super().__init__(type_token("airflow", "Airflow"), name, {}, opts)
         self.values = built
         self.chart_version = args.get("chart_version", V.CHART_VERSION)
@@ -503,16 +595,16 @@ class Airflow(pulumi.ComponentResource):
         # The identity components as a whole: ServiceAccounts *and* federated credentials
         # exist before any pod asks for a token.
         # Default deny is on in meshed namespaces: the allow-list exists before any pod.
-        policies: list[pulumi.Resource] = []
-        if mesh is None and args.get("mesh_provider", "none") != "none":
-            mesh = detached_mesh(args.get("mesh_provider", "none"), _depends_on(opts))  # type: ignore[arg-type]
+        policies: list[pulumi.Resource] = [
+            network_policy(
+                f"{name}-netpol-{m['metadata']['name']}",
+                m,
+                pulumi.ResourceOptions(parent=self, depends_on=[ns]),
+            )
+            for m in netpols
+        ]
         if mesh is not None:
-            domain_tasks = [
-                Client(d["namespace"], d["service_account"]) for d in args.get("domains", ())
-            ]
-            for rule in allow_rules(
-                inp.release_name, ns_name, sas, gateway_client(args), domain_tasks
-            ):
+            for rule in mesh_allow_rules(args, inp):
                 policies += mesh.allow(
                     rule.name,
                     rule.namespace,

@@ -22,6 +22,7 @@ from . import (
     keyvault,
     kubernetes,
     mesh_airflow,
+    network,
     postgres,
     scheduling,
     stack,
@@ -58,6 +59,7 @@ ALL_RULES: tuple[Rule, ...] = tuple(
     + deploy.RULES
     + entrance.RULES
     + domains.RULES
+    + network.RULES
 )
 RULES_BY_NAME: dict[str, Rule] = {r.name: r for r in ALL_RULES}
 if len(RULES_BY_NAME) != len(ALL_RULES):  # pragma: no cover - guarded by tests

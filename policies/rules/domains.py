@@ -31,13 +31,13 @@ from ._core import (
     stack_rule,
 )
 from .mesh_airflow import KUMA_INJECT, detect_mesh
+from .network import NETWORK_POLICY, is_default_deny
 
 RULES: list[Rule] = []
 
 DOMAIN_LABEL = "airflow-aks.io/domain"
 SCOPE_ANNOTATION = "airflow-aks.io/declared-scope"
 DOMAIN_TAG = "airflow-aks-domain"
-NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 LINKERD_DEFAULT_POLICY = "config.linkerd.io/default-inbound-policy"
 
 # Built-in role GUIDs a domain grant may carry, by access (Azure built-in roles page).
@@ -161,17 +161,6 @@ def identity_declared_scope(resources: list[dict[str, Any]], ctx: Context) -> li
     return out
 
 
-def _is_default_deny(policy: Mapping[str, Any]) -> bool:
-    spec = as_dict(get(policy, "inputs.spec"))
-    types = set(as_list(spec.get("policyTypes")))
-    return (
-        spec.get("podSelector") in ({}, None)
-        and {"Ingress", "Egress"} <= types
-        and not spec.get("ingress")
-        and not spec.get("egress")
-    )
-
-
 def _kuma_mesh_denies(resources: list[dict[str, Any]]) -> bool:
     for r in resources:
         props = as_dict(r.get("inputs"))
@@ -209,7 +198,7 @@ def namespace_default_deny(resources: list[dict[str, Any]], ctx: Context) -> lis
         return []
     denied: set[str] = set()
     for r in resources:
-        if r.get("type") == NETWORK_POLICY and _is_default_deny(r):
+        if r.get("type") == NETWORK_POLICY and is_default_deny(r):
             denied.add(str(get(r.get("inputs"), "metadata.namespace")))
     mesh = detect_mesh(resources)
     kuma_deny = mesh is not None and mesh.kind == "kuma" and _kuma_mesh_denies(resources)
