@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from airflow_aks.components import netpol
 from airflow_aks.components.mesh.base import AllowRule, NetworkNeeds
 
+from .mesh_paths import WORKER_LOGS_PORT
+
 POSTGRES_PORT = 5432  # Azure Database for PostgreSQL flexible server (PgBouncer is off)
 STATSD_INGEST_PORT = 9125  # chart ports.statsdIngest (UDP)
 STATSD_SCRAPE_PORT = 9102  # chart ports.statsdScrape
@@ -163,6 +165,16 @@ def airflow_network_policies(
                 f"mesh rule {rule.name}: target namespace {rule.namespace} is not {ns}"
             )
         out += _path_policies(net, rule, mesh.inbound_proxy_ports)
+    if net.domain_namespaces:
+        # Live logs of domain task pods: the API server fetches them in their namespaces
+        # (whose ingress admits it; see domains.network_policies).
+        ports = (WORKER_LOGS_PORT, *mesh.inbound_proxy_ports)
+        egress = [netpol.peer_rule(netpol.Peer(d, ports), "egress") for d in net.domain_namespaces]
+        out.append(
+            netpol.allow(
+                "allow-domain-task-logs", ns, _labels("api-server", net.release), egress=egress
+            )
+        )
     if net.statsd:
         out += _statsd_policies(net)
     if net.gateway is not None:
