@@ -37,6 +37,9 @@ from airflow_aks.components.domains import (
     DataDomainArgs,
 )
 from airflow_aks.components.entrance import (
+    GATEWAY_CLASS,
+    ISTIOD_NAMESPACE,
+    ISTIOD_PORTS,
     LISTENER_PORTS,
     Entrance,
     EntranceArgs,
@@ -412,6 +415,11 @@ def entrance_airflow_args(cfg: StackConfig, sign_in: EntraSignIn | None) -> dict
             "listener_ports": list(LISTENER_PORTS),
         }
     }
+    if cfg.entrance.gateway_class == GATEWAY_CLASS:  # another class: its control plane is unknown
+        out["gateway"] |= {
+            "control_plane_namespace": ISTIOD_NAMESPACE,
+            "control_plane_ports": list(ISTIOD_PORTS),
+        }
     if sign_in is not None:
         out["sign_in"] = {"client_id": sign_in.client_id, "host": cfg.entrance.host}
     return out

@@ -50,7 +50,15 @@ from airflow_aks.components.mesh.base import (
 GATEWAY_API = "gateway.networking.k8s.io/v1"
 HTTPS_PORT, HTTP_PORT = 443, 80
 LISTENER_PORTS = (HTTPS_PORT, HTTP_PORT)
-"""The Gateway's listener ports (the NetworkPolicy opens them on the gateway pods)."""
+"""The Gateway's listener ports (the NetworkPolicy opens them on the gateway pods; Istio's
+generated Envoy binds the listener port itself)."""
+# The gateway pods get their configuration and certificates from istiod: in
+# aks-istio-system for approuting-istio (aks-docs articles/aks/app-routing-gateway-api.md,
+# changed 2026-07-01, read 2026-12-02), on 15012, "XDS and CA services (TLS and mTLS)"
+# (istio.io "Application Requirements", ports used by Istio; istio 1.30.0
+# manifests/charts/istio-control/istio-discovery/templates/service.yaml, read 2026-12-02).
+ISTIOD_NAMESPACE = "aks-istio-system"
+ISTIOD_PORTS = (15012,)
 GATEWAY_CLASS = "approuting-istio"
 GATEWAY_NAME_LABEL = "gateway.networking.k8s.io/gateway-name"
 INTERNAL_LB_ANNOTATION = "service.beta.kubernetes.io/azure-load-balancer-internal"

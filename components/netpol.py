@@ -6,6 +6,10 @@ that open exactly the declared paths. Policies are additive, so the deny one nev
 editing. The builders return plain manifests (tested table-driven);
 :func:`network_policy` turns one into a resource.
 
+Kubelet probes survive a default deny: traffic from a pod's own node is always allowed
+(kubernetes.io "Network Policies" concept page; NetworkPolicy v1 API reference, "or if the
+traffic source is the pod's local node"; read 2026-12-02).
+
 Peers are selected by the ``kubernetes.io/metadata.name`` label, which the API server sets
 on every namespace (Kubernetes >= 1.21, "Namespaces" concept page, read 2026-12).
 

@@ -153,6 +153,8 @@ def test_prod_plan_opens_the_declared_paths(prod_plan: dict[str, Any]):
         assert netpol.admits(pols, AZURE, gateway, port)
     assert not netpol.admits(pols, AZURE, gateway, 8080)
     assert netpol.admits(pols, gateway, api, mesh_paths.API_SERVER_PORT)
+    assert netpol.admits(pols, gateway, Pod("aks-istio-system", {"app": "istiod"}), 15012)
+    assert not netpol.admits(pols, af("worker"), Pod("aks-istio-system", {"app": "istiod"}), 15012)
     finance = Pod("finance", {"airflow-aks.io/domain": "finance"})
     marketing = Pod("marketing", {"app": "segments"})
     # domain tasks: execution API, statsd, private endpoints; never the scheduler
