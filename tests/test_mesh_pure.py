@@ -375,6 +375,9 @@ def test_linkerd_control_plane_values(ha: bool) -> None:
     assert v["proxy"]["nativeSidecar"] is True
     assert v["proxyInit"] == {"runAsRoot": False}
     assert v["cniEnabled"] is False
+    # every injected proxy: requests and limits (a domain quota on limits rejects less)
+    res = v["proxy"]["resources"]
+    assert all(res[r].get("request") and res[r].get("limit") for r in ("cpu", "memory"))
     if ha:
         assert v["controllerReplicas"] == 3
         assert v["enablePodDisruptionBudget"] is True

@@ -242,15 +242,21 @@ def ha_values() -> dict[str, Any]:
     }
 
 
+# Every injected proxy gets requests *and* limits: a data domain's ResourceQuota tracks
+# limits.cpu/limits.memory and rejects a pod with a container lacking them, and the
+# LimitRange defaults are applied before the injector adds the proxy. Requests and the
+# memory limit are values-ha.yaml's (edge-26.8.3, 19a0d90d, read 2026-12-02); its CPU
+# limit is unset, and values.yaml asks runtime.workers.minimum (1) to match a CPU limit.
+PROXY_RESOURCES: dict[str, Any] = {
+    "cpu": {"request": "100m", "limit": "1"},
+    "memory": {"request": "20Mi", "limit": "250Mi"},
+}
+
+
 def control_plane_values(ha: bool, cni: bool) -> dict[str, Any]:
     """Values for ``linkerd-control-plane``: external CA (cert-manager), native sidecars,
     non-root proxy-init (or the CNI plugin), HA overrides in prod."""
-    proxy: dict[str, Any] = {"nativeSidecar": True}
-    if ha:
-        proxy["resources"] = {
-            "cpu": {"request": "100m"},
-            "memory": {"limit": "250Mi", "request": "20Mi"},
-        }
+    proxy: dict[str, Any] = {"nativeSidecar": True, "resources": PROXY_RESOURCES}
     values: dict[str, Any] = {
         "identity": {"externalCA": True, "issuer": {"scheme": "kubernetes.io/tls"}},
         "proxy": proxy,
