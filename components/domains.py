@@ -316,6 +316,8 @@ def network_policies(
     control_plane_namespace: str | None = None,
     control_plane_ports: Sequence[int] = (),
     inbound_proxy_ports: Sequence[int] = (),
+    scrape_namespace: str | None = None,
+    scrape_ports: Sequence[int] = (),
 ) -> list[netpol.Manifest]:
     """``default-deny``, ``allow-egress`` and ``allow-ingress`` for the domain namespace
     (mesh needs from the mesh interface)."""
@@ -356,6 +358,10 @@ def network_policies(
         af["namespace"], (af["worker_logs_port"], *inbound_proxy_ports), af["api_server_labels"]
     )
     ingress = [netpol.peer_rule(logs_from, "ingress")]
+    if scrape_namespace and scrape_ports:
+        ingress.append(
+            netpol.peer_rule(netpol.Peer(scrape_namespace, tuple(scrape_ports)), "ingress")
+        )
     for inbound in args.get("inbound", []):
         for caller in inbound["callers"]:
             ports = (inbound["port"], *inbound_proxy_ports)
@@ -468,6 +474,8 @@ class DataDomain(pulumi.ComponentResource):
             needs.control_plane_namespace,
             needs.control_plane_ports,
             needs.inbound_proxy_ports,
+            needs.scrape_namespace,
+            needs.scrape_ports,
         )
         grants = grant_plan(args)
         super().__init__(type_token("domains", "DataDomain"), name, {}, opts)

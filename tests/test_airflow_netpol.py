@@ -180,3 +180,36 @@ def test_dev_plans_deny_by_default(plan_name: str, request: pytest.FixtureReques
     assert netpol.admits(pols, af("worker"), af("api-server"), mesh_paths.API_SERVER_PORT)
     assert not netpol.admits(pols, Pod("default"), af("api-server"), mesh_paths.API_SERVER_PORT)
     assert netpol.admits(pols, af("scheduler"), AZURE, 443)
+
+
+def test_mesh_metrics_scraper_is_admitted_only_when_declared():
+    from dataclasses import replace
+
+    from airflow_aks.components import domains as D
+
+    viz = replace(LINKERD, scrape_namespace="linkerd-viz", scrape_ports=(4191,))
+    prom = Pod("linkerd-viz", {"component": "prometheus"})
+    rules = mesh_paths.allow_rules(REL, NS, ServiceAccountNames())
+    for needs, open_ in ((viz, True), (LINKERD, False)):
+        pols = airflow_network_policies(AirflowNetwork(NS, REL, ("10.0.0.0/8",), mesh=needs), rules)
+        assert netpol.admits(pols, prom, af("worker"), 4191) is open_
+        assert not netpol.admits(pols, prom, af("worker"), 8793)
+    domain = D.network_policies(
+        {  # type: ignore[typeddict-item]
+            "namespace": "finance",
+            "cluster_cidrs": ["10.0.0.0/8"],
+            "airflow": {
+                "namespace": NS,
+                "api_server_port": 8080,
+                "api_server_labels": {"component": "api-server"},
+                "worker_logs_port": 8793,
+            },
+        },
+        "linkerd",
+        (8086,),
+        (4143,),
+        "linkerd-viz",
+        (4191,),
+    )
+    assert netpol.admits(domain, prom, Pod("finance", {"x": "y"}), 4191)
+    assert not netpol.admits(domain, prom, Pod("finance", {"x": "y"}), 8080)

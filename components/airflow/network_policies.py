@@ -136,6 +136,11 @@ def airflow_network_policies(
             egress=[netpol.external_rule(netpol.outside_cluster(cidrs, [netpol.API_SERVER_PORT]))],
         ),
     ]
+    if mesh.scrape_namespace and mesh.scrape_ports:
+        scraper = netpol.Peer(mesh.scrape_namespace, mesh.scrape_ports)
+        out.append(
+            netpol.allow("allow-mesh-metrics", ns, ingress=[netpol.peer_rule(scraper, "ingress")])
+        )
     if mesh.control_plane_namespace and mesh.control_plane_ports:
         cp = netpol.Peer(mesh.control_plane_namespace, mesh.control_plane_ports)
         out.append(

@@ -103,6 +103,10 @@ class NetworkNeeds:
     """Ports of the control plane the proxies connect to (egress)."""
     inbound_proxy_ports: tuple[int, ...] = ()
     """Ports meshed clients connect to instead of the app port (ingress)."""
+    scrape_namespace: str | None = None
+    """Namespace of the mesh's metrics scraper (e.g. linkerd-viz's Prometheus), if any."""
+    scrape_ports: tuple[int, ...] = ()
+    """Proxy ports it scrapes on every meshed pod (ingress)."""
 
 
 @runtime_checkable

@@ -15,6 +15,7 @@ Trust-anchor rotation itself stays a planned operation (10-year anchor).
 """
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any, ClassVar, Required, TypedDict
 
 import pulumi
@@ -60,6 +61,7 @@ OPAQUE_PORTS = (5432, 6543)
 # templates/destination.yaml: destination 8086, policy 8090; identity.yaml: 8080; at
 # b24cd40, 2026-08-21). Meshed clients connect to the proxy's inbound port 4143, not the
 # app port (linkerd.io/2/common-errors/network-policy, read 2026-12).
+PROXY_ADMIN_PORT = 4191  # values.yaml proxy.ports.admin (edge-26.8.3, read 2026-12-02)
 NETWORK_NEEDS = NetworkNeeds(
     control_plane_namespace="linkerd",
     control_plane_ports=(8080, 8086, 8090),
@@ -496,6 +498,11 @@ class Linkerd(MeshBase, pulumi.ComponentResource):
     trust_roots_config_map: pulumi.Output[str]
     """ConfigMap (key ``ca-bundle.crt``) holding the trust anchors."""
 
+    _network: NetworkNeeds = NETWORK_NEEDS
+
+    def network_needs(self) -> NetworkNeeds:
+        return self._network
+
     def __init__(
         self, name: str, args: LinkerdArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
@@ -549,6 +556,10 @@ class Linkerd(MeshBase, pulumi.ComponentResource):
             "control-plane", args["version"], control_plane_values(ha, cni), *cp_deps
         )
         self._ready = (control_plane,)
+        if viz:  # viz's Prometheus scrapes every meshed pod's proxy
+            self._network = replace(
+                NETWORK_NEEDS, scrape_namespace=VIZ_NS, scrape_ports=(PROXY_ADMIN_PORT,)
+            )
 
         if viz:
             viz_ns = plain_namespace(
