@@ -359,9 +359,8 @@ def network_policies(
     )
     ingress = [netpol.peer_rule(logs_from, "ingress")]
     if scrape_namespace and scrape_ports:
-        ingress.append(
-            netpol.peer_rule(netpol.Peer(scrape_namespace, tuple(scrape_ports)), "ingress")
-        )
+        ports = (*scrape_ports, *inbound_proxy_ports)  # a meshed scraper dials the proxy port
+        ingress.append(netpol.peer_rule(netpol.Peer(scrape_namespace, ports), "ingress"))
     for inbound in args.get("inbound", []):
         for caller in inbound["callers"]:
             ports = (inbound["port"], *inbound_proxy_ports)

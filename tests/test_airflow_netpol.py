@@ -193,6 +193,7 @@ def test_mesh_metrics_scraper_is_admitted_only_when_declared():
     for needs, open_ in ((viz, True), (LINKERD, False)):
         pols = airflow_network_policies(AirflowNetwork(NS, REL, ("10.0.0.0/8",), mesh=needs), rules)
         assert netpol.admits(pols, prom, af("worker"), 4191) is open_
+        assert netpol.admits(pols, prom, af("worker"), 4143) is open_  # meshed Prometheus
         assert not netpol.admits(pols, prom, af("worker"), 8793)
     domain = D.network_policies(
         {  # type: ignore[typeddict-item]
@@ -212,4 +213,5 @@ def test_mesh_metrics_scraper_is_admitted_only_when_declared():
         (4191,),
     )
     assert netpol.admits(domain, prom, Pod("finance", {"x": "y"}), 4191)
+    assert netpol.admits(domain, prom, Pod("finance", {"x": "y"}), 4143)
     assert not netpol.admits(domain, prom, Pod("finance", {"x": "y"}), 8080)

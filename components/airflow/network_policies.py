@@ -137,7 +137,10 @@ def airflow_network_policies(
         ),
     ]
     if mesh.scrape_namespace and mesh.scrape_ports:
-        scraper = netpol.Peer(mesh.scrape_namespace, mesh.scrape_ports)
+        # The scraper may itself be meshed: its proxy then dials the inbound proxy port.
+        scraper = netpol.Peer(
+            mesh.scrape_namespace, (*mesh.scrape_ports, *mesh.inbound_proxy_ports)
+        )
         out.append(
             netpol.allow("allow-mesh-metrics", ns, ingress=[netpol.peer_rule(scraper, "ingress")])
         )
