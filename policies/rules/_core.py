@@ -242,3 +242,12 @@ def depends_on(resource: Mapping[str, Any], urn: str) -> bool:
         return True
     prop_deps = as_dict(resource.get("propertyDependencies"))
     return any(urn in as_list(v) for v in prop_deps.values())
+
+
+def dependency_urns(resource: Mapping[str, Any]) -> set[str]:
+    """Every URN a plan resource depends on (explicitly or through a property), as a set:
+    for rules that test one resource against many candidates (see :func:`depends_on`)."""
+    urns = as_list(resource.get("dependencies"))
+    for v in as_dict(resource.get("propertyDependencies")).values():
+        urns.extend(as_list(v))
+    return {u for u in urns if isinstance(u, str)}

@@ -26,6 +26,7 @@ from ._core import (
     Context,
     Rule,
     as_dict,
+    dependency_urns,
     depends_on,
     get,
     is_false,
@@ -78,16 +79,37 @@ def parse_subject(subject: Any) -> tuple[str, str] | None:
     return None
 
 
-def identity_of(cred: Mapping[str, Any], resources: list[dict[str, Any]]) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class Identities:
+    """The stack's user-assigned identities, indexed once per rule run: a lookup per
+    credential must not scan every resource (that made the rule quadratic in domains)."""
+
+    by_urn: Mapping[str, list[dict[str, Any]]]
+    by_name: Mapping[str, list[dict[str, Any]]]
+    """By ``resourceName`` input and by resource name, each list in plan order."""
+
+
+def identities(resources: list[dict[str, Any]]) -> Identities:
+    by_urn: dict[str, list[dict[str, Any]]] = {}
+    by_name: dict[str, list[dict[str, Any]]] = {}
+    for r in resources:
+        if r.get("type") != USER_ASSIGNED_IDENTITY:
+            continue
+        by_urn.setdefault(str(r.get("urn")), []).append(r)
+        for key in dict.fromkeys((get(r.get("inputs"), "resourceName"), r.get("name"))):
+            if isinstance(key, str):
+                by_name.setdefault(key, []).append(r)
+    return Identities(by_urn, by_name)
+
+
+def identity_of(cred: Mapping[str, Any], ids: Identities) -> dict[str, Any] | None:
     """The user-assigned identity a credential hangs off: by ``resourceName`` or dependency."""
-    identities = [r for r in resources if r.get("type") == USER_ASSIGNED_IDENTITY]
+    deps = dependency_urns(cred)
+    by_dep = [i for urn in deps for i in ids.by_urn.get(urn, ())]
     wanted = get(cred.get("inputs"), "resourceName")
-    by_dep = [i for i in identities if depends_on(cred, str(i.get("urn")))]
-    if wanted not in (None, "", UNKNOWN):
-        by_name = [
-            i for i in identities if wanted in (get(i.get("inputs"), "resourceName"), i.get("name"))
-        ]
-        both = [i for i in by_name if i in by_dep]
+    if isinstance(wanted, str) and wanted not in ("", UNKNOWN):
+        by_name = ids.by_name.get(wanted, [])
+        both = [i for i in by_name if str(i.get("urn")) in deps]
         if both or by_name:
             return (both or by_name)[0]
     return by_dep[0] if len(by_dep) == 1 else None
@@ -121,7 +143,7 @@ def subject_has_serviceaccount(
         subject = get(cred.get("inputs"), "subject")
         urn = str(cred.get("urn"))
         if subject == UNKNOWN:
-            if not any(depends_on(cred, u) for u in sa_urns):
+            if not dependency_urns(cred) & sa_urns:
                 out.append((urn, "subject is unknown and not derived from a ServiceAccount"))
             continue
         key = parse_subject(subject)
@@ -148,6 +170,7 @@ def serviceaccount_client_id(
     resources: list[dict[str, Any]], ctx: Context
 ) -> list[tuple[str, str]]:
     sas = service_accounts(resources)
+    ids = identities(resources)
     out = []
     for cred in _creds(resources):
         key = parse_subject(get(cred.get("inputs"), "subject"))
@@ -156,7 +179,7 @@ def serviceaccount_client_id(
             continue  # reported by stack-federated-subject-has-serviceaccount
         sa_urn = str(sa.resource.get("urn"))
         where = f"ServiceAccount {sa.namespace}/{sa.name}"
-        identity = identity_of(cred, resources)
+        identity = identity_of(cred, ids)
         if identity is None:
             out.append((str(cred.get("urn")), "credential hangs off no identity of this stack"))
             continue
