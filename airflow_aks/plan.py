@@ -468,15 +468,31 @@ def _quiet_duplicates(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) 
     loop.default_exception_handler(context)
 
 
+# gc.set_threshold's third value: full collections after this many second-generation ones,
+# i.e. never within a plan (the largest measured, 300 domains, makes ~480).
+NO_FULL_COLLECTIONS = 2**31 - 1
+
+
 def freeze_import_heap() -> None:
-    """Call once the program and the SDKs are imported: move the objects the imports left
-    (hundreds of thousands: the SDKs' classes, functions and docstrings) out of the cyclic
-    collector's reach, so the collections a plan triggers scan only what the plan makes.
-    They live for the whole process anyway (``gc.freeze``). Re-enables the collector if
-    :func:`airflow_aks.cli.main` paused it for the imports."""
+    """Call once the program and the SDKs are imported, in a plan's own process.
+
+    Moves the objects the imports left (hundreds of thousands: the SDKs' classes, functions
+    and docstrings) out of the cyclic collector's reach (``gc.freeze``), so the collections
+    a plan triggers scan only what the plan makes, and re-enables the collector if
+    :func:`airflow_aks.cli.main` paused it for the imports.
+
+    Also stops automatic full (oldest-generation) collections. What survives two young
+    collections in a plan is its result (registrations, resources, outputs) and lives to
+    the export; a full collection re-walks all of it to free almost nothing (measured at
+    300 domains: 19 full collections, 4.9 s of a 17.5 s plan, 4.3k objects freed of
+    ~670k; peak memory the same without them). Young collections, which free the plan's
+    cyclic garbage (~1M objects at 300 domains), keep their thresholds.
+    """
     import gc
 
     gc.freeze()
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, NO_FULL_COLLECTIONS)
     gc.enable()
 
 
