@@ -1,5 +1,5 @@
-"""Pulumi entry point: everything lives in airflow_aks.program (importable, testable)."""
+"""Pulumi entry point: everything lives in airflow_aks.program.stack (importable, testable)."""
 
-from airflow_aks.program import main
+from airflow_aks.program.stack import main
 
 main()

@@ -60,7 +60,7 @@ def stack_file(n: int, directory: Path) -> Path:
 
 def run_once(config: Path, out: Path) -> tuple[float, float, int]:
     """(wall seconds, peak RSS MiB, resources planned)."""
-    cli = [sys.executable, "-m", "airflow_aks.cli"]
+    cli = [sys.executable, "-m", "airflow_aks.cli.main"]
     cmd = [*cli, "plan", "--stack", "prod", "--config", str(config), "--json", str(out)]
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

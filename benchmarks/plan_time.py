@@ -61,10 +61,10 @@ def sdk_class(token: str) -> tuple[str, str] | None:
 
 
 def floor(types_file: str) -> None:
-    import airflow_aks.cli
-    import airflow_aks.cost_cli
-    import airflow_aks.plan
-    import airflow_aks.program  # noqa: F401  (the imports a plan does)
+    import airflow_aks.cli.cost
+    import airflow_aks.cli.main
+    import airflow_aks.offline.plan
+    import airflow_aks.program.stack  # noqa: F401  (the imports a plan does)
 
     for token in json.loads(Path(types_file).read_text()):
         target = sdk_class(token)
@@ -99,13 +99,20 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for stack in args.stacks:  # also the warm-up: bytecode written, files cached
             out = Path(tmp) / f"{stack}.json"
-            timed([py, "-m", "airflow_aks.cli", "plan", "--stack", stack, "--json", str(out)])
+            timed([py, "-m", "airflow_aks.cli.main", "plan", "--stack", stack, "--json", str(out)])
             types |= {r["type"] for r in json.loads(out.read_text())["resources"]}
         types_file = Path(tmp) / "types.json"
         types_file.write_text(json.dumps(sorted(types)))
         cases = {"import floor": [py, __file__, "--floor", str(types_file)]}
         for stack in args.stacks:
-            cases[f"plan --stack {stack}"] = [py, "-m", "airflow_aks.cli", "plan", "--stack", stack]
+            cases[f"plan --stack {stack}"] = [
+                py,
+                "-m",
+                "airflow_aks.cli.main",
+                "plan",
+                "--stack",
+                stack,
+            ]
         wall: dict[str, list[float]] = {k: [] for k in cases}
         cpu: dict[str, list[float]] = {k: [] for k in cases}
         load_before = os.getloadavg()

@@ -1,5 +1,5 @@
-"""Pulumi entry point of the pipeline bootstrap: see airflow_aks.bootstrap."""
+"""Pulumi entry point of the pipeline bootstrap: see airflow_aks.delivery.bootstrap."""
 
-from airflow_aks.bootstrap import main
+from airflow_aks.delivery.bootstrap import main
 
 main()

@@ -1,6 +1,6 @@
 """Shared fixtures: offline plans of the shipped stacks, computed once per session.
 
-Every plan of the real program (``airflow_aks.program.main``) in this session goes through
+Every plan of the real program (``airflow_aks.program.stack.main``) in this session goes through
 one cache keyed by stack, config, project and subscription, whoever asks: the
 ``plan_export`` helper, the secret-leak tests (``keep_raw``) and ``airflow-aks plan`` run
 in-process. Each caller gets its own deep copy. Programs other than the real one (probes,
@@ -23,7 +23,7 @@ _PLANS: dict[str, Any] = {}
 
 
 def _shared_run(real_run: Callable[..., Any]) -> Callable[..., Any]:
-    from airflow_aks import program as real_program
+    from airflow_aks.program import stack as real_program
 
     @functools.wraps(real_run)
     def run(program: Callable[[], None], **kwargs: Any) -> Any:
@@ -49,7 +49,7 @@ def _shared_run(real_run: Callable[..., Any]) -> Callable[..., Any]:
 
 @pytest.fixture(scope="session", autouse=True)
 def _plan_once_per_stack() -> Any:
-    from airflow_aks import plan
+    from airflow_aks.offline import plan
 
     real = plan.run
     plan.run = _shared_run(real)  # type: ignore[assignment]
@@ -60,8 +60,9 @@ def _plan_once_per_stack() -> Any:
 @functools.cache
 def plan_export(stack: str, config_file: str | None = None) -> dict[str, Any]:
     """The plan export of ``Pulumi.<stack>.yaml`` (or ``config_file``), cached."""
-    from airflow_aks import plan, program
     from airflow_aks.config.stack import read_stack_file
+    from airflow_aks.offline import plan
+    from airflow_aks.program import stack as program
 
     path = Path(config_file) if config_file else ROOT / f"Pulumi.{stack}.yaml"
     return plan.run(program.main, stack=stack, config=read_stack_file(path)).export()
@@ -85,7 +86,7 @@ def prod_plan() -> dict[str, Any]:
 def _empty_chart_cache(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """Plans in tests never pick up a developer's chart cache (render tests pass their own)."""
 
-    from airflow_aks import render
+    from airflow_aks.offline import render
 
     mp = pytest.MonkeyPatch()
     mp.setenv(render.CACHE_ENV, str(tmp_path_factory.mktemp("empty-chart-cache")))

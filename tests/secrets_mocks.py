@@ -1,6 +1,6 @@
 """The secrets/database/storage component tests' view of the offline plan engine.
 
-Programs run under :func:`airflow_aks.plan.run` (the engine the CLI uses) with
+Programs run under :func:`airflow_aks.offline.plan.run` (the engine the CLI uses) with
 ``keep_raw=True``, so a test sees each registration's inputs with secret values unwrapped
 (to assert them) and still wrapped (to assert they travel as secrets). pulumi-random results
 come back *unmarked* from the engine's mocks (the real engine marks them secret through the
@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from pulumi.runtime import rpc
 
-from airflow_aks import plan
+from airflow_aks.offline import plan
 
 SUB = "00000000-0000-0000-0000-000000000000"
 TENANT = plan.UNKNOWN

@@ -1,4 +1,4 @@
-"""``airflow-aks:airflow:Airflow`` under Pulumi mocks: the chart release receives values
+"""``airflow-aks:index:Airflow`` under Pulumi mocks: the chart release receives values
 carrying the identity label, our ServiceAccounts and the mesh's annotations, for linkerd,
 kuma and none; identities, SecretProviderClasses and dependencies asserted by name."""
 

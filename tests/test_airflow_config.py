@@ -80,7 +80,7 @@ def test_plan_shows_the_airflow_release(stack: str, replicas: int, request) -> N
     vol = v["scheduler"]["extraVolumes"][0]["csi"]["volumeAttributes"]
     assert vol == {"secretProviderClass": "airflow-control-plane-kv"}
     types = {r["type"] for r in export["resources"]}
-    assert "airflow-aks:airflow:Airflow" in types
+    assert "airflow-aks:index:Airflow" in types
     assert "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass" in types
 
 

@@ -248,8 +248,9 @@ def test_kubernetes_provider_uses_secret_kubeconfig(dev_plan):
 
 
 def test_optional_gpu_pool_scales_from_zero_and_is_tainted():
-    from airflow_aks import plan, program
     from airflow_aks.config.stack import read_stack_file
+    from airflow_aks.offline import plan
+    from airflow_aks.program import stack as program
     from tests.conftest import ROOT
 
     raw = read_stack_file(ROOT / "Pulumi.dev.yaml")

@@ -9,11 +9,11 @@ from airflow_aks.policies.rules import kubernetes as k8s
 from airflow_aks.policies.rules import mesh_airflow
 from airflow_aks.policies.rules._core import Context
 
-CHART = "urn:pulumi:dev::airflow-aks::airflow-aks:mesh:Linkerd$kubernetes:helm.sh/v4:Chart"
+CHART = "urn:pulumi:dev::airflow-aks::airflow-aks:index:Linkerd$kubernetes:helm.sh/v4:Chart"
 LINKERD_CHILD = f"{CHART}$kubernetes:apps/v1:Deployment::mesh-control-plane:linkerd/{{}}"
-OURS = "urn:pulumi:dev::airflow-aks::airflow-aks:mesh:Linkerd$kubernetes:apps/v1:Deployment::{}"
+OURS = "urn:pulumi:dev::airflow-aks::airflow-aks:index:Linkerd$kubernetes:apps/v1:Deployment::{}"
 GPU_CHILD = (
-    "urn:pulumi:dev::airflow-aks::airflow-aks:gpu:NvidiaDevicePlugin$kubernetes:helm.sh/v4:Chart"
+    "urn:pulumi:dev::airflow-aks::airflow-aks:index:NvidiaDevicePlugin$kubernetes:helm.sh/v4:Chart"
     "$kubernetes:apps/v1:DaemonSet::gpu-device-plugin-chart:gpu-resources/{}"
 )
 MPS = "gpu-device-plugin-chart-nvidia-device-plugin-mps-control-daemon"

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
-from airflow_aks import platform_gen
-from airflow_aks.provider import COMPONENTS, schema
+from airflow_aks.program import platform_gen
+from airflow_aks.program.provider import COMPONENTS, schema
 from tests.conftest import ROOT
 
 PUBLISHED = ["Cluster", "WorkloadIdentity", "Vault", "Linkerd", "Kuma", "Airflow", "Platform"]
@@ -108,7 +108,9 @@ def test_published_modules_keep_real_annotations() -> None:
 
 def test_platform_args_are_generated_from_the_config_models() -> None:
     current = Path(platform_gen.TARGET).read_text()
-    assert current == platform_gen.render(), "run: .venv/bin/python -m airflow_aks.platform_gen"
+    assert current == platform_gen.render(), (
+        "run: .venv/bin/python -m airflow_aks.program.platform_gen"
+    )
 
 
 def test_platform_outputs_are_the_readme_stack_outputs() -> None:
@@ -186,8 +188,8 @@ def test_platform_builds_the_dev_stack_under_itself(dev_plan) -> None:
     import pulumi
 
     from airflow_aks.config.stack import read_stack_file
-    from airflow_aks.platform import Platform
-    from airflow_aks.testing import run_program
+    from airflow_aks.offline.testing import run_program
+    from airflow_aks.program.platform import Platform
 
     raw = read_stack_file(ROOT / "Pulumi.dev.yaml")
     args = {k.split(":", 1)[1]: v for k, v in raw.items() if k.startswith("airflow-aks:")}
@@ -197,7 +199,7 @@ def test_platform_builds_the_dev_stack_under_itself(dev_plan) -> None:
         pulumi.export("clusterId", p.cluster_id)
 
     plan = run_program(program, project="airflow-aks", stack="dev", computed="unknown")
-    root = plan.one("airflow-aks:platform:Platform")
+    root = plan.one("airflow-aks:index:Platform")
     by_urn = {r.urn: r for r in plan.resources()}
 
     def under_platform(r: Any) -> bool:
@@ -218,8 +220,8 @@ def test_platform_builds_the_dev_stack_under_itself(dev_plan) -> None:
 
 
 def test_platform_reports_config_errors_by_key() -> None:
-    from airflow_aks.platform import Platform
-    from airflow_aks.testing import run_program
+    from airflow_aks.offline.testing import run_program
+    from airflow_aks.program.platform import Platform
 
     def program() -> None:
         Platform("platform", {"location": "westeurope", "aks": {"tier": "Gold"}})  # type: ignore[typeddict-item]

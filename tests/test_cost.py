@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from airflow_aks import cost
+from airflow_aks.estimate import cost
 
 TODAY = date(2026, 12, 2)
 

@@ -11,9 +11,10 @@ import pytest
 import yaml
 from conftest import ROOT, plan_export
 
-from airflow_aks import delivery, pipeline_cli
+from airflow_aks.cli import pipeline as pipeline_cli
 from airflow_aks.config.base import ConfigError
 from airflow_aks.config.delivery import PipelineConfig, load_pipeline
+from airflow_aks.delivery import pipeline as delivery
 
 PIPELINE = load_pipeline(ROOT / "delivery.yaml")
 
@@ -34,7 +35,8 @@ def azure_jobs() -> list[tuple[str, dict[str, Any]]]:
 
 @pytest.fixture(scope="module")
 def bootstrap_plans() -> dict[str, dict[str, Any]]:
-    from airflow_aks import bootstrap, plan
+    from airflow_aks.delivery import bootstrap
+    from airflow_aks.offline import plan
 
     return {
         s: plan.run(bootstrap.main, stack=s, config={}, project="airflow-aks-delivery").export()
@@ -99,7 +101,7 @@ def test_pull_requests_plan_check_and_preview_every_stack() -> None:
         preview = jobs[f"preview-{stack}"]
         step = next(s for s in preview["steps"] if "pulumi/actions@" in s.get("uses", ""))
         assert step["with"]["command"] == "preview"
-        assert step["with"]["policyPacks"] == "policies"
+        assert step["with"]["policyPacks"] == "airflow_aks/policies"
         assert step["with"]["comment-on-pr"] is True
 
 

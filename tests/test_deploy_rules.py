@@ -606,7 +606,7 @@ def test_plan_version_is_the_dated_default() -> None:
 def test_plan_export_carries_resource_options() -> None:
     import pulumi
 
-    from airflow_aks import plan
+    from airflow_aks.offline import plan
 
     def program() -> None:
         first = pulumi.CustomResource("test:index:Thing", "first", {"a": 1})
@@ -643,7 +643,7 @@ def test_plan_export_carries_resource_options() -> None:
 def test_plan_export_explicit_depends_on() -> None:
     import pulumi
 
-    from airflow_aks import plan
+    from airflow_aks.offline import plan
 
     def program() -> None:
         first = pulumi.CustomResource("test:index:Thing", "first", {})
@@ -822,8 +822,9 @@ def test_unregistered_encryption_at_host_stops_before_anything_registers(
 ) -> None:
     from conftest import ROOT
 
-    from airflow_aks import plan, program
     from airflow_aks.config.stack import read_stack_file
+    from airflow_aks.offline import plan
+    from airflow_aks.program import stack as program
 
     original = plan.PlanMocks.call
     registered: list[str] = []

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from airflow_aks import deploy_time as dt
+from airflow_aks.estimate import deploy_time as dt
 
 
 def test_longest_path_diamond() -> None:
@@ -61,7 +61,7 @@ CHART = "kubernetes:helm.sh/v4:Chart"
 def test_component_dependency_waits_for_all_its_children_but_not_its_own_children() -> None:
     export = {
         "resources": [
-            res("comp", "airflow-aks:aks:Cluster", custom=False),
+            res("comp", "airflow-aks:index:Cluster", custom=False),
             res("mc", MC, parent="comp", agentPoolProfiles=[{"nodeTaints": ["x=y:NoSchedule"]}]),
             res("pool", AP, parent="comp", deps=["mc"]),
             # depends on the whole component: waits for mc and pool

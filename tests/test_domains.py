@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 
-from airflow_aks import plan, program
 from airflow_aks.components import domains as D
 from airflow_aks.components import netpol
 from airflow_aks.config.base import ConfigError
 from airflow_aks.config.stack import load, read_stack_file
+from airflow_aks.offline import plan
+from airflow_aks.program import stack as program
 from tests.conftest import ROOT, by_type
 
 GROUP = "7f3c2a9e-1b4d-4c8e-9f0a-2d6e5b8c1a47"

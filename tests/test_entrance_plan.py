@@ -124,7 +124,7 @@ def test_no_credential_for_sign_in_exists(prod_plan: dict[str, Any]) -> None:
 
 def test_dev_plan_has_no_entrance(dev_plan: dict[str, Any]) -> None:
     assert not by_type(dev_plan, GATEWAY)
-    assert not [r for r in dev_plan["resources"] if r["type"] == "airflow-aks:signin:EntraSignIn"]
+    assert not [r for r in dev_plan["resources"] if r["type"] == "airflow-aks:index:EntraSignIn"]
     values = airflow_values(dev_plan)
     assert "auth_manager" not in values["config"]["core"]
     assert values["createUserJob"]["enabled"] is True

@@ -110,7 +110,7 @@ def test_operators_grants_are_namespace_scoped(dev_plan):
     grants = [
         r
         for r in by_type(dev_plan, "azure-native:authorization:RoleAssignment")
-        if r["urn"].split("::")[2].startswith("airflow-aks:gitops:GitOps")
+        if r["urn"].split("::")[2].startswith("airflow-aks:index:GitOps")
     ]
     scopes = {
         r["inputs"]["roleDefinitionId"].rsplit("/", 1)[-1]: r["inputs"]["scope"] for r in grants

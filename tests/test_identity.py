@@ -6,7 +6,6 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
-from airflow_aks import plan
 from airflow_aks.components.identity import (
     BUILTIN_ROLES,
     WorkloadIdentity,
@@ -17,6 +16,7 @@ from airflow_aks.components.identity import (
     role_guid,
 )
 from airflow_aks.components.naming import CLIENT_ID_ANNOTATION, FEDERATED_AUDIENCE
+from airflow_aks.offline import plan
 
 VAULT = "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv"
 

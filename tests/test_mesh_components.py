@@ -159,7 +159,7 @@ def test_linkerd_resources_settings_and_order() -> None:
     program, holder = _program("linkerd")
     plan = run(program)
     comp = plan.by_name("mesh")
-    assert comp.type == "airflow-aks:mesh:Linkerd"
+    assert comp.type == "airflow-aks:index:Linkerd"
     assert holder["mesh"].provider == "linkerd"
 
     charts = {r.name: r.inputs for r in plan.of_type(CHART)}
@@ -299,7 +299,7 @@ def test_kuma_resources_settings_and_order() -> None:
     program, holder = _program("kuma", {"ha": True})
     plan = run(program)
     comp = plan.by_name("mesh")
-    assert comp.type == "airflow-aks:mesh:Kuma"
+    assert comp.type == "airflow-aks:index:Kuma"
     assert holder["mesh"].provider == "kuma"
     charts = {r.name: r for r in plan.of_type(CHART)}
     assert set(charts) == {"mesh-cert-manager", "mesh-control-plane"}

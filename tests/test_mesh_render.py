@@ -30,7 +30,7 @@ from typing import Any
 import pytest
 from conftest import ROOT, plan_export
 
-from airflow_aks import render
+from airflow_aks.offline import render
 from airflow_aks.policies.rules import RULES_BY_NAME, evaluate
 
 KUMA_STACK = str(ROOT / "examples" / "Pulumi.dev-kuma.yaml")

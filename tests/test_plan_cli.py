@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from airflow_aks import cli, plan, program
+from airflow_aks.cli import main as cli
 from airflow_aks.config.stack import read_stack_file
+from airflow_aks.offline import plan
+from airflow_aks.program import stack as program
 from tests.conftest import ROOT
 
 KEYS = {"urn", "type", "name", "custom", "parent", "provider", "dependencies", "protect", "inputs"}
@@ -44,7 +46,16 @@ def test_bad_config_exits_2_naming_key_and_suggestion(tmp_path):
         "    systemPool:\n      nodeCoutn: 3\n    tier: Gold\n  airflow-aks:netwrk: {}\n"
     )
     proc = subprocess.run(
-        [sys.executable, "-m", "airflow_aks.cli", "plan", "--stack", "dev", "--config", str(bad)],
+        [
+            sys.executable,
+            "-m",
+            "airflow_aks.cli.main",
+            "plan",
+            "--stack",
+            "dev",
+            "--config",
+            str(bad),
+        ],
         capture_output=True,
         text=True,
         cwd=ROOT,

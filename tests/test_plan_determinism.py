@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from airflow_aks import cli
+from airflow_aks.cli import main as cli
 from tests.conftest import ROOT
 
 
@@ -17,7 +17,16 @@ def test_two_plans_of_a_stack_are_byte_identical(tmp_path: Path) -> None:
     seed = "1" if os.environ.get("PYTHONHASHSEED") != "1" else "2"
     env = {**os.environ, "PYTHONHASHSEED": seed}
     proc = subprocess.run(
-        [sys.executable, "-m", "airflow_aks.cli", "plan", "--stack", "dev", "--json", str(there)],
+        [
+            sys.executable,
+            "-m",
+            "airflow_aks.cli.main",
+            "plan",
+            "--stack",
+            "dev",
+            "--json",
+            str(there),
+        ],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -38,7 +47,7 @@ def test_two_plans_of_a_stack_are_byte_identical(tmp_path: Path) -> None:
 def test_first_deployment_drops_only_type_version_aliases() -> None:
     import pulumi
 
-    from airflow_aks import plan
+    from airflow_aks.offline import plan
 
     version = pulumi.Alias(type_="azure-native:containerservice/v20240101:ManagedCluster")
     renamed = pulumi.Alias(name="old-name")

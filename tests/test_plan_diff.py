@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from airflow_aks import cli, plan_diff
+from airflow_aks.cli import main as cli
+from airflow_aks.offline import diff as plan_diff
 
 STACK = "urn:pulumi:dev::airflow-aks::"
 

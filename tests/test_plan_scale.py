@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 import yaml
 
-from airflow_aks import plan, program
+from airflow_aks.offline import plan
+from airflow_aks.program import stack as program
 
 ROOT = Path(__file__).resolve().parent.parent
 

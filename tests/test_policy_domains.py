@@ -124,7 +124,7 @@ def _kuma_stack(deny: bool, injected: bool) -> list[dict[str, Any]]:
     if injected:
         labels["kuma.io/sidecar-injection"] = "enabled"
     out: list[dict[str, Any]] = [
-        {"urn": "urn:mesh", "type": "airflow-aks:mesh:Kuma", "inputs": {}},
+        {"urn": "urn:mesh", "type": "airflow-aks:index:Kuma", "inputs": {}},
         {
             "urn": "urn:ns",
             "type": "kubernetes:core/v1:Namespace",

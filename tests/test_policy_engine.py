@@ -36,7 +36,7 @@ from airflow_aks.policies.rules import _core as c
 
 TODAY = dt.date(2026, 11, 23)
 CLUSTER_URN = (
-    "urn:pulumi:dev::airflow-aks::airflow-aks:aks:Cluster"
+    "urn:pulumi:dev::airflow-aks::airflow-aks:index:Cluster"
     "$azure-native:containerservice:ManagedCluster::aks"
 )
 OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"

@@ -223,7 +223,7 @@ def test_plan_with_entrance_on_and_sso_off_fails_a_mandatory_rule(tmp_path: Path
     path.write_text(yaml.safe_dump(stack))
     export = plan_export("prod", str(path))
     assert [r for r in export["resources"] if r["type"].endswith(":Gateway")]
-    assert not [r for r in export["resources"] if r["type"] == "airflow-aks:signin:EntraSignIn"]
+    assert not [r for r in export["resources"] if r["type"] == "airflow-aks:index:EntraSignIn"]
     results = evaluate(export["resources"], "prod", [], today=TODAY)
     hits = [v for v in results.violations if v.rule == SSO]
     assert hits and all(v.level == "mandatory" for v in hits)

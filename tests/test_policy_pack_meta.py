@@ -26,7 +26,7 @@ from airflow_aks.policies.rules._config import (
 )
 from tests.conftest import ROOT
 
-POLICIES = ROOT / "policies"
+POLICIES = ROOT / "airflow_aks" / "policies"
 
 
 def lock_versions() -> dict[str, str]:
@@ -145,7 +145,7 @@ def test_every_policy_has_the_config_schema() -> None:
 
 
 def test_pack_config_command_writes_one_entry_per_rule(capsys: pytest.CaptureFixture) -> None:
-    from airflow_aks import cli
+    from airflow_aks.cli import main as cli
 
     assert cli.main(["policies", "--pack-config", "prod"]) == 0
     config = json.loads(capsys.readouterr().out)

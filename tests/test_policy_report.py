@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from airflow_aks import cli, policy_report
+from airflow_aks.cli import main as cli
+from airflow_aks.offline import policy_report
 from airflow_aks.policies.rules import ALL_RULES, RULES_BY_NAME
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1092,11 +1092,11 @@ def test_automount_rule_leaves_chart_rendered_serviceaccounts_to_the_chart() -> 
     assert rule.check is not None
     sa = mutate(SERVICE_ACCOUNT, {"automountServiceAccountToken": DEL})
     own = (
-        "urn:pulumi:dev::airflow-aks::airflow-aks:identity:WorkloadIdentity"
+        "urn:pulumi:dev::airflow-aks::airflow-aks:index:WorkloadIdentity"
         "$kubernetes:core/v1:ServiceAccount::x"
     )
     rendered = (
-        "urn:pulumi:dev::airflow-aks::airflow-aks:mesh:Linkerd$kubernetes:helm.sh/v4:Chart"
+        "urn:pulumi:dev::airflow-aks::airflow-aks:index:Linkerd$kubernetes:helm.sh/v4:Chart"
         "$kubernetes:core/v1:ServiceAccount::mesh-control-plane:linkerd/linkerd-destination"
     )
     assert rule.check(sa, Context(urn=own))

@@ -69,7 +69,7 @@ def good_stack() -> list[dict[str, Any]]:
         "spec": {"containers": [{"name": "x", "image": "x:1"}]},
     }
     return [
-        res("airflow-aks:mesh:Linkerd", "mesh", {}),
+        res("airflow-aks:index:Linkerd", "mesh", {}),
         res(
             c.HELM_CHART,
             "mesh-control-plane",
@@ -244,7 +244,7 @@ VAULT_RES = res(c.VAULT, "vault", {"properties": {}}, protect=True)
 
 def to_kuma(resources: list[dict[str, Any]]) -> None:
     no_mesh(resources)
-    resources.append(res("airflow-aks:mesh:Kuma", "mesh", {}))
+    resources.append(res("airflow-aks:index:Kuma", "mesh", {}))
     resources.append(
         res(
             c.HELM_CHART,

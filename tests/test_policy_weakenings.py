@@ -23,7 +23,8 @@ import pytest
 from conftest import KUMA_EXAMPLE, ROOT, plan_export
 from weakenings import ALL, TODAY, WEAKENINGS, W, find
 
-from airflow_aks import cli, policy_report
+from airflow_aks.cli import main as cli
+from airflow_aks.offline import policy_report
 from airflow_aks.policies.rules import ALL_RULES, MANDATORY, RULES_BY_NAME, evaluate
 
 README_START = "<!-- weakenings:start -->"

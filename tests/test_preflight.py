@@ -22,8 +22,9 @@ import urllib3
 from azure.core.credentials import AccessToken
 from azure.core.pipeline.transport import RequestsTransport
 
-from airflow_aks import cli, preflight
-from airflow_aks.preflight import Azure, Pool, Requirements, VmSku
+from airflow_aks.cli import main as cli
+from airflow_aks.cli import preflight
+from airflow_aks.cli.preflight import Azure, Pool, Requirements, VmSku
 from tests.conftest import plan_export
 
 SUB = "00000000-0000-0000-0000-000000000001"

@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-from airflow_aks import cli, render
+from airflow_aks.cli import main as cli
+from airflow_aks.offline import render
 from airflow_aks.policies.rules import evaluate
 from tests.conftest import plan_export
 

@@ -3,7 +3,7 @@ ignored-key probe (linkerd-config data.values); other string fields are not."""
 
 import yaml
 
-from airflow_aks.render import Rendered, values_echoes
+from airflow_aks.offline.render import Rendered, values_echoes
 
 VALUES = {"proxy": {"nativeSidecar": True}, "disableHeartBeat": True}
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from conftest import ROOT
 
-from airflow_aks import delivery
+from airflow_aks.delivery import pipeline as delivery
 
 CONFIG = json.loads((ROOT / "renovate.json").read_text())
 
@@ -45,7 +45,7 @@ def test_every_renovate_annotation_is_matched() -> None:
 def test_workflow_action_pins_are_matched() -> None:
     (actions,) = [m for m in _managers() if m.get("datasourceTemplate") == "github-tags"]
     rx = _python_regex(actions["matchStrings"][0])
-    text = (ROOT / "airflow_aks" / "delivery.py").read_text()
+    text = (ROOT / "airflow_aks" / "delivery" / "pipeline.py").read_text()
     found = {m["depName"]: m["currentValue"] for m in rx.finditer(text)}
     assert found == {repo: ref.split(" # ")[1] for repo, ref in delivery.ACTIONS.values()}
 

@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-from airflow_aks import cli, cost, retail_prices
+from airflow_aks.cli import main as cli
+from airflow_aks.estimate import cost, retail_prices
 
 TODAY = date(2026, 12, 2)
 

@@ -1,6 +1,6 @@
 """No generated secret in plain text: plan export, stack outputs, every Kubernetes object.
 
-The offline plan engine (``airflow_aks.plan``) runs the real program for dev and prod. Its
+The offline plan engine (``airflow_aks.offline.plan``) runs the real program for dev and prod. Its
 mocks give every pulumi-random resource a fixed, known value; we record those values and
 search the whole export for them (and for the forms they are turned into: url-safe
 base64, percent-encoding). The mock engine does not apply the provider's
@@ -24,9 +24,10 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 import pytest
 
-from airflow_aks import plan, program
 from airflow_aks.components.secrets import vault_secret
 from airflow_aks.config.stack import read_stack_file
+from airflow_aks.offline import plan
+from airflow_aks.program import stack as program
 
 ROOT = Path(__file__).resolve().parent.parent
 MIN_LEN = 12  # shorter values are not distinctive enough to search for

@@ -116,7 +116,7 @@ def test_every_child_is_parented_to_the_component(prod: Recorded) -> None:
 
 
 def plan_component(plan: Recorded) -> Any:
-    (component,) = plan.of_type("airflow-aks:secrets:Vault")
+    (component,) = plan.of_type("airflow-aks:index:Vault")
     return component
 
 

@@ -169,7 +169,7 @@ def test_component(
         f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/{BLOB_CONTRIBUTOR}"
     )
 
-    (component,) = plan.of_type("airflow-aks:storage:LogStorage")
+    (component,) = plan.of_type("airflow-aks:index:LogStorage")
     for reg in plan.regs:
         if reg is not component:
             assert reg.parent == component.urn, reg.urn

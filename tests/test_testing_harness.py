@@ -1,4 +1,4 @@
-"""``airflow_aks.testing``: a consumer's program using our components, tested in a few
+"""``airflow_aks.offline.testing``: a consumer's program using our components, tested in a few
 lines — ARM ids, fake cloud-computed values, invokes and StackReferences answered."""
 
 import pulumi
@@ -7,7 +7,7 @@ import yaml
 
 from airflow_aks.components.aks import Cluster, ClusterArgs
 from airflow_aks.components.identity import WorkloadIdentity
-from airflow_aks.testing import FAKE_SUBSCRIPTION, FAKE_TENANT, fake_kubeconfig, run_program
+from airflow_aks.offline.testing import FAKE_SUBSCRIPTION, FAKE_TENANT, fake_kubeconfig, run_program
 
 MC = "azure-native:containerservice:ManagedCluster"
 SA = "kubernetes:core/v1:ServiceAccount"
@@ -84,7 +84,7 @@ def test_cluster_gets_arm_ids_and_cloud_values(fake_plan) -> None:
 def test_finders_explain_misses(fake_plan) -> None:
     with pytest.raises(LookupError, match=r"found 0 \(of that type: \['etl-etl-runner'\]\)"):
         fake_plan.one(SA, "nope")
-    kids = {r.type for r in fake_plan.children(fake_plan.one("airflow-aks:aks:Cluster"))}
+    kids = {r.type for r in fake_plan.children(fake_plan.one("airflow-aks:index:Cluster"))}
     assert MC in kids
 
 

@@ -1,7 +1,7 @@
 """The whole stack configuration: one typed model, read from ``airflow-aks:*`` config keys.
 
 Flow: stack file (or the engine's config) -> :func:`load` (profile defaults merged under
-the user's keys) -> :class:`StackConfig` -> the assembler in ``airflow_aks.program``.
+the user's keys) -> :class:`StackConfig` -> the assembler in ``airflow_aks.program.stack``.
 Every problem is reported at once, with its key path, before any resource is registered.
 """
 

@@ -9,7 +9,7 @@ import pytest
 HERE = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(HERE))  # the consumer's own `components` package, as Pulumi runs it
 
-from airflow_aks.testing import FAKE_SUBSCRIPTION, run_program  # noqa: E402
+from airflow_aks.offline.testing import FAKE_SUBSCRIPTION, run_program  # noqa: E402
 
 RG = f"/subscriptions/{FAKE_SUBSCRIPTION}/resourceGroups/rg-airflow-dev-weu"
 PLATFORM = {
@@ -41,8 +41,9 @@ def plan():
 
 
 def test_own_components_package_beside_airflow_aks() -> None:
-    import airflow_aks.components.identity as ours
     import components
+
+    import airflow_aks.components.identity as ours
 
     assert Path(components.__file__).parent == HERE / "components"
     assert "airflow_aks" in ours.__name__

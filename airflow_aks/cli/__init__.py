@@ -1,0 +1,1 @@
+"""The ``airflow-aks`` command: subcommands, exit codes, and the live subscription preflight."""

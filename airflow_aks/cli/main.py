@@ -1,0 +1,181 @@
+"""``airflow-aks``: the offline plan and the policy pack, with no cloud and no Pulumi CLI.
+
+Exit codes: 0 ok, 1 a mandatory policy violation or a program error, 2 invalid
+configuration or usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from airflow_aks.config.base import ConfigError
+from airflow_aks.config.stack import load, read_stack_file
+
+EXIT_OK, EXIT_FAIL, EXIT_CONFIG = 0, 1, 2
+
+
+def project_root(start: Path | None = None) -> Path:
+    """The nearest directory holding ``Pulumi.yaml`` (cwd first, then this package's repo)."""
+    for base in (start or Path.cwd(), Path(__file__).resolve().parents[2]):
+        for d in (base, *base.parents):
+            if (d / "Pulumi.yaml").is_file():
+                return d
+    return Path.cwd()
+
+
+def stack_file(stack: str, config: str | None) -> Path:
+    return Path(config) if config else project_root() / f"Pulumi.{stack}.yaml"
+
+
+def summarize(export: dict[str, Any]) -> str:
+    """Human summary: resources by type, then stack outputs."""
+    resources = export["resources"]
+    lines = [f"Offline plan of stack '{export['stack']}' ({export['project']}): "]
+    custom = [r for r in resources if r["custom"]]
+    n_components = len(resources) - len(custom)
+    lines[0] += f"{len(resources)} resources ({len(custom)} custom, {n_components} components)"
+    counts = Counter(r["type"] for r in resources)
+    width = max((len(t) for t in counts), default=0)
+    lines.append("")
+    lines.append("Resources by type:")
+    for typ, n in sorted(counts.items()):
+        lines.append(f"  {typ:<{width}}  {n:>3}")
+    protected = [r["urn"] for r in resources if r["protect"]]
+    if protected:
+        lines.append("")
+        lines.append(f"Protected from deletion ({len(protected)}):")
+        lines.extend(
+            f"  {u.rsplit('::', 1)[-1]} ({u.split('::')[2].rsplit('$', 1)[-1]})" for u in protected
+        )
+    lines.append("")
+    lines.append("Stack outputs:")
+    for key, value in export["outputs"].items():
+        shown = value if isinstance(value, str) else json.dumps(value)
+        lines.append(f"  {key}: {shown}")
+    lines.append("")
+    lines.append("[unknown] = computed by Azure at deploy time; [secret] = never shown.")
+    return "\n".join(lines)
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from airflow_aks.offline import plan
+    from airflow_aks.program import stack as program
+
+    if getattr(args, "tune_gc", False):
+        plan.freeze_import_heap()
+
+    path = stack_file(args.stack, args.config)
+    try:
+        if not path.is_file():
+            print(f"error: stack file {path} not found", file=sys.stderr)
+            return EXIT_CONFIG
+        raw = read_stack_file(path)
+        load(raw, args.stack)  # validate before anything registers
+    except ConfigError as err:
+        print(f"error: {path}: {err}", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        result = plan.run(program.main, stack=args.stack, config=raw)
+    except Exception as exc:  # the program's own error, shown without the engine's stack
+        print(f"error: the program failed under the mock engine: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    export = result.export()
+    from airflow_aks.offline import (
+        render,  # rendered chart objects join the export first (issue 11)
+    )
+
+    charts = render.attach(export, render.options_from_args(args))
+    from airflow_aks.offline import policy_report  # the policy pack over the same plan (issue 6)
+
+    try:
+        policy = policy_report.attach(export)
+    except policy_report.PolicyInputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_CONFIG
+    from airflow_aks.cli import cost as cost_cli  # cost and first-deploy time (issue 15)
+
+    try:
+        estimates = cost_cli.attach(export, args)
+    except cost_cli.cost.PriceTableError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_CONFIG
+    print(summarize(export))
+    print()
+    print(render.format_report(charts))
+    print()
+    print(policy_report.format_results(policy))
+    print()
+    print(estimates)
+    if args.json:
+        Path(args.json).write_text(json.dumps(export, indent=2, sort_keys=True) + "\n")
+        print(f"\nPlan written to {args.json}")
+    if args.diff and (code := print_diff(args.diff, export, args.diff_markdown)) != EXIT_OK:
+        return code
+    return EXIT_OK if policy.ok and not charts.failed else EXIT_FAIL
+
+
+def print_diff(base_path: str, export: dict[str, Any], markdown_path: str | None) -> int:
+    """``plan --diff BASE.json``: the change against a saved base plan, as Markdown."""
+    from airflow_aks.offline import diff as plan_diff
+
+    try:
+        base = json.loads(Path(base_path).read_text())
+        text = plan_diff.markdown(plan_diff.diff(base, export), export["stack"])
+    except (OSError, ValueError, AttributeError) as err:  # JSONDecodeError is a ValueError
+        print(f"error: --diff {base_path}: {err}", file=sys.stderr)
+        return EXIT_CONFIG
+    print()
+    print(text, end="")
+    if markdown_path:
+        Path(markdown_path).write_text(text)
+    return EXIT_OK
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="airflow-aks", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    pl = sub.add_parser("plan", help="run the stack under Pulumi's mock engine (offline)")
+    pl.add_argument("--stack", required=True, help="stack name, e.g. dev or prod")
+    pl.add_argument("--config", help="stack file to plan (default: Pulumi.<stack>.yaml)")
+    pl.add_argument("--json", metavar="PATH", help="write the plan export here")
+    pl.add_argument(
+        "--diff", metavar="BASE.json", help="compare with a saved plan export (Markdown)"
+    )
+    pl.add_argument("--diff-markdown", metavar="PATH", help="also write the diff here")
+    from airflow_aks.offline import render
+
+    render.add_arguments(pl)
+    pl.set_defaults(func=cmd_plan)
+    from airflow_aks.cli import cost as cost_cli
+    from airflow_aks.offline import policy_report
+
+    cost_cli.add_plan_arguments(pl)
+    policy_report.add_parser(sub)
+    cost_cli.add_parser(sub)
+    from airflow_aks.cli import pipeline as pipeline_cli
+    from airflow_aks.cli import preflight
+
+    pipeline_cli.add_parser(sub)
+    preflight.add_parser(sub).set_defaults(func=preflight.command)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    args.tune_gc = argv is None and args.command == "plan"  # a process of its own
+    if args.tune_gc:
+        # The SDK imports allocate ~1M long-lived objects: collecting cycles among them
+        # finds nothing. Pause the collector until they are loaded and frozen (cmd_plan).
+        import gc
+
+        gc.disable()
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,94 @@
+"""``airflow-aks pipeline``: write or check everything derived from ``delivery.yaml``.
+
+``--write`` regenerates the GitHub workflows and ``delivery/grants/<stack>.json`` (from each
+stage's offline plan); ``--check`` exits 1 naming every file that differs, so a workflow
+edited by hand, or a stack that gained a resource type its deployer cannot create, fails CI.
+``--grants`` prints the grants table of the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from airflow_aks.config.base import ConfigError
+from airflow_aks.config.delivery import PipelineConfig, load_pipeline
+from airflow_aks.delivery.pipeline import (
+    StackGrants,
+    derive_grants,
+    grants_markdown,
+    render_workflows,
+)
+
+EXIT_OK, EXIT_FAIL, EXIT_CONFIG = 0, 1, 2
+
+
+def plan_stack(root: Path, stack: str) -> dict[str, Any]:
+    from airflow_aks.config.stack import read_stack_file
+    from airflow_aks.offline import plan
+    from airflow_aks.program import stack as program
+
+    config = read_stack_file(root / f"Pulumi.{stack}.yaml")
+    return plan.run(program.main, stack=stack, config=config).export()
+
+
+def expected_files(
+    root: Path,
+    pipeline: PipelineConfig,
+    plan_of: Callable[[str], Mapping[str, Any]],
+) -> tuple[dict[Path, str], list[StackGrants]]:
+    """Every generated file (path -> text) and the grants they were made from."""
+    files = {root / p: text for p, text in render_workflows(pipeline).items()}
+    grants = [derive_grants(plan_of(s)) for s in pipeline.stage_names]
+    for g in grants:
+        path = root / "delivery" / "grants" / f"{g.stack}.json"
+        files[path] = json.dumps(g.to_json(), indent=2, sort_keys=True) + "\n"
+    return files, grants
+
+
+def stale(files: Mapping[Path, str]) -> list[Path]:
+    return [p for p, text in files.items() if not p.is_file() or p.read_text() != text]
+
+
+def cmd_pipeline(args: argparse.Namespace) -> int:
+    from airflow_aks.cli.main import project_root
+
+    root = project_root()
+    try:
+        pipeline = load_pipeline(root / "delivery.yaml")
+        files, grants = expected_files(root, pipeline, lambda s: plan_stack(root, s))
+    except (ConfigError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_CONFIG
+    if args.grants:
+        print(grants_markdown(grants), end="")
+        return EXIT_OK
+    if args.write:
+        for path, text in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+            print(f"wrote {path.relative_to(root)}")
+        return EXIT_OK
+    bad = stale(files)
+    for path in bad:
+        print(
+            f"{path.relative_to(root)} differs from delivery.yaml: "
+            "run `airflow-aks pipeline --write`",
+            file=sys.stderr,
+        )
+    if not bad:
+        print(f"pipeline: {len(files)} generated files match delivery.yaml")
+    return EXIT_FAIL if bad else EXIT_OK
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("pipeline", help="generate or check the workflows and pipeline grants")
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--write", action="store_true", help="regenerate the derived files")
+    g.add_argument("--check", action="store_true", help="exit 1 if a derived file is stale")
+    g.add_argument("--grants", action="store_true", help="print the grants table (Markdown)")
+    p.set_defaults(func=cmd_pipeline)

@@ -1,0 +1,239 @@
+"""The identities a delivery pipeline deploys with: one environment, no stored secret.
+
+Created once per environment by an administrator (the bootstrap project in ``delivery/``),
+never by the stack they deploy: a stack that managed its own deployer could lock CI out
+with one bad change, and its first ``pulumi up`` would need the identity it creates.
+
+Per environment: the resource group the platform stack lives in, and two Entra
+applications federated with GitHub Actions OIDC:
+
+- **deploy** (``repo:ORG/REPO:environment:<env>``): the grants ``pulumi up`` needs, each at
+  the resource group only; role assignments only for the roles the stack itself assigns
+  (an ABAC condition), so the identity cannot grant itself or anyone else more;
+- **preview** (``repo:ORG/REPO:environment:<env>-preview``): read-only, for pull requests.
+
+The grants are computed from the platform stack's offline plan by
+``airflow_aks.delivery.pipeline.derive_grants``; this component only creates them.
+"""
+
+import re
+from collections.abc import Sequence
+from typing import Required, TypedDict
+
+import pulumi
+import pulumi_azuread as azuread
+from pulumi_azure_native import authorization, resources
+
+from airflow_aks.components.tokens import type_token
+
+from .naming import FEDERATED_AUDIENCE
+
+GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
+_REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+MICROSOFT_GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
+
+
+_REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+
+
+def github_subject(
+    repository: str,
+    *,
+    environment: str | None = None,
+    branch: str | None = None,
+    pull_request: bool = False,
+) -> str:
+    """The ``sub`` claim GitHub Actions presents, for exactly one trigger.
+
+    An environment is the tightest (it can require reviewers); a branch is next; pull
+    requests are opt-in because forks can open them.
+    """
+    if not _REPO.match(repository):
+        raise ValueError(f"githubRepository {repository!r} must look like 'org/repo'")
+    chosen = [x for x in (environment, branch) if x] + (["pr"] if pull_request else [])
+    if len(chosen) != 1:
+        raise ValueError("choose exactly one of environment, branch or pull_request")
+    if environment:
+        return f"repo:{repository}:environment:{environment}"
+    if branch:
+        return f"repo:{repository}:ref:refs/heads/{branch}"
+    return f"repo:{repository}:pull_request"
+
+
+class GrantArgs(TypedDict, total=False):
+    """One role held at the environment's resource group."""
+
+    role: Required[str]
+    """Role display name (for descriptions and the custom role's name)."""
+    role_guid: str
+    """Built-in role definition GUID; empty for the custom PostgreSQL deployer role."""
+    condition: str
+    """ABAC condition (version 2.0) that limits the grant."""
+
+
+class PipelineIdentityArgs(TypedDict, total=False):
+    """Arguments of :class:`PipelineIdentity`."""
+
+    stack: Required[str]
+    """Platform stack these identities deploy (``dev``, ``prod``)."""
+    name_prefix: Required[str]
+    """Prefix of Entra display names, e.g. ``airflow-aks-prod``."""
+    resource_group_name: Required[str]
+    """Resource group the platform stack uses (``resourceGroup.existing: true``)."""
+    location: Required[str]
+    """Azure region of the resource group."""
+    deploy_subject: Required[str]
+    """OIDC subject of the ``pulumi up`` job (``repo:ORG/REPO:environment:<env>``)."""
+    preview_subject: Required[str]
+    """OIDC subject of the ``pulumi preview`` job."""
+    deploy_grants: Required[Sequence[GrantArgs]]
+    """What ``pulumi up`` needs, at the resource group."""
+    preview_grants: Required[Sequence[GrantArgs]]
+    """What ``pulumi preview`` needs, at the resource group."""
+    custom_role_actions: Sequence[str]
+    """Actions of the custom role (grants without ``role_guid``)."""
+    graph_app_roles: Sequence[str]
+    """Microsoft Graph application permission ids for the deploy identity."""
+    tags: pulumi.Input[dict[str, str]]
+    """Azure tags of the resource group."""
+
+
+class PipelineIdentity(pulumi.ComponentResource):
+    """Resource group + deploy and preview identities of one pipeline environment."""
+
+    resource_group_name: pulumi.Output[str]
+    """Name of the environment's resource group."""
+    deploy_client_id: pulumi.Output[str]
+    """``AZURE_CLIENT_ID`` of the deploy environment (a GitHub environment variable)."""
+    preview_client_id: pulumi.Output[str]
+    """``AZURE_CLIENT_ID`` of the preview environment."""
+
+    def __init__(
+        self,
+        name: str,
+        args: PipelineIdentityArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(type_token(PipelineIdentity), name, {}, opts)
+        for key in ("deploy_subject", "preview_subject"):
+            if not str(args.get(key, "")).startswith("repo:"):
+                raise ValueError(f"PipelineIdentity {name}: {key} must be a GitHub subject")
+        if args["deploy_subject"] == args["preview_subject"]:
+            raise ValueError(f"PipelineIdentity {name}: preview and deploy share a subject")
+        self._child = pulumi.ResourceOptions(parent=self)
+        rg = resources.ResourceGroup(
+            f"{name}-rg",
+            resource_group_name=args["resource_group_name"],
+            location=args["location"],
+            tags=args.get("tags", {}),
+            # The environment's data lives here: deleting the bootstrap must not delete it.
+            opts=pulumi.ResourceOptions(parent=self, protect=True),
+        )
+        custom = self._custom_role(name, args, rg)
+        deploy = self._identity(f"{name}-deploy", args, "deploy", args["deploy_grants"], rg, custom)
+        preview = self._identity(
+            f"{name}-preview", args, "preview", args["preview_grants"], rg, custom
+        )
+        self._graph_permissions(f"{name}-deploy", deploy, args.get("graph_app_roles", ()))
+        self.resource_group_name = rg.name
+        self.deploy_client_id = deploy.client_id
+        self.preview_client_id = preview.client_id
+        self.register_outputs(
+            {
+                "resource_group_name": self.resource_group_name,
+                "deploy_client_id": self.deploy_client_id,
+                "preview_client_id": self.preview_client_id,
+            }
+        )
+
+    def _custom_role(
+        self, name: str, args: PipelineIdentityArgs, rg: resources.ResourceGroup
+    ) -> authorization.RoleDefinition | None:
+        needs = [
+            g for g in (*args["deploy_grants"], *args["preview_grants"]) if not g.get("role_guid")
+        ]
+        if not needs:
+            return None
+        actions = list(args.get("custom_role_actions", ()))
+        if not actions:
+            raise ValueError(f"PipelineIdentity {name}: custom_role_actions is empty")
+        return authorization.RoleDefinition(
+            f"{name}-custom-role",
+            role_name=f"{needs[0]['role']} ({args['stack']})",
+            description="airflow-aks pipeline: control plane of the stack's own servers",
+            scope=rg.id,
+            assignable_scopes=[rg.id],
+            permissions=[{"actions": actions}],
+            opts=self._child,
+        )
+
+    def _identity(
+        self,
+        name: str,
+        args: PipelineIdentityArgs,
+        kind: str,
+        grants: Sequence[GrantArgs],
+        rg: resources.ResourceGroup,
+        custom: authorization.RoleDefinition | None,
+    ) -> azuread.ServicePrincipal:
+        app = azuread.Application(
+            name,
+            display_name=f"{args['name_prefix']}-ci-{kind}",
+            sign_in_audience="AzureADMyOrg",
+            opts=self._child,
+        )
+        sp = azuread.ServicePrincipal(name, client_id=app.client_id, opts=self._child)
+        azuread.ApplicationFederatedIdentityCredential(
+            f"{name}-github",
+            application_id=app.id,
+            display_name=f"github-{kind}",
+            issuer=GITHUB_ISSUER,
+            subject=args[f"{kind}_subject"],  # type: ignore[literal-required]
+            audiences=[FEDERATED_AUDIENCE],
+            opts=self._child,
+        )
+        for grant in grants:
+            guid = grant.get("role_guid")
+            role_def: pulumi.Input[str]
+            if guid:
+                role_def = rg.id.apply(
+                    lambda i, g=guid: (
+                        i.split("/resourceGroups/")[0]
+                        + f"/providers/Microsoft.Authorization/roleDefinitions/{g}"
+                    )
+                )
+            elif custom is not None:
+                role_def = custom.id
+            else:  # pragma: no cover - _custom_role raised already
+                raise ValueError(f"{name}: grant {grant['role']!r} has no role")
+            slug = "".join(ch for ch in grant["role"].lower() if ch.isalnum())[:40]
+            condition = grant.get("condition")
+            authorization.RoleAssignment(
+                f"{name}-{slug}",
+                principal_id=sp.object_id,
+                principal_type="ServicePrincipal",
+                role_definition_id=role_def,
+                # Pipeline identities are the one place a resource-group scope is right:
+                # creating resources needs write on their group.
+                scope=rg.id,
+                description=f"airflow-aks pipeline ({kind}): {grant['role']}",
+                condition=condition,
+                condition_version="2.0" if condition else None,
+                opts=self._child,
+            )
+        return sp
+
+    def _graph_permissions(
+        self, name: str, sp: azuread.ServicePrincipal, app_roles: Sequence[str]
+    ) -> None:
+        if not app_roles:
+            return
+        graph = azuread.get_service_principal_output(client_id=MICROSOFT_GRAPH_APP_ID)
+        for role_id in app_roles:
+            azuread.AppRoleAssignment(
+                f"{name}-graph-{role_id[:8]}",
+                app_role_id=role_id,
+                principal_object_id=sp.object_id,
+                resource_object_id=graph.object_id,
+                opts=self._child,
+            )

@@ -1,0 +1,76 @@
+"""The pipeline bootstrap program (``delivery/``): identities for one stage of the pipeline.
+
+The stack name is the platform stack it prepares. Everything comes from files the platform
+repository already holds: ``delivery.yaml`` (subjects), ``Pulumi.<stack>.yaml`` (resource
+group, region, name prefix) and ``delivery/grants/<stack>.json`` (the grants derived from
+the platform stack's offline plan by ``airflow-aks pipeline --write``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pulumi
+
+from airflow_aks.components.delivery import GrantArgs, PipelineIdentity
+from airflow_aks.config.delivery import load_pipeline
+from airflow_aks.config.stack import load, read_stack_file
+from airflow_aks.delivery.pipeline import GRAPH_APP_ROLES, POSTGRES_ACTIONS, subjects
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def grants_path(root: Path, stack: str) -> Path:
+    return root / "delivery" / "grants" / f"{stack}.json"
+
+
+def _grant_args(items: list[dict[str, Any]]) -> list[GrantArgs]:
+    out: list[GrantArgs] = []
+    for g in items:
+        a: GrantArgs = {"role": g["role"]}
+        if g.get("role_guid"):
+            a["role_guid"] = g["role_guid"]
+        if g.get("condition"):
+            a["condition"] = g["condition"]
+        out.append(a)
+    return out
+
+
+def main(root: Path = ROOT) -> None:
+    stack = pulumi.get_stack()
+    pipeline = load_pipeline(root / "delivery.yaml")
+    stage = pipeline.stage(stack)
+    cfg = load(read_stack_file(root / f"Pulumi.{stack}.yaml"), stack)
+    if not (cfg.resource_group.existing and cfg.resource_group.name):
+        raise ValueError(
+            f"Pulumi.{stack}.yaml: a pipeline stack names the resource group the bootstrap "
+            "creates: set airflow-aks:resourceGroup {name: ..., existing: true}"
+        )
+    path = grants_path(root, stack)
+    if not path.is_file():
+        raise ValueError(f"{path} is missing: run `airflow-aks pipeline --write`")
+    grants = json.loads(path.read_text())
+    subs = subjects(pipeline.repository, stage)
+    identity = PipelineIdentity(
+        f"pipeline-{stack}",
+        {
+            "stack": stack,
+            "name_prefix": f"{cfg.name_prefix}-{cfg.environment}",
+            "resource_group_name": cfg.resource_group.name,
+            "location": cfg.location,
+            "deploy_subject": subs["deploy"],
+            "preview_subject": subs["preview"],
+            "deploy_grants": _grant_args(grants["deploy"]),
+            "preview_grants": _grant_args(grants["preview"]),
+            "custom_role_actions": list(POSTGRES_ACTIONS),
+            "graph_app_roles": [GRAPH_APP_ROLES[p] for p in grants["graph_app_roles"]],
+            "tags": dict(cfg.tags),
+        },
+    )
+    pulumi.export("resourceGroupName", identity.resource_group_name)
+    pulumi.export("deployEnvironment", stage.deploy_env)
+    pulumi.export("deployClientId", identity.deploy_client_id)
+    pulumi.export("previewEnvironment", stage.preview_env)
+    pulumi.export("previewClientId", identity.preview_client_id)

@@ -1,0 +1,1 @@
+"""The program layer: the stack assembler, the Platform component and the component provider."""
