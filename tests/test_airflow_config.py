@@ -6,7 +6,8 @@ import pytest
 from pydantic import ValidationError
 
 from airflow_aks.components.airflow import values as V
-from airflow_aks.config.airflow import AirflowConfig, airflow_component_args
+from airflow_aks.config.airflow import AirflowConfig
+from airflow_aks.program.assemble import git_sync_args
 
 
 def test_defaults_are_the_pins() -> None:
@@ -47,16 +48,16 @@ def test_component_args_from_config() -> None:
             "replicas": {"scheduler": 3},
         }
     )
-    a = airflow_component_args(cfg)
-    assert a["git_sync"] == {
+    assert git_sync_args(cfg) == {
         "repo": "https://github.com/o/d.git",
         "branch": "main",
         "sub_path": "dags",
         "period": "60s",
         "username": "git",
     }
-    assert a["git_token_object"] == "airflow-git-token"
-    assert a["replicas"] == {"scheduler": 3}
+    assert git_sync_args(AirflowConfig()) is None
+    assert cfg.git_token_secret == "airflow-git-token"
+    assert cfg.replicas == {"scheduler": 3}
 
 
 @pytest.mark.parametrize(("stack", "replicas"), [("dev", 1), ("prod", 2)])

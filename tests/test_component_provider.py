@@ -184,21 +184,25 @@ def test_readme_typescript_program_uses_schema_names() -> None:
 # --------------------------------------------------------- the Platform component
 
 
-def test_platform_builds_the_dev_stack_under_itself(dev_plan) -> None:
+def _platform_plan(stack_file: str, stack: str) -> Any:
     import pulumi
 
     from airflow_aks.config.stack import read_stack_file
     from airflow_aks.offline.testing import run_program
     from airflow_aks.program.platform import Platform
 
-    raw = read_stack_file(ROOT / "Pulumi.dev.yaml")
+    raw = read_stack_file(ROOT / stack_file)
     args = {k.split(":", 1)[1]: v for k, v in raw.items() if k.startswith("airflow-aks:")}
 
     def program() -> None:
-        p = Platform("platform", args)  # type: ignore[arg-type]
+        p = Platform("platform", args)  # type: ignore[arg-type]  # raw stack-file dict
         pulumi.export("clusterId", p.cluster_id)
 
-    plan = run_program(program, project="airflow-aks", stack="dev", computed="unknown")
+    return run_program(program, project="airflow-aks", stack=stack, computed="unknown")
+
+
+def _strays(plan: Any) -> list[str]:
+    """Resources not under the Platform component (e.g. built with bare ResourceOptions)."""
     root = plan.one("airflow-aks:index:Platform")
     by_urn = {r.urn: r for r in plan.resources()}
 
@@ -209,14 +213,30 @@ def test_platform_builds_the_dev_stack_under_itself(dev_plan) -> None:
                 return True
         return False
 
-    strays = [r.urn for r in plan.resources() if r is not root and not under_platform(r)]
-    assert strays == []
+    return [r.urn for r in plan.resources() if r is not root and not under_platform(r)]
+
+
+def test_platform_builds_the_dev_stack_under_itself(dev_plan) -> None:
+    plan = _platform_plan("Pulumi.dev.yaml", "dev")
+    assert _strays(plan) == []
     ours = {(r.type, r.name): r.inputs for r in plan.resources() if r.custom}
     dev = {(r["type"], r["name"]): r["inputs"] for r in dev_plan["resources"] if r["custom"]}
     assert ours.keys() == dev.keys()
     differ = [k for k in dev if ours[k] != dev[k]]
     assert differ == []
     assert plan.outputs["clusterId"] == dev_plan["outputs"]["clusterId"]
+
+
+@pytest.mark.parametrize(
+    ("stack_file", "stack"),
+    [("Pulumi.prod.yaml", "prod"), ("examples/Pulumi.dev-kuma.yaml", "dev")],
+)
+def test_platform_builds_every_shipped_stack_under_itself(stack_file: str, stack: str) -> None:
+    """Every shipped stack (the kuma example has a GPU pool: its device plugin once sat at
+    the stack root, 4 strays) builds entirely under the Platform component."""
+    plan = _platform_plan(stack_file, stack)
+    assert len(plan.resources()) > 50
+    assert _strays(plan) == []
 
 
 def test_platform_reports_config_errors_by_key() -> None:

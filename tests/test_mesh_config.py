@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from airflow_aks.config.mesh import MeshConfig, mesh_args
+from airflow_aks.config.mesh import MeshConfig
+from airflow_aks.program.assemble import mesh_args
 
 
 def test_defaults_are_pinned() -> None:
@@ -77,7 +78,7 @@ def test_camel_case_keys() -> None:
 @pytest.mark.parametrize("ha", [False, True])
 def test_mesh_args(ha: bool) -> None:
     cfg = MeshConfig.model_validate({"provider": "kuma", "otelEndpoint": "otel:4317"})
-    args = mesh_args(cfg, ha)
+    args = mesh_args(cfg, ha, entrance_on=False)
     assert args["ha"] is ha
     assert args["kuma_version"] == "2.14.3"
     assert args["otel_endpoint"] == "otel:4317"

@@ -143,33 +143,3 @@ class AirflowConfig(StrictModel):
         if self.git_sync and self.git_sync.username and not self.git_token_secret:
             raise ValueError("gitSync.username needs gitTokenSecret (the token's Key Vault name)")
         return self
-
-
-def airflow_component_args(cfg: AirflowConfig) -> dict[str, Any]:
-    """The config-derived part of ``AirflowArgs`` (the assembler adds cluster/Azure inputs)."""
-    out: dict[str, Any] = {
-        "namespace": cfg.namespace,
-        "release_name": cfg.release_name,
-        "chart_version": cfg.chart_version,
-        "image_repository": cfg.image_repository,
-        "image_tag": cfg.image_tag,
-        "airflow_version": cfg.airflow_version,
-        "admin_password_object": cfg.admin_password_secret,
-        "git_token_object": cfg.git_token_secret,
-        "task_secret_names": list(cfg.task_secret_names),
-        "backend_secret_names": list(cfg.backend_secret_names),
-        "key_vault_secrets_backend": cfg.key_vault_secrets_backend,
-        "replicas": dict(cfg.replicas),
-        "helm_values": dict(cfg.helm_values),
-        "git_sync": None,
-    }
-    if cfg.git_sync:
-        gs = cfg.git_sync
-        out["git_sync"] = {
-            "repo": gs.repo,
-            "branch": gs.branch,
-            "sub_path": gs.sub_path,
-            "period": gs.period,
-            "username": gs.username,
-        }
-    return out

@@ -31,15 +31,6 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from airflow_aks.components.domains import (
-    ContainerGrantArgs,
-    HostArgs,
-    InboundArgs,
-    OutboundArgs,
-    QuotaArgs,
-    SecretGrantArgs,
-    inbound_calls,
-)
 from airflow_aks.config.base import NAMESPACE, ConfigIssue, StrictModel
 
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
@@ -267,56 +258,3 @@ def name_domains(issues: Iterable[ConfigIssue], raw_domains: Any) -> list[Config
         else:
             out.append(issue)
     return out
-
-
-# ---------------------------------------------------------------- config -> component args
-
-
-def _quota_args(q: QuotaConfig) -> QuotaArgs:
-    return QuotaArgs(**q.model_dump())  # type: ignore[typeddict-item]
-
-
-def inbound_by_domain(
-    domains: Sequence[DomainConfig], service_accounts: Mapping[str, str]
-) -> dict[str, list[InboundArgs]]:
-    """Every domain's declared inbound calls (grouped per target port and labels);
-    ``service_accounts``: domain name -> its task ServiceAccount."""
-    return inbound_calls(
-        [
-            (
-                d.name,
-                d.effective_namespace,
-                service_accounts[d.name],
-                [(c.domain, c.labels, c.port) for c in d.mesh_calls],
-            )
-            for d in domains
-        ]
-    )
-
-
-def domain_component_args(
-    d: DomainConfig,
-    by_name: Mapping[str, DomainConfig],
-    inbound: Mapping[str, list[InboundArgs]],
-    service_account: str,
-) -> dict[str, Any]:
-    """The config-derived part of ``DataDomainArgs`` (the assembler adds Azure inputs)."""
-    hosts = [parse_host_port(h) for h in d.hosts]
-    return {
-        "domain": d.name,
-        "namespace": d.effective_namespace,
-        "service_account": service_account,
-        "secrets": [SecretGrantArgs(name=s.name, access=s.access) for s in d.secrets],
-        "containers": [
-            ContainerGrantArgs(name=c.name, access=c.access, create=c.create) for c in d.containers
-        ],
-        "inbound": list(inbound.get(d.name, [])),
-        "outbound": [
-            OutboundArgs(
-                namespace=by_name[c.domain].effective_namespace, labels=dict(c.labels), port=c.port
-            )
-            for c in d.mesh_calls
-        ],
-        "hosts": [HostArgs(host=h, port=p) for h, p in hosts],
-        "quota": _quota_args(d.quota),
-    }

@@ -24,7 +24,6 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from airflow_aks.components.mesh import MeshArgs
 from airflow_aks.config.base import StrictModel
 
 _SEMVER_V = re.compile(r"^v\d+\.\d+\.\d+$")
@@ -103,18 +102,3 @@ class MeshConfig(StrictModel):
         if problems:
             raise ValueError("; ".join(problems))
         return self
-
-
-def mesh_args(cfg: MeshConfig, ha: bool) -> MeshArgs:
-    """The assembler's one step from config to component args (HA from the environment)."""
-    return MeshArgs(
-        ha=ha,
-        linkerd_version=cfg.linkerd_version,
-        cert_manager_version=cfg.cert_manager_version,
-        trust_manager_version=cfg.trust_manager_version,
-        viz=cfg.viz,
-        cni=cfg.cni,
-        install_gateway_api=cfg.install_gateway_api,
-        kuma_version=cfg.kuma_version,
-        otel_endpoint=cfg.otel_endpoint,
-    )
