@@ -103,7 +103,7 @@ def test_a_misspelt_arg_key_fails_type_checking(tmp_path: Path) -> None:
     pyright = Path(sys.executable).with_name("pyright")
     exe = str(pyright) if pyright.exists() else shutil.which("pyright")
     if exe is None:
-        pytest.skip("pyright not installed: `make venv` (dev extras) enables this test")
+        pytest.skip("pyright not installed; enable: `make venv` (dev extras)")
     source = (ROOT / "airflow_aks" / "program" / "assemble.py").read_text()
     assert source.count("network_policies=") == 1
     (tmp_path / "good.py").write_text(source)
