@@ -61,7 +61,7 @@ lock: venv
 
 bench: venv
 	$(BIN)/python benchmarks/plan_time.py
-	$(BIN)/python benchmarks/domains_scale.py --readme
+	$(BIN)/python benchmarks/domains_scale.py --docs
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -6,10 +6,10 @@ secret, one created container, one external host and a mesh call to the previous
 fresh `airflow-aks plan --stack prod --config <file> --json <out>` process — config
 validation, the program under the mock engine, and the policy pack over the result. Wall
 time is measured around the process, peak memory is the child's maximum resident set size
-(``os.wait4``). Medians of ``--runs`` runs; ``--readme`` rewrites the table between the
-``domains-bench`` markers in README.md.
+(``os.wait4``). Medians of ``--runs`` runs; ``--docs`` rewrites the table between the
+``domains-bench`` markers in docs/domains.md.
 
-    .venv/bin/python benchmarks/domains_scale.py [--sizes 1 10 100 300] [--runs 3] [--readme]
+    .venv/bin/python benchmarks/domains_scale.py [--sizes 1 10 100 300] [--runs 3] [--docs]
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[1, 10, 100, 300])
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--readme", action="store_true", help="rewrite the README table")
+    ap.add_argument("--docs", action="store_true", help="rewrite the table in docs/domains.md")
     a = ap.parse_args()
     rows: list[tuple[int, int, float, float, int]] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -111,15 +111,15 @@ def main() -> None:
             print(f"{n:4d} domains: {results[0][2]:6d} resources, {wall:6.1f} s, {mem:6.0f} MiB")
     text = table(rows)
     print(text)
-    if a.readme:
-        readme = ROOT / "README.md"
-        body = readme.read_text()
+    if a.docs:
+        doc = ROOT / "docs" / "domains.md"
+        body = doc.read_text()
         if START in body:
             head, rest = body.split(START, 1)
             body = head + text + rest.split(END, 1)[1]
         else:
-            raise SystemExit(f"README.md lacks {START} / {END}")
-        readme.write_text(body)
+            raise SystemExit(f"docs/domains.md lacks {START} / {END}")
+        doc.write_text(body)
 
 
 if __name__ == "__main__":

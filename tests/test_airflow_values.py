@@ -668,7 +668,7 @@ def test_secret_scanner_catches_leaks(leak: dict) -> None:
     assert secret_literals(V.build_values(make(helm_values=leak)))
 
 
-# ---------------------------------------------------------------- placement (issue 10, defect 4)
+# ------------------------------------- placement: task pods tolerate *and* select the task pool
 
 
 @pytest.mark.parametrize("path", [("workers",), ("workers", "kubernetes")])
@@ -716,7 +716,7 @@ def test_without_a_placement_the_template_selects_nothing() -> None:
 @pytest.mark.parametrize("mesh", ["linkerd", "kuma", "none"])
 @pytest.mark.parametrize("extra", [{}, GIT_TOKEN], ids=["baked", "git-token"])
 def test_both_worker_levels_carry_the_same_pod_template(mesh: str, extra: dict) -> None:
-    """Issue 10, defect 15: whichever of workers.X / workers.kubernetes.X chart 1.22.0 reads
+    """Unconfirmed keys: whichever of workers.X / workers.kubernetes.X chart 1.22.0 reads
     for a key, it gets the same value (see values.WORKER_LEVEL_KEYS)."""
     w = V.build_values(make(mesh=mesh, **extra))["workers"]
     keys = set(w) - {"kubernetes"}

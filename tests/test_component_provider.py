@@ -1,6 +1,6 @@
 """The component provider's schema, inferred offline by Pulumi's analyzer
 (``pulumi.provider.experimental``) from the published components: every component is
-there with documented inputs and outputs, the README's TypeScript / YAML programs use the
+there with documented inputs and outputs, docs/components.md's TypeScript / YAML programs use the
 schema's names, and the Platform component builds exactly the dev stack's resources."""
 
 import ast
@@ -113,20 +113,20 @@ def test_platform_args_are_generated_from_the_config_models() -> None:
     )
 
 
-def test_platform_outputs_are_the_readme_stack_outputs() -> None:
-    from tests.test_stack_outputs import readme_outputs
+def test_platform_outputs_are_the_documented_stack_outputs() -> None:
+    from tests.test_stack_outputs import documented_outputs
 
-    assert set(resource("Platform")["properties"]) == set(readme_outputs())
-
-
-# ------------------------------------------------------------------ README programs
+    assert set(resource("Platform")["properties"]) == set(documented_outputs())
 
 
-def _readme_block(lang: str, marker: str) -> str:
-    text = (ROOT / "README.md").read_text()
+# ------------------------------------------------------------------ docs/components.md programs
+
+
+def _doc_block(lang: str, marker: str) -> str:
+    text = (ROOT / "docs" / "components.md").read_text()
     blocks = re.findall(rf"```{lang}\n(.*?)```", text, re.S)
     found = [b for b in blocks if marker in b]
-    assert found, f"no ```{lang} block with {marker!r} in the README"
+    assert found, f"no ```{lang} block with {marker!r} in docs/components.md"
     return found[0]
 
 
@@ -146,8 +146,8 @@ def _check_object(token: str, value: dict[str, Any], where: str) -> None:
             _check_object(ref.removeprefix("#/types/"), sub, f"{where}.{key}")
 
 
-def test_readme_yaml_program_uses_schema_names() -> None:
-    program = yaml.safe_load(_readme_block("yaml", "airflow-aks:Platform"))
+def test_docs_yaml_program_uses_schema_names() -> None:
+    program = yaml.safe_load(_doc_block("yaml", "airflow-aks:Platform"))
     assert program["packages"]["airflow-aks"]
     used = 0
     for name, res in program["resources"].items():
@@ -166,8 +166,8 @@ def test_readme_yaml_program_uses_schema_names() -> None:
     assert outputs
 
 
-def test_readme_typescript_program_uses_schema_names() -> None:
-    ts = _readme_block("typescript", "new airflowAks.")
+def test_docs_typescript_program_uses_schema_names() -> None:
+    ts = _doc_block("typescript", "new airflowAks.")
     classes = re.findall(r"new airflowAks\.(\w+)\(", ts)
     assert classes and all(f"airflow-aks:index:{c}" in package()["resources"] for c in classes)
     known: set[str] = set()

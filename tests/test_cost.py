@@ -254,18 +254,18 @@ def test_shipped_stacks_estimate(dev_plan: dict[str, Any], prod_plan: dict[str, 
     assert dev.unpriced == []
 
 
-def test_readme_cost_table_is_what_the_plan_prints(
+def test_docs_cost_table_is_what_the_plan_prints(
     dev_plan: dict[str, Any], prod_plan: dict[str, Any]
 ) -> None:
-    """The README's dev/prod rows are the estimates of the shipped stacks (idle, the default
+    """docs/cost.md's dev/prod rows are the estimates of the shipped stacks (idle, the default
     load, 96 task-pod hours a day): a price or shape change must update them."""
     from tests.conftest import ROOT
 
-    text = (ROOT / "README.md").read_text()
+    text = (ROOT / "docs" / "cost.md").read_text()
     t = cost.load_table()
     for stack, export in (("dev", dev_plan), ("prod", prod_plan)):
         region = cost.region_of(export)
         idle = cost.estimate(export, t, region)
         busy = cost.estimate(export, t, region, cost.Load(task_pod_hours_per_day=96))
         row = f"| {stack} | {idle.idle:,.2f} | {idle.loaded:,.2f} | {busy.loaded:,.2f} |"
-        assert row in text, f"README cost table row for {stack} should read: {row}"
+        assert row in text, f"docs/cost.md row for {stack} should read: {row}"

@@ -193,7 +193,7 @@ def test_pod_tasks_images_and_platform_settings(dagbag: dict) -> None:
         assert t["labels"]["azure.workload.identity/use"] == "true"
         assert t["labels"]["kuma.io/sidecar-injection"] == "enabled"
         assert t["annotations"] == {"config.linkerd.io/proxy-enable-native-sidecar": "true"}
-        # issue 10, defect 4: on the task pool (spot included), not just allowed there
+        # on the task pool (spot included), not just allowed there
         assert t["node_selector"] == {"airflow-aks/pool": "tasks"}
         assert [_compact(x) for x in t["tolerations"]] == TASK_TOLERATIONS
         assert t["security_context"]["runAsNonRoot"] is True
@@ -555,7 +555,7 @@ def test_promote_end_to_end_against_a_local_bare_repo(
     assert "promote ghcr.io/example/app 1.0.0 -> 1.1.0" in log
 
 
-# ------------------------------------------------ placement (issue 10, defect 4)
+# --------------------- placement: task pods tolerate *and* select the task pool
 
 
 def test_task_pod_placement_reads_the_platform_json() -> None:

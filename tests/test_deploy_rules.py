@@ -1,5 +1,5 @@
 """Deployability rules (policies/rules/deploy.py), both ways: a small good stack edited per
-case, and the real dev/prod plans edited to reintroduce each defect of issue 10."""
+case, and the real dev/prod plans edited to reintroduce each deployability defect."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ SPC = "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass"
 
 
 def good_stack() -> list[dict[str, Any]]:
-    """A cluster and vault wired the way issue 10 asks: every deploy rule passes."""
+    """A cluster and vault wired to deploy for real: every deploy rule passes."""
     return [
         res(
             c.MANAGED_CLUSTER,

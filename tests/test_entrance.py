@@ -233,7 +233,7 @@ def test_linkerd_must_not_install_gateway_api_crds_with_the_entrance() -> None:
 
 
 def test_new_components_are_analysable_for_other_languages() -> None:
-    """Pulumi's component analyzer reads the arg TypedDicts at run time (issue 9's rule)."""
+    """Pulumi's component analyzer reads the arg TypedDicts at run time (real annotations)."""
     from pulumi.provider.experimental.analyzer import Analyzer
 
     from airflow_aks.components.signin import EntraSignIn

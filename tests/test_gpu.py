@@ -1,4 +1,4 @@
-"""The NVIDIA device plugin (issue 10, defect 8): pure values and the Kuma example's plan."""
+"""The NVIDIA device plugin (AKS does not install it): pure values and the Kuma example's plan."""
 
 from __future__ import annotations
 

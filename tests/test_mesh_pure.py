@@ -29,7 +29,7 @@ DAG_PROCESSOR = Client(AIRFLOW_NS, "airflow-dag-processor", {"component": "dag-p
 TRIGGERER = Client(AIRFLOW_NS, "airflow-triggerer", {"component": "triggerer"})
 PROMETHEUS = Client(MONITORING_NS, "prometheus", {"app.kubernetes.io/name": "prometheus"})
 
-# The paths Airflow needs (issue 4): exactly these, nothing else.
+# The paths Airflow needs under default deny: exactly these, nothing else.
 RULES = (
     AllowRule(
         "api-server",

@@ -1,5 +1,5 @@
 """The mesh and GPU charts rendered at their pinned tags with the stack's own values
-(issue 10, defects 8, 13, 14): renders succeed without a cluster (what ``pulumi preview``
+(GPU plugin, Kuma, webhook certificates): renders succeed without a cluster (what ``pulumi preview``
 sees), twice the same (no diff on a second ``up``), and the values have the effect we claim.
 The old values are rendered too, to show the defect each change removes.
 
@@ -210,7 +210,7 @@ def _webhooks(objs: list[render.Rendered]) -> list[dict[str, Any]]:
     return [o.obj for o in objs if o.obj.get("kind") in kinds]
 
 
-# ------------------------------------------------------------------ Kuma (defects 13, 14)
+# ------------------------------ Kuma (namespace check, webhook certificates)
 
 
 @pytest.fixture(scope="module")
@@ -257,7 +257,7 @@ def test_kuma_without_cert_manager_regenerates_its_ca(helm, chart_source, kuma_e
     assert "Secret kuma-system/kuma-tls-cert" in unstable and "caBundle" in unstable
 
 
-# ------------------------------------------------------------------ Linkerd (defect 14)
+# ------------------------------------------ Linkerd (webhook certificates)
 
 
 def test_linkerd_control_plane_renders_stably(helm, chart_source, dev_plan) -> None:
@@ -307,7 +307,7 @@ def test_other_mesh_charts_render_stably(helm, chart_source, dev_plan, chart: st
     assert _unstable(result) == []
 
 
-# ------------------------------------------------------------------ NVIDIA (defect 8)
+# ------------------------------------------------- NVIDIA device plugin
 
 
 def _plugin_daemonset(objs: list[render.Rendered]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Chart-value rules (issue 10, defects 13/14), both ways, table-driven."""
+"""Chart-value rules (Kuma namespace check, mesh webhook certificates), both ways, table-driven."""
 
 from __future__ import annotations
 

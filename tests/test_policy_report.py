@@ -1,4 +1,4 @@
-"""`airflow-aks policies`, the plan's policy section, the README table and the real plans."""
+"""`airflow-aks policies`, the plan's policy section, the docs rule table and the real plans."""
 
 from __future__ import annotations
 
@@ -44,32 +44,31 @@ def test_list_text_and_markdown(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0 and all(r.name in out for r in ALL_RULES)
     assert f"{len(ALL_RULES)} rules" in out
     code, out, _ = run_cli(["policies", "--list", "--markdown"], capsys)
-    assert out.strip() == policy_report.readme_block()
+    assert out.strip() == policy_report.doc_block()
 
 
-def test_readme_rule_table_is_current() -> None:
-    """Regenerate with `airflow-aks policies --update-readme README.md`."""
-    text = (ROOT / "README.md").read_text()
-    assert "## Policy pack" in text
-    current = policy_report.readme_table(text)
-    assert current is not None, "README.md lacks the <!-- rules:start/end --> markers"
-    assert current == policy_report.readme_block(), (
-        "README rule table is stale: run `airflow-aks policies --update-readme README.md`"
+def test_docs_rule_table_is_current() -> None:
+    """Regenerate with `airflow-aks policies --update-doc docs/policies.md`."""
+    text = (ROOT / "docs" / "policies.md").read_text()
+    assert "# Policy pack" in text
+    current = policy_report.doc_table(text)
+    assert current is not None, "docs/policies.md lacks the <!-- rules:start/end --> markers"
+    assert current == policy_report.doc_block(), (
+        "docs/policies.md rule table is stale: run "
+        "`airflow-aks policies --update-doc docs/policies.md`"
     )
 
 
-def test_update_readme_rewrites_only_the_block(tmp_path: Path) -> None:
-    readme = tmp_path / "README.md"
-    readme.write_text(
-        f"# x\n\n{policy_report.README_START}\nold\n{policy_report.README_END}\ntail\n"
-    )
-    assert policy_report.update_readme(readme)
-    text = readme.read_text()
+def test_update_doc_rewrites_only_the_block(tmp_path: Path) -> None:
+    doc = tmp_path / "policies.md"
+    doc.write_text(f"# x\n\n{policy_report.DOC_START}\nold\n{policy_report.DOC_END}\ntail\n")
+    assert policy_report.update_doc(doc)
+    text = doc.read_text()
     assert text.startswith("# x\n") and text.endswith("tail\n") and "stale-row" not in text
-    assert not policy_report.update_readme(readme)
+    assert not policy_report.update_doc(doc)
     (tmp_path / "none.md").write_text("no markers")
     with pytest.raises(policy_report.PolicyInputError, match="markers"):
-        policy_report.update_readme(tmp_path / "none.md")
+        policy_report.update_doc(tmp_path / "none.md")
 
 
 # ------------------------------------------------------------------ --check
@@ -201,7 +200,7 @@ def test_format_results_lists_excepted_and_fail_line() -> None:
     assert "exception: agreed" in text and "FAILED: 1 mandatory" in text
     assert (
         policy_report.policies_command(
-            argparse.Namespace(check=None, update_readme=None, json=False, markdown=False)
+            argparse.Namespace(check=None, update_doc=None, json=False, markdown=False)
         )
         == 0
     )

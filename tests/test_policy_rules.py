@@ -783,7 +783,7 @@ CASES: list[Case] = [
 ]
 
 
-# ------------------------------------------------------------------ issue 16 gaps
+# ---------------------------------- areas that had no mandatory rule before
 CR = c.CUSTOM_RESOURCE
 RA = c.ROLE_ASSIGNMENT
 SUB_RG = "/subscriptions/s/resourceGroups/rg"

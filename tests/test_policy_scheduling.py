@@ -1,5 +1,5 @@
 """Scheduling rules (pods vs node pools), both ways: table-driven synthetic stacks, then
-the shipped plans edited to reintroduce defect 4 of issue 10."""
+the shipped plans edited so task pods tolerate the task pool without selecting it."""
 
 from __future__ import annotations
 
@@ -279,7 +279,7 @@ def test_toleration_matching(toleration: dict[str, Any], taint: str, expected: b
     assert S.tolerates(toleration, parsed) is expected
 
 
-# ------------------------------------------------ the shipped plans, and defect 4 reintroduced
+# ------------------ the shipped plans, and task pods that only tolerate the pool
 
 
 def _plan(stack: str, config: str | None = None) -> list[dict[str, Any]]:
@@ -337,7 +337,7 @@ def _drop_selector(spec: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     ("config", "edit", "expected"),
     [
-        (None, _drop_worker_keys("tolerations"), {TOLERATE}),  # today's defect 4
+        (None, _drop_worker_keys("tolerations"), {TOLERATE}),  # tolerated but not selected
         (None, _drop_worker_keys("nodeSelector"), {SELECT}),
         (None, _edit_env("AIRFLOW_AKS_TASK_POD_PLACEMENT", _drop_tolerations), {TOLERATE}),
         (None, _edit_env("AIRFLOW_AKS_TASK_POD_PLACEMENT", _drop_selector), {SELECT}),

@@ -14,7 +14,7 @@ from airflow_aks.policies.rules import RULES_BY_NAME, Context, PolicyException
 from airflow_aks.policies.rules import _core as c
 
 STACK = "urn:pulumi:dev::airflow-aks::"
-# Rules added or promoted by issue 16: every violation message carries a fix hint.
+# Rules added or promoted to close the pack's gaps: every violation message carries a fix hint.
 FIX_HINT_RULES = {
     "aks-defender-in-prod",
     "aks-pool-zones-in-prod",
@@ -603,7 +603,7 @@ STACK_CASES: list[StackCase] = [
         set_in("airflow-id-airflow-worker", "inputs.resourceName", "id-elsewhere"),
         set_in("airflow-id-airflow-worker", "dependencies", []),
     ),
-    # ---------------------------------------------------------------- issue 16 gaps
+    # ------------------------------------ areas that had no mandatory rule before
     sc_ok("mesh-linkerd-default-deny", "namespace-deny"),
     sc_ok("mesh-linkerd-default-deny", "kuma-not-applicable", to_kuma),
     sc_ok(

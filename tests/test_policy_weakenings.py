@@ -1,12 +1,12 @@
 """The weakening table (tests/weakenings.py) against the real plans: every row must make
 the policy pack fail with the named mandatory rule on dev, prod and the Kuma example, and
-the README shows the measured figure per area.
+docs/policies.md shows the measured figure per area.
 
 The three plans are computed once per session (tests/conftest.py ``plan_export``); each row
 works on a deep copy and is evaluated in-process with the evaluator ``airflow-aks policies
 --check`` runs (``rules.evaluate``, same exceptions file and levels), restricted to the row's
 rule; one row per area also goes through the real command on a saved file. Regenerate the
-README block with ``AIRFLOW_AKS_UPDATE_README=1 pytest tests/test_policy_weakenings.py``.
+docs/policies.md block with ``AIRFLOW_AKS_UPDATE_DOCS=1 pytest tests/test_policy_weakenings.py``.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from airflow_aks.cli import main as cli
 from airflow_aks.offline import policy_report
 from airflow_aks.policies.rules import ALL_RULES, MANDATORY, RULES_BY_NAME, evaluate
 
-README_START = "<!-- weakenings:start -->"
-README_END = "<!-- weakenings:end -->"
+DOC_START = "<!-- weakenings:start -->"
+DOC_END = "<!-- weakenings:end -->"
 
 
 def plan_of(stack: str) -> dict[str, Any]:
@@ -145,11 +145,11 @@ def test_find_refuses_ambiguous_selectors() -> None:
         find(plan_of("dev"), "core/v1:ServiceAccount")
 
 
-# ------------------------------------------------------------------ README figure
+# ------------------------------------------------------------------ docs/policies.md figure
 
 
 def figure(outcomes: dict[tuple[str, str], Outcome]) -> str:
-    """The README block: weakenings caught / tried per area and per plan."""
+    """The docs/policies.md block: weakenings caught / tried per area and per plan."""
     stacks = list(ALL)
     tried: Counter[tuple[str, str]] = Counter()
     caught: Counter[tuple[str, str]] = Counter()
@@ -172,7 +172,7 @@ def figure(outcomes: dict[tuple[str, str], Outcome]) -> str:
 
     labels = {"dev": "dev (Linkerd)", "prod": "prod (Linkerd, HA)", "kuma": "Kuma example"}
     lines = [
-        README_START,
+        DOC_START,
         f"{len(WEAKENINGS)} weakenings (`tests/weakenings.py`, one property flipped, widened or "
         "removed per row), each applied to the plans it fits; caught = `airflow-aks policies "
         "--check` exits 1 with a mandatory violation of the row's rule on the weakened "
@@ -186,21 +186,21 @@ def figure(outcomes: dict[tuple[str, str], Outcome]) -> str:
         lines.append(f"| {area} | {rows[area]} | {fmt(cell(area, None))} | {per} |")
     total = " | ".join(fmt(cell(None, s)) for s in stacks)
     lines.append(f"| **all** | {len(WEAKENINGS)} | {fmt(cell(None, None))} | {total} |")
-    lines.append(README_END)
+    lines.append(DOC_END)
     return "\n".join(lines)
 
 
-def test_readme_shows_the_measured_figure(outcomes: dict[tuple[str, str], Outcome]) -> None:
-    readme = ROOT / "README.md"
-    text = readme.read_text()
-    start, end = text.find(README_START), text.find(README_END)
-    assert 0 <= start < end, f"README.md lacks {README_START} / {README_END}"
-    current = text[start : end + len(README_END)]
+def test_docs_show_the_measured_figure(outcomes: dict[tuple[str, str], Outcome]) -> None:
+    doc = ROOT / "docs" / "policies.md"
+    text = doc.read_text()
+    start, end = text.find(DOC_START), text.find(DOC_END)
+    assert 0 <= start < end, f"docs/policies.md lacks {DOC_START} / {DOC_END}"
+    current = text[start : end + len(DOC_END)]
     expected = figure(outcomes)
-    if current != expected and os.environ.get("AIRFLOW_AKS_UPDATE_README") == "1":
-        readme.write_text(text.replace(current, expected))
+    if current != expected and os.environ.get("AIRFLOW_AKS_UPDATE_DOCS") == "1":
+        doc.write_text(text.replace(current, expected))
         current = expected
     assert current == expected, (
-        "README weakening figure is stale: run "
-        "`AIRFLOW_AKS_UPDATE_README=1 .venv/bin/python -m pytest tests/test_policy_weakenings.py`"
+        "docs/policies.md weakening figure is stale: run "
+        "`AIRFLOW_AKS_UPDATE_DOCS=1 .venv/bin/python -m pytest tests/test_policy_weakenings.py`"
     )

@@ -1,4 +1,4 @@
-"""Secrets and state in the offline plans of the shipped stacks (issue 3's "done when")."""
+"""Secrets and state in the offline plans of the shipped stacks (vault, database, storage)."""
 
 from __future__ import annotations
 

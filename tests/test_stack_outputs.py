@@ -1,4 +1,4 @@
-"""Stack outputs: the README table lists exactly what the dev and prod stacks export,
+"""Stack outputs: the docs/components.md table lists exactly what the dev and prod stacks export,
 ARM-id outputs are ARM ids, and nothing exported is a secret in clear."""
 
 import re
@@ -10,18 +10,18 @@ ENTRA_SUFFIXES = ("ClientId", "GroupId")
 ROW = re.compile(r"^\| `([A-Za-z]+)` \|", re.MULTILINE)
 
 
-def readme_outputs() -> list[str]:
-    text = (ROOT / "README.md").read_text()
+def documented_outputs() -> list[str]:
+    text = (ROOT / "docs" / "components.md").read_text()
     block = text.split("<!-- outputs:start -->", 1)[1].split("<!-- outputs:end -->", 1)[0]
     return ROW.findall(block)
 
 
-def test_readme_table_matches_the_exports(dev_plan, prod_plan) -> None:
-    documented = readme_outputs()
+def test_docs_table_matches_the_exports(dev_plan, prod_plan) -> None:
+    documented = documented_outputs()
     assert len(documented) == len(set(documented)), "an output is listed twice"
     exported = set(dev_plan["outputs"]) | set(prod_plan["outputs"])
-    assert sorted(exported - set(documented)) == [], "exported but not in the README table"
-    assert sorted(set(documented) - exported) == [], "in the README table but not exported"
+    assert sorted(exported - set(documented)) == [], "exported but not in the docs table"
+    assert sorted(set(documented) - exported) == [], "in the docs table but not exported"
 
 
 def test_id_outputs_are_arm_ids(dev_plan, prod_plan) -> None:

@@ -4,7 +4,7 @@ Each row flips, widens or removes ONE security-relevant property in the offline 
 of the dev and prod stacks and of the Kuma example (``examples/Pulumi.dev-kuma.yaml``), and
 names the mandatory rule that must then fail ``airflow-aks policies --check``
 (``tests/test_policy_weakenings.py`` evaluates every row in-process, on a deep copy of the
-plans computed once per session, and writes the per-area figure into the README).
+plans computed once per session, and writes the per-area figure into docs/policies.md).
 
 Adding a row is one line: ``W(rule, what, edit, stacks)``. A new security setting in a
 component comes with its row here.
@@ -389,7 +389,7 @@ WEAKENINGS: list[W] = [
     W("flux-workload-identity-complete", "Flux workload identity on, half set", put(On("kubernetesconfiguration:Extension"), ("configurationSettings", "workloadIdentity.enable"), "true"), GITOPS),
     W("storage-private-in-production", "prod log storage public again", put(ACCOUNT, "publicNetworkAccess", "Enabled"), PROD),
     W("postgres-entra-auth-has-admin", "Entra auth with no Entra admin", remove(On("dbforpostgresql:AdministratorsMicrosoftEntra")), anywhere=True),
-    # Data domains (issue 12; the prod stack declares finance and marketing)
+    # Data domains (the prod stack declares finance and marketing)
     W("domain-identity-declared-scope", "finance identity reads marketing's secret", _rescope(FIN_KV, "/secrets/finance-warehouse-dsn", "/secrets/marketing-crm-token"), PROD),
     W("domain-identity-declared-scope", "finance secret grant widened to the vault", _rescope(FIN_KV, "/secrets/finance-warehouse-dsn", ""), PROD),
     W("domain-namespace-default-deny", "domain network default-deny removed", remove(FIN_DENY), PROD, anywhere=True),

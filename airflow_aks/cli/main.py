@@ -86,18 +86,18 @@ def cmd_plan(args: argparse.Namespace) -> int:
         return EXIT_FAIL
     export = result.export()
     from airflow_aks.offline import (
-        render,  # rendered chart objects join the export first (issue 11)
+        render,  # rendered chart objects join the export first, so the pack sees them
     )
 
     charts = render.attach(export, render.options_from_args(args))
-    from airflow_aks.offline import policy_report  # the policy pack over the same plan (issue 6)
+    from airflow_aks.offline import policy_report  # the policy pack over the same plan
 
     try:
         policy = policy_report.attach(export)
     except policy_report.PolicyInputError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_CONFIG
-    from airflow_aks.cli import cost as cost_cli  # cost and first-deploy time (issue 15)
+    from airflow_aks.cli import cost as cost_cli  # cost and first-deploy time
 
     try:
         estimates = cost_cli.attach(export, args)

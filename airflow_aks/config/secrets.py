@@ -155,7 +155,7 @@ class StorageConfig(StrictModel):
         return v
 
 
-# Overrides for environment == dev: recreatable after `pulumi destroy` (issue 10): a new
+# Overrides for environment == dev: recreatable after `pulumi destroy` at once: a new
 # random name each time the stack is created, and the shortest soft-delete retention (7 days)
 # so deleted dev vaults do not linger. Purge protection stays on.
 DEV_PROFILE: dict[str, dict[str, Any]] = {

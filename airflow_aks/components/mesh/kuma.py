@@ -15,8 +15,9 @@ Checked against kumahq/kuma v2.14.3 ``deployments/charts/kuma`` (tag 2026-08-10,
   that namespace and ``fail`` when it sees none -- which is every ``pulumi preview`` of a
   cluster that does not exist yet, and any render without a cluster. ``helm.v4.Chart``
   renders with hooks disabled anyway (pulumi-kubernetes ``helm/v4/chart.go``:
-  ``DisableHooks = true``; issue #3284), so ``noHelmHooks: false`` renders the same objects
-  minus that check: the pre-install/pre-delete hook Jobs are dropped by Pulumi, not run.
+  ``DisableHooks = true``; pulumi-kubernetes#3284), so ``noHelmHooks: false`` renders the
+  same objects minus that check: the pre-install/pre-delete hook Jobs are dropped by Pulumi,
+  not run.
 * Webhook certificate: without one the chart ``lookup``s its Secret and, finding none (any
   render without a cluster), makes a new CA with ``genCA`` on every render
   (``cp-webhooks-and-secrets.yaml``). ``controlPlane.tls.general.certManager.enabled``

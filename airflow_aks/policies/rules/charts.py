@@ -1,4 +1,4 @@
-"""Chart values that break a first deploy or make every deploy differ (issue 10, 13/14).
+"""Chart values that break a first deploy or make every deploy differ (Kuma, Linkerd).
 
 Checked against the charts at their pinned tags (read 2026-12-02): linkerd2 edge-26.8.3
 ``charts/linkerd-control-plane`` and kumahq/kuma v2.14.3 ``deployments/charts/kuma``. Both

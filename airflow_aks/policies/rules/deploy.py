@@ -1,7 +1,7 @@
 """Deployability rules: what mocks accept but a real first (or second) ``pulumi up`` does not.
 
-Each rule is a class of mistake seen in review against Microsoft's docs and the AKS API
-(issue 10): versions AKS no longer creates, retired add-ons, a cluster whose admins get
+Each rule is a class of mistake seen in review against Microsoft's docs and the AKS API:
+versions AKS no longer creates, retired add-ons, a cluster whose admins get
 403, an auto-upgrade channel fought by a pinned version, Container Insights that collects
 nothing, identities reading a whole vault when they mount named secrets. Dated facts come
 from :mod:`.azure_facts`; resource options (``ignoreChanges`` ...) from the plan's

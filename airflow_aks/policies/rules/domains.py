@@ -109,7 +109,7 @@ def allowed(scope: str, role_guid: str, declared: Mapping[str, Any]) -> str | No
     RULES,
     name="domain-identity-declared-scope",
     level=MANDATORY,
-    mirrors="MCSB PA-7 (least privilege); issue 12 (per-domain isolation)",
+    mirrors="MCSB PA-7 (least privilege)",
     description="""A data domain's identity holds nothing outside its declared scope: every
     role assignment to it is on one of the secrets or containers its namespace declares
     (airflow-aks.io/declared-scope), with a role no stronger than the declared access, and
@@ -184,7 +184,7 @@ def _kuma_mesh_denies(resources: list[dict[str, Any]]) -> bool:
     RULES,
     name="domain-namespace-default-deny",
     level=MANDATORY,
-    mirrors="NSA/CISA Kubernetes hardening (default-deny network policy); issue 12",
+    mirrors="NSA/CISA Kubernetes hardening (default-deny network policy)",
     description="""Every data-domain namespace is default-deny twice: a NetworkPolicy
     selecting all pods with Ingress and Egress and no rule (declared paths are separate
     allow policies), and, when the stack installs a mesh, mesh-level deny (Linkerd: the

@@ -60,7 +60,7 @@ def key_expiry(props: Mapping[str, Any], ctx: Context) -> list[str]:
     mirrors="CKV_AZURE_41",
     types=(KV_SECRET,),
     description="""Secrets must carry an expiry (attributes.expires) so rotation is planned
-    rather than forgotten. Mandatory since issue 16: the secrets component derives the expiry
+    rather than forgotten. Mandatory because the secrets component derives the expiry
     from a rotation anchor in the stack file (reproducible, no clock) and reports the days
     left, so an expiry is a scheduled rotation, not a surprise outage.""",
 )

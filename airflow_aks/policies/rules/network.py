@@ -92,7 +92,7 @@ def workload_namespaces(resources: list[dict[str, Any]]) -> dict[str, str]:
     RULES,
     name="namespace-network-default-deny",
     level=MANDATORY,
-    mirrors="NSA/CISA Kubernetes Hardening Guide (default-deny network policies); issue 12",
+    mirrors="NSA/CISA Kubernetes Hardening Guide (default-deny network policies)",
     description="""Every namespace the platform runs workloads in (Airflow's, each data
     domain's) has a default-deny NetworkPolicy (all pods, Ingress and Egress, no rule), and
     no NetworkPolicy there opens every peer on every port or every pod to every source.

@@ -97,8 +97,8 @@ def https_only(props: Mapping[str, Any], ctx: Context) -> list[str]:
     types=ACCOUNT,
     description="""The account firewall must default to Deny (networkRuleSet.defaultAction)
     and allow only the AKS subnet or a private endpoint: task logs and their connection
-    details are then unreadable from anywhere else, even with a leaked token. Mandatory since
-    issue 16: the log storage component always ships the subnet rule, so Deny costs nothing.""",
+    details are then unreadable from anywhere else, even with a leaked token. Mandatory
+    because the log storage component always ships the subnet rule, so Deny costs nothing.""",
 )
 def network_default_deny(props: Mapping[str, Any], ctx: Context) -> list[str]:
     action = get(props, "networkRuleSet.defaultAction")

@@ -1,2 +1,2 @@
 """The consumer's own ``components`` package: airflow-aks installs only under
-``airflow_aks``, so this name stays free for the team (issue 9)."""
+``airflow_aks``, so this name stays free for the team."""
