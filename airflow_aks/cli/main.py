@@ -13,23 +13,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from airflow_aks.cli.common import EXIT_CONFIG, EXIT_FAIL, EXIT_OK, project_root, stack_file
 from airflow_aks.config.base import ConfigError
 from airflow_aks.config.stack import load, read_stack_file
 
-EXIT_OK, EXIT_FAIL, EXIT_CONFIG = 0, 1, 2
-
-
-def project_root(start: Path | None = None) -> Path:
-    """The nearest directory holding ``Pulumi.yaml`` (cwd first, then this package's repo)."""
-    for base in (start or Path.cwd(), Path(__file__).resolve().parents[2]):
-        for d in (base, *base.parents):
-            if (d / "Pulumi.yaml").is_file():
-                return d
-    return Path.cwd()
-
-
-def stack_file(stack: str, config: str | None) -> Path:
-    return Path(config) if config else project_root() / f"Pulumi.{stack}.yaml"
+__all__ = ["EXIT_CONFIG", "EXIT_FAIL", "EXIT_OK", "main", "project_root", "stack_file"]
 
 
 def summarize(export: dict[str, Any]) -> str:

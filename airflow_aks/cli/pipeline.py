@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from airflow_aks.cli.common import EXIT_CONFIG, EXIT_FAIL, EXIT_OK, project_root
 from airflow_aks.config.base import ConfigError
 from airflow_aks.config.delivery import PipelineConfig, load_pipeline
 from airflow_aks.delivery.pipeline import (
@@ -23,8 +24,6 @@ from airflow_aks.delivery.pipeline import (
     grants_markdown,
     render_workflows,
 )
-
-EXIT_OK, EXIT_FAIL, EXIT_CONFIG = 0, 1, 2
 
 
 def plan_stack(root: Path, stack: str) -> dict[str, Any]:
@@ -55,8 +54,6 @@ def stale(files: Mapping[Path, str]) -> list[Path]:
 
 
 def cmd_pipeline(args: argparse.Namespace) -> int:
-    from airflow_aks.cli.main import project_root
-
     root = project_root()
     try:
         pipeline = load_pipeline(root / "delivery.yaml")

@@ -724,7 +724,7 @@ def command(args: Any, *, azure: Azure | None = None) -> int:
     failed check, 2 on bad configuration or a missing SDK)."""
     import sys
 
-    from airflow_aks.cli.main import EXIT_CONFIG, EXIT_FAIL, EXIT_OK, stack_file
+    from airflow_aks.cli.common import EXIT_CONFIG, EXIT_FAIL, EXIT_OK, stack_file
     from airflow_aks.config.base import ConfigError
     from airflow_aks.config.stack import load, read_stack_file
     from airflow_aks.offline import plan

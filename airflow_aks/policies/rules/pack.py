@@ -96,22 +96,25 @@ def _stack_name() -> str:
 
 
 @functools.lru_cache(maxsize=8)
-def _exceptions(stack: str) -> tuple[PolicyException, ...]:
-    from . import RULES_BY_NAME
-
-    return load_exceptions(stack, known_rules=RULES_BY_NAME) if stack else ()
+def _exceptions(stack: str, known_rules: frozenset[str]) -> tuple[PolicyException, ...]:
+    return load_exceptions(stack, known_rules=known_rules) if stack else ()
 
 
 def runtime_context(
-    urn: str = "", name: str = "", config: Mapping[str, Any] | None = None, rule: str = ""
+    urn: str = "",
+    name: str = "",
+    config: Mapping[str, Any] | None = None,
+    rule: str = "",
+    known_rules: frozenset[str] = frozenset(),
 ) -> Context:
     """The rule's context in a real preview: prod-ness and exceptions from the policy
     config (``--policy-pack-config``), then ``AIRFLOW_AKS_PRODUCTION``, then the stack
-    name; exceptions from the config plus ``policies/exceptions/<stack>.yaml``."""
+    name; exceptions from the config plus ``policies/exceptions/<stack>.yaml`` (checked
+    against ``known_rules``, the pack's rule names)."""
     stack = _stack_name()
     cfg = dict(config or {})
     prod = production_from(cfg, stack, os.environ.get("AIRFLOW_AKS_PRODUCTION"))
-    excs = _exceptions(stack) + exceptions_from(rule, cfg)
+    excs = _exceptions(stack, known_rules) + exceptions_from(rule, cfg)
     return Context(stack, prod, urn, name, _dt.date.today(), excs)
 
 
@@ -175,12 +178,12 @@ def _level(rule: Rule) -> EnforcementLevel:
     return EnforcementLevel.MANDATORY if rule.level == MANDATORY else EnforcementLevel.ADVISORY
 
 
-def _resource_validate(rule: Rule) -> Any:
+def _resource_validate(rule: Rule, known_rules: frozenset[str]) -> Any:
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         props = plain(args.props)
         if not rule.applies_to(args.resource_type, props):
             return
-        ctx = runtime_context(args.urn, args.name, args.get_config(), rule.name)
+        ctx = runtime_context(args.urn, args.name, args.get_config(), rule.name, known_rules)
         assert rule.check is not None
         for message in rule.check(props, ctx):
             if matching_exception(rule.name, args.urn, ctx.exceptions, ctx.today) is None:
@@ -189,11 +192,11 @@ def _resource_validate(rule: Rule) -> Any:
     return validate
 
 
-def _stack_validate(rule: Rule) -> Any:
+def _stack_validate(rule: Rule, known_rules: frozenset[str]) -> Any:
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
         resources = [to_plan_resource(r) for r in args.resources]
         known = {r["urn"] for r in resources}
-        ctx = runtime_context(config=args.get_config(), rule=rule.name)
+        ctx = runtime_context(config=args.get_config(), rule=rule.name, known_rules=known_rules)
         assert rule.stack_check is not None
         for urn, message in rule.stack_check(resources, ctx):
             exc = None
@@ -209,6 +212,7 @@ def _stack_validate(rule: Rule) -> Any:
 def build_policies(rules: Sequence[Rule]) -> list[Any]:
     """One ResourceValidationPolicy / StackValidationPolicy per rule."""
     out: list[Any] = []
+    known = frozenset(r.name for r in rules)  # a stack's exceptions may name only these
     for rule in rules:
         description = (
             f"{rule.description} (mirrors {rule.mirrors})" if rule.mirrors else rule.description
@@ -218,7 +222,7 @@ def build_policies(rules: Sequence[Rule]) -> list[Any]:
                 StackValidationPolicy(
                     name=rule.name,
                     description=description,
-                    validate=_stack_validate(rule),
+                    validate=_stack_validate(rule, known),
                     enforcement_level=_level(rule),
                     config_schema=CONFIG_SCHEMA,
                 )
@@ -228,7 +232,7 @@ def build_policies(rules: Sequence[Rule]) -> list[Any]:
                 ResourceValidationPolicy(
                     name=rule.name,
                     description=description,
-                    validate=_resource_validate(rule),
+                    validate=_resource_validate(rule, known),
                     enforcement_level=_level(rule),
                     config_schema=CONFIG_SCHEMA,
                 )
