@@ -63,7 +63,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
             print(f"error: stack file {path} not found", file=sys.stderr)
             return EXIT_CONFIG
         raw = read_stack_file(path)
-        load(raw, args.stack)  # validate before anything registers
+        cfg = load(raw, args.stack)  # validate before anything registers
     except ConfigError as err:
         print(f"error: {path}: {err}", file=sys.stderr)
         return EXIT_CONFIG
@@ -81,7 +81,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from airflow_aks.offline import policy_report  # the policy pack over the same plan
 
     try:
-        policy = policy_report.attach(export)
+        # Production-only rules follow the stack's profile, as the program does.
+        policy = policy_report.attach(export, production=cfg.production)
     except policy_report.PolicyInputError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_CONFIG

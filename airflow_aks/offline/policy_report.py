@@ -61,15 +61,22 @@ def evaluate_plan(
     exceptions: Sequence[PolicyException] | None = None,
     exceptions_dir: Path | None = None,
     today: _dt.date | None = None,
+    production: bool | None = None,
 ) -> Results:
-    """Every rule over a plan export; exceptions from ``policies/exceptions/<stack>.yaml``."""
+    """Every rule over a plan export; exceptions from ``policies/exceptions/<stack>.yaml``.
+
+    ``production``: the stack config's answer (its profile); when not given, the answer the
+    export recorded when it was planned, else the pack's stack-name fallback."""
+    if production is None:
+        recorded = (plan.get("policy") or {}).get("production")
+        production = recorded if isinstance(recorded, bool) else None
     stack = str(plan.get("stack") or "dev")
     if exceptions is None:
         try:
             exceptions = load_exceptions(stack, exceptions_dir, known_rules=RULES_BY_NAME)
         except ExceptionsFileError as e:
             raise PolicyInputError(str(e)) from None
-    return evaluate(plan["resources"], stack, exceptions, today=today)
+    return evaluate(plan["resources"], stack, exceptions, today=today, production=production)
 
 
 def attach(export: dict[str, Any], **kwargs: Any) -> Results:
@@ -208,21 +215,36 @@ def check_command(args: argparse.Namespace) -> int:
     return EXIT_OK if results.ok else EXIT_FAIL
 
 
+def stack_production(stack: str, config: str | None = None) -> bool:
+    """The production answer of the program for ``stack``: its config's profile (which
+    defaults to the environment, which defaults to the stack name). Raises ConfigError."""
+    from airflow_aks.config.base import ConfigError, ConfigIssue
+    from airflow_aks.config.files import stack_file
+    from airflow_aks.config.stack import load, read_stack_file
+
+    path = stack_file(stack, config)
+    if not path.is_file():
+        raise ConfigError([ConfigIssue(str(path), "stack file not found (pass --config)")])
+    return load(read_stack_file(path), stack).production
+
+
 def pack_config_command(args: argparse.Namespace) -> int:
-    """Print a ``--policy-pack-config`` file for ``stack``: prod-ness and its exceptions."""
+    """Print a ``--policy-pack-config`` file for ``stack``: prod-ness (from the stack's
+    profile, as the program decides it) and its exceptions."""
+    from airflow_aks.config.base import ConfigError
     from airflow_aks.policies.rules._config import pack_config
-    from airflow_aks.policies.rules._core import is_production
 
     stack = args.pack_config
     try:
+        production = stack_production(stack, getattr(args, "config", None))
         exc_dir = Path(args.exceptions) if getattr(args, "exceptions", None) else None
         excs = load_exceptions(stack, exc_dir, known_rules=RULES_BY_NAME)
-    except ExceptionsFileError as e:
+    except (ExceptionsFileError, ConfigError) as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_USAGE
     config = pack_config(
         [r.name for r in ALL_RULES],
-        production=is_production(stack),
+        production=production,
         environment=stack,
         exceptions=excs,
     )
@@ -264,13 +286,18 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     mode.add_argument(
         "--pack-config",
         metavar="STACK",
-        help="print a --policy-pack-config file for STACK (prod-ness, its exceptions)",
+        help="print a --policy-pack-config file for STACK (production by its profile; exceptions)",
     )
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="machine-readable output")
     fmt.add_argument("--markdown", action="store_true", help="README table (with --list)")
     p.add_argument(
         "--exceptions", metavar="DIR", help="exceptions directory (default policies/exceptions)"
+    )
+    p.add_argument(
+        "--config",
+        metavar="PATH",
+        help="stack file for --pack-config (default: Pulumi.<STACK>.yaml)",
     )
     p.add_argument(
         "--today", metavar="YYYY-MM-DD", help="evaluate exception expiry as of this date"
