@@ -262,18 +262,3 @@ def test_layers_import_only_downwards() -> None:
         if layer_of(dst) in LAYERS_ABOVE.get(layer_of(src) or "", set())
     ]
     assert bad == []
-
-
-@pytest.mark.xfail(
-    reason="config/ still builds component args (airflow.py, domains.py, mesh.py); the typed "
-    "assembler moves them out (issue 20 item 3)",
-    strict=True,
-)
-def test_config_imports_no_component() -> None:
-    bad = [
-        f"{src} imports {dst}"
-        for src, targets in import_graph().items()
-        for dst in sorted(targets)
-        if layer_of(src) == "config" and layer_of(dst) == "components"
-    ]
-    assert bad == []
