@@ -14,6 +14,7 @@ from conftest import ROOT, plan_export
 from airflow_aks.cli import pipeline as pipeline_cli
 from airflow_aks.config.base import ConfigError
 from airflow_aks.config.delivery import PipelineConfig, load_pipeline
+from airflow_aks.delivery import grants as grants_mod
 from airflow_aks.delivery import pipeline as delivery
 
 PIPELINE = load_pipeline(ROOT / "delivery.yaml")
@@ -123,9 +124,19 @@ def test_bootstrap_grants_only_at_the_environment_resource_group(
         rg_id = f"/subscriptions/[unknown]/resourceGroups/{rg['inputs']['resourceGroupName']}"
         grants = [r for r in export["resources"] if r["type"].endswith(":RoleAssignment")]
         assert grants
+        roles = {r["urn"]: r for r in export["resources"] if r["type"].endswith(":RoleDefinition")}
+        sub_id = "/subscriptions/[unknown]"
         for g in grants:
-            assert g["inputs"]["scope"] == rg_id, (stack, g["urn"])
             assert not any(f in str(g["inputs"]["roleDefinitionId"]) for f in forbidden)
+            if g["inputs"]["scope"] == rg_id:
+                continue
+            # Beyond the resource group: only a custom role of reads, assignable only there.
+            assert g["inputs"]["scope"] == sub_id, (stack, g["urn"])
+            role = roles[g["propertyDependencies"]["roleDefinitionId"][0]]["inputs"]
+            assert role["assignableScopes"] == [sub_id]
+            (p,) = role["permissions"]
+            assert p["actions"] and all(a.endswith("/read") for a in p["actions"]), p
+            assert not p.get("dataActions"), p
         rbac_admin = [g for g in grants if "f58310d9" in str(g["inputs"]["roleDefinitionId"])]
         assert len(rbac_admin) == 1 and "GuidEquals" in rbac_admin[0]["inputs"]["condition"]
         names = [r["inputs"].get("displayName") for r in export["resources"]]
@@ -133,31 +144,43 @@ def test_bootstrap_grants_only_at_the_environment_resource_group(
 
 
 def test_preview_identity_is_read_only() -> None:
-    grants = delivery.derive_grants(plan_export("prod"))
+    grants = grants_mod.derive_grants(plan_export("prod"))
     assert {g.role for g in grants.preview} == {
         "Reader",
         "Azure Kubernetes Service Cluster User Role",
-        "Azure Kubernetes Service RBAC Reader",
+        grants_mod.PREVIEWER,
+        grants_mod.SUBSCRIPTION_READER,
     }
+    previewer = grants.custom_roles[grants_mod.PREVIEWER]
+    assert previewer.actions == ()
+    assert all(a.endswith("/read") for a in previewer.data_actions)
+    assert "Microsoft.ContainerService/managedClusters/secrets/read" in previewer.not_data_actions
+    sub = grants.custom_roles[grants_mod.SUBSCRIPTION_READER]
+    assert sub.scope == "subscription" and all(a.endswith("/read") for a in sub.actions)
+    assert all(p.endswith(".Read.All") for p in grants.graph_app_roles["preview"])
 
 
 def test_deploy_roles_follow_what_the_stack_creates() -> None:
     export = copy.deepcopy(plan_export("dev"))
-    base = {g.role for g in delivery.derive_grants(export).deploy}
+    base = {g.role for g in grants_mod.derive_grants(export).deploy}
     assert "Azure Kubernetes Service Contributor Role" in base
     export["resources"] = [
         r for r in export["resources"] if not r["type"].startswith("azure-native:keyvault:")
     ]
-    assert "Key Vault Contributor" not in {g.role for g in delivery.derive_grants(export).deploy}
+    assert "Key Vault Contributor" not in {g.role for g in grants_mod.derive_grants(export).deploy}
 
 
-def test_a_type_without_a_deploy_role_is_refused() -> None:
+def test_a_type_without_a_permission_model_is_refused() -> None:
     export = copy.deepcopy(plan_export("dev"))
     export["resources"].append(
         {"urn": "u", "type": "azure-native:cdn:Profile", "custom": True, "inputs": {}}
     )
     with pytest.raises(ValueError, match="azure-native:cdn:Profile"):
-        delivery.derive_grants(export)
+        grants_mod.derive_grants(export)
+    export = copy.deepcopy(plan_export("dev"))
+    export["invokes"].append({"token": "azure-native:cdn:getProfile", "args": {}})
+    with pytest.raises(ValueError, match="invoke azure-native:cdn:getProfile"):
+        grants_mod.derive_grants(export)
 
 
 def test_a_stack_that_creates_its_resource_group_is_refused() -> None:
@@ -166,17 +189,17 @@ def test_a_stack_that_creates_its_resource_group_is_refused() -> None:
         {"urn": "u", "type": "azure-native:resources:ResourceGroup", "custom": True, "inputs": {}}
     )
     with pytest.raises(ValueError, match=r"resourceGroup\.existing"):
-        delivery.derive_grants(export)
+        grants_mod.derive_grants(export)
 
 
 def test_role_assignment_condition_lists_exactly_the_stack_roles() -> None:
-    grants = delivery.derive_grants(plan_export("prod"))
+    grants = grants_mod.derive_grants(plan_export("prod"))
     cond = next(g.condition for g in grants.deploy if g.condition)
     listed = set(re.findall(r"[0-9a-f-]{36}", cond))
     assert listed == set(grants.assignable_roles)
     assert cond.count("ActionMatches") == 2  # write and delete, each constrained
     with pytest.raises(ValueError, match="no role to delegate"):
-        delivery.constrain_role_assignments([])
+        grants_mod.constrain_role_assignments([])
 
 
 @pytest.mark.parametrize(
@@ -244,6 +267,9 @@ def test_subjects_of_a_stage() -> None:
 
 def test_docs_grants_table_is_current() -> None:
     doc = (ROOT / "docs" / "delivery.md").read_text()
-    table = doc.split("<!-- grants:start -->\n", 1)[1].split("\n<!-- grants:end -->", 1)[0]
-    dev = delivery.grants_markdown([delivery.derive_grants(plan_export("dev"))])
-    assert table + "\n" == dev, "docs/delivery.md grants are stale: paste `pipeline --grants` (dev)"
+    table = doc.split("<!-- grants:start -->
+", 1)[1].split("
+<!-- grants:end -->", 1)[0]
+    dev = grants_mod.grants_markdown([grants_mod.derive_grants(plan_export("dev"))])
+    assert table + "
+" == dev, "docs/delivery.md grants are stale: paste `pipeline --grants` (dev)"

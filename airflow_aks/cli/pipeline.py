@@ -1,8 +1,9 @@
 """``airflow-aks pipeline``: write or check everything derived from ``delivery.yaml``.
 
 ``--write`` regenerates the GitHub workflows and ``delivery/grants/<stack>.json`` (from each
-stage's offline plan); ``--check`` exits 1 naming every file that differs, so a workflow
-edited by hand, or a stack that gained a resource type its deployer cannot create, fails CI.
+stage's offline plan); ``--check`` proves, for every resource and invoke of every stage's
+plan and for preview and deploy separately, that the checked-in grants cover what it needs
+(naming each uncovered action and its resource), then exits 1 naming every file that differs.
 ``--grants`` prints the grants table of the README.
 """
 
@@ -18,12 +19,9 @@ from typing import Any
 from airflow_aks.cli.common import EXIT_CONFIG, EXIT_FAIL, EXIT_OK, project_root
 from airflow_aks.config.base import ConfigError
 from airflow_aks.config.delivery import PipelineConfig, load_pipeline
-from airflow_aks.delivery.pipeline import (
-    StackGrants,
-    derive_grants,
-    grants_markdown,
-    render_workflows,
-)
+from airflow_aks.delivery.grants import StackGrants, check, derive_grants, grants_markdown
+from airflow_aks.delivery.permissions import describe
+from airflow_aks.delivery.pipeline import render_workflows
 
 
 def plan_stack(root: Path, stack: str) -> dict[str, Any]:
@@ -49,15 +47,39 @@ def expected_files(
     return files, grants
 
 
+def uncovered_grants(
+    root: Path, pipeline: PipelineConfig, plan_of: Callable[[str], Mapping[str, Any]]
+) -> list[str]:
+    """One line per need the checked-in grants leave uncovered (every stage, both jobs)."""
+    lines: list[str] = []
+    for stack in pipeline.stage_names:
+        path = root / "delivery" / "grants" / f"{stack}.json"
+        if not path.is_file():
+            lines.append(f"{path.relative_to(root)} is missing")
+            continue
+        gaps = check(plan_of(stack), json.loads(path.read_text()))
+        for op, needs in gaps.items():
+            lines.extend(f"{stack} {op}: not granted: {describe(n)}" for n in needs)
+    return lines
+
+
 def stale(files: Mapping[Path, str]) -> list[Path]:
     return [p for p, text in files.items() if not p.is_file() or p.read_text() != text]
 
 
 def cmd_pipeline(args: argparse.Namespace) -> int:
     root = project_root()
+    plans: dict[str, dict[str, Any]] = {}
+
+    def plan_of(stack: str) -> dict[str, Any]:
+        if stack not in plans:
+            plans[stack] = plan_stack(root, stack)
+        return plans[stack]
+
     try:
         pipeline = load_pipeline(root / "delivery.yaml")
-        files, grants = expected_files(root, pipeline, lambda s: plan_stack(root, s))
+        files, grants = expected_files(root, pipeline, plan_of)
+        gaps = [] if args.write or args.grants else uncovered_grants(root, pipeline, plan_of)
     except (ConfigError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_CONFIG
@@ -70,6 +92,8 @@ def cmd_pipeline(args: argparse.Namespace) -> int:
             path.write_text(text)
             print(f"wrote {path.relative_to(root)}")
         return EXIT_OK
+    for line in gaps:
+        print(line, file=sys.stderr)
     bad = stale(files)
     for path in bad:
         print(
@@ -79,7 +103,9 @@ def cmd_pipeline(args: argparse.Namespace) -> int:
         )
     if not bad:
         print(f"pipeline: {len(files)} generated files match delivery.yaml")
-    return EXIT_FAIL if bad else EXIT_OK
+    if not gaps:
+        print(f"pipeline: the grants cover every need of {len(plans)} stage plans")
+    return EXIT_FAIL if bad or gaps else EXIT_OK
 
 
 def add_parser(sub: Any) -> None:

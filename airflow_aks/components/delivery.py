@@ -33,9 +33,6 @@ _REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 MICROSOFT_GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 
 
-_REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
-
-
 def github_subject(
     repository: str,
     *,
@@ -61,14 +58,31 @@ def github_subject(
 
 
 class GrantArgs(TypedDict, total=False):
-    """One role held at the environment's resource group."""
+    """One role held at the environment's resource group or its subscription."""
 
     role: Required[str]
-    """Role display name (for descriptions and the custom role's name)."""
+    """Role display name (for descriptions; a custom role's key in ``custom_roles``)."""
     role_guid: str
-    """Built-in role definition GUID; empty for the custom PostgreSQL deployer role."""
+    """Built-in role definition GUID; empty for a custom role of ``custom_roles``."""
     condition: str
     """ABAC condition (version 2.0) that limits the grant."""
+    scope: str
+    """``resourceGroup`` (default) or ``subscription``."""
+
+
+class CustomRoleArgs(TypedDict, total=False):
+    """A custom role the bootstrap defines, assignable only where it is granted."""
+
+    name: Required[str]
+    """Role name (the stack name is appended: role names are unique per tenant)."""
+    actions: Sequence[str]
+    """Control-plane actions."""
+    data_actions: Sequence[str]
+    """Data-plane actions (e.g. Kubernetes reads through the API server)."""
+    not_data_actions: Sequence[str]
+    """Data actions subtracted (e.g. Kubernetes Secrets)."""
+    scope: str
+    """``resourceGroup`` (default) or ``subscription``."""
 
 
 class PipelineIdentityArgs(TypedDict, total=False):
@@ -90,12 +104,22 @@ class PipelineIdentityArgs(TypedDict, total=False):
     """What ``pulumi up`` needs, at the resource group."""
     preview_grants: Required[Sequence[GrantArgs]]
     """What ``pulumi preview`` needs, at the resource group."""
-    custom_role_actions: Sequence[str]
-    """Actions of the custom role (grants without ``role_guid``)."""
+    custom_roles: Sequence[CustomRoleArgs]
+    """Custom roles the grants without ``role_guid`` name."""
     graph_app_roles: Sequence[str]
     """Microsoft Graph application permission ids for the deploy identity."""
+    preview_graph_app_roles: Sequence[str]
+    """Microsoft Graph application permission ids for the preview identity (reads)."""
     tags: pulumi.Input[dict[str, str]]
     """Azure tags of the resource group."""
+
+
+def _scope(rg: resources.ResourceGroup, scope: str) -> pulumi.Output[str]:
+    if scope == "resourceGroup":
+        return rg.id
+    if scope == "subscription":
+        return rg.id.apply(lambda i: i.split("/resourceGroups/")[0])
+    raise ValueError(f"scope {scope!r}: one of resourceGroup, subscription")
 
 
 class PipelineIdentity(pulumi.ComponentResource):
@@ -129,12 +153,13 @@ class PipelineIdentity(pulumi.ComponentResource):
             # The environment's data lives here: deleting the bootstrap must not delete it.
             opts=pulumi.ResourceOptions(parent=self, protect=True),
         )
-        custom = self._custom_role(name, args, rg)
+        custom = self._custom_roles(name, args, rg)
         deploy = self._identity(f"{name}-deploy", args, "deploy", args["deploy_grants"], rg, custom)
         preview = self._identity(
             f"{name}-preview", args, "preview", args["preview_grants"], rg, custom
         )
         self._graph_permissions(f"{name}-deploy", deploy, args.get("graph_app_roles", ()))
+        self._graph_permissions(f"{name}-preview", preview, args.get("preview_graph_app_roles", ()))
         self.resource_group_name = rg.name
         self.deploy_client_id = deploy.client_id
         self.preview_client_id = preview.client_id
@@ -146,26 +171,38 @@ class PipelineIdentity(pulumi.ComponentResource):
             }
         )
 
-    def _custom_role(
+    def _custom_roles(
         self, name: str, args: PipelineIdentityArgs, rg: resources.ResourceGroup
-    ) -> authorization.RoleDefinition | None:
-        needs = [
-            g for g in (*args["deploy_grants"], *args["preview_grants"]) if not g.get("role_guid")
-        ]
-        if not needs:
-            return None
-        actions = list(args.get("custom_role_actions", ()))
-        if not actions:
-            raise ValueError(f"PipelineIdentity {name}: custom_role_actions is empty")
-        return authorization.RoleDefinition(
-            f"{name}-custom-role",
-            role_name=f"{needs[0]['role']} ({args['stack']})",
-            description="airflow-aks pipeline: control plane of the stack's own servers",
-            scope=rg.id,
-            assignable_scopes=[rg.id],
-            permissions=[{"actions": actions}],
-            opts=self._child,
-        )
+    ) -> dict[str, authorization.RoleDefinition]:
+        wanted = {
+            g["role"]
+            for g in (*args["deploy_grants"], *args["preview_grants"])
+            if not g.get("role_guid")
+        }
+        defined = {c["name"]: c for c in args.get("custom_roles", ())}
+        if missing := sorted(wanted - set(defined)):
+            raise ValueError(f"PipelineIdentity {name}: no custom role definition for {missing}")
+        out: dict[str, authorization.RoleDefinition] = {}
+        for role in sorted(wanted):
+            c = defined[role]
+            scope = _scope(rg, c.get("scope", "resourceGroup"))
+            slug = "".join(ch for ch in role.lower() if ch.isalnum())[:40]
+            out[role] = authorization.RoleDefinition(
+                f"{name}-{slug}",
+                role_name=f"{role} ({args['stack']})",
+                description="airflow-aks pipeline: what no built-in role covers",
+                scope=scope,
+                assignable_scopes=[scope],
+                permissions=[
+                    {
+                        "actions": list(c.get("actions", ())),
+                        "data_actions": list(c.get("data_actions", ())),
+                        "not_data_actions": list(c.get("not_data_actions", ())),
+                    }
+                ],
+                opts=self._child,
+            )
+        return out
 
     def _identity(
         self,
@@ -174,7 +211,7 @@ class PipelineIdentity(pulumi.ComponentResource):
         kind: str,
         grants: Sequence[GrantArgs],
         rg: resources.ResourceGroup,
-        custom: authorization.RoleDefinition | None,
+        custom: dict[str, authorization.RoleDefinition],
     ) -> azuread.ServicePrincipal:
         app = azuread.Application(
             name,
@@ -202,10 +239,8 @@ class PipelineIdentity(pulumi.ComponentResource):
                         + f"/providers/Microsoft.Authorization/roleDefinitions/{g}"
                     )
                 )
-            elif custom is not None:
-                role_def = custom.id
-            else:  # pragma: no cover - _custom_role raised already
-                raise ValueError(f"{name}: grant {grant['role']!r} has no role")
+            else:
+                role_def = custom[grant["role"]].id
             slug = "".join(ch for ch in grant["role"].lower() if ch.isalnum())[:40]
             condition = grant.get("condition")
             authorization.RoleAssignment(
@@ -214,8 +249,9 @@ class PipelineIdentity(pulumi.ComponentResource):
                 principal_type="ServicePrincipal",
                 role_definition_id=role_def,
                 # Pipeline identities are the one place a resource-group scope is right:
-                # creating resources needs write on their group.
-                scope=rg.id,
+                # creating resources needs write on their group. The subscription only for
+                # the reads the program's preflight makes there (a custom role).
+                scope=_scope(rg, grant.get("scope", "resourceGroup")),
                 description=f"airflow-aks pipeline ({kind}): {grant['role']}",
                 condition=condition,
                 condition_version="2.0" if condition else None,

@@ -14,10 +14,11 @@ from typing import Any
 
 import pulumi
 
-from airflow_aks.components.delivery import GrantArgs, PipelineIdentity
+from airflow_aks.components.delivery import CustomRoleArgs, GrantArgs, PipelineIdentity
 from airflow_aks.config.delivery import load_pipeline
 from airflow_aks.config.stack import load, read_stack_file
-from airflow_aks.delivery.pipeline import GRAPH_APP_ROLES, POSTGRES_ACTIONS, subjects
+from airflow_aks.delivery.grants import GRAPH_APP_ROLES
+from airflow_aks.delivery.pipeline import subjects
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,8 +35,22 @@ def _grant_args(items: list[dict[str, Any]]) -> list[GrantArgs]:
             a["role_guid"] = g["role_guid"]
         if g.get("condition"):
             a["condition"] = g["condition"]
+        a["scope"] = g.get("scope") or "resourceGroup"
         out.append(a)
     return out
+
+
+def _custom_role_args(roles: dict[str, dict[str, Any]]) -> list[CustomRoleArgs]:
+    return [
+        {
+            "name": name,
+            "actions": list(c.get("actions", ())),
+            "data_actions": list(c.get("data_actions", ())),
+            "not_data_actions": list(c.get("not_data_actions", ())),
+            "scope": c.get("scope", "resourceGroup"),
+        }
+        for name, c in sorted(roles.items())
+    ]
 
 
 def main(root: Path = ROOT) -> None:
@@ -64,8 +79,11 @@ def main(root: Path = ROOT) -> None:
             "preview_subject": subs["preview"],
             "deploy_grants": _grant_args(grants["deploy"]),
             "preview_grants": _grant_args(grants["preview"]),
-            "custom_role_actions": list(POSTGRES_ACTIONS),
-            "graph_app_roles": [GRAPH_APP_ROLES[p] for p in grants["graph_app_roles"]],
+            "custom_roles": _custom_role_args(grants.get("custom_roles", {})),
+            "graph_app_roles": [GRAPH_APP_ROLES[p] for p in grants["graph_app_roles"]["deploy"]],
+            "preview_graph_app_roles": [
+                GRAPH_APP_ROLES[p] for p in grants["graph_app_roles"]["preview"]
+            ],
             "tags": dict(cfg.tags),
         },
     )

@@ -6,11 +6,8 @@
   ``<stack>-preview`` environment and ``pulumi up`` uses ``<stack>``.
 - :func:`render_workflows` — ``.github/workflows/pull-request.yml`` and ``deploy.yml``;
   ``airflow-aks pipeline --check`` fails when the checked-in files differ.
-- :func:`derive_grants` — what the deploy and preview identities must hold to run
-  ``pulumi up`` / ``pulumi preview`` of a stack, derived from the resource types in that
-  stack's offline plan: one built-in role per Azure resource provider the stack writes, at
-  the stack's resource group only (nothing across environments). A new resource type with
-  no known role fails the check instead of silently failing the first CI deployment.
+- the grants of the deploy and preview identities: :mod:`airflow_aks.delivery.grants`,
+  from the permission model of :mod:`airflow_aks.delivery.permissions`.
 
 The identities themselves are created by the bootstrap project in ``delivery/``
 (component ``airflow-aks:index:PipelineIdentity``), once per environment, by an
@@ -20,112 +17,13 @@ administrator: the identity that deploys a stack is not managed by that stack.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
 from typing import Any
 
 import yaml
 
 from airflow_aks.components.delivery import github_subject
-from airflow_aks.components.identity import BUILTIN_ROLES
 from airflow_aks.config.delivery import PipelineConfig, StageConfig
-
-# Built-in role GUIDs, checked 2026-12-02 against Azure's built-in role lists
-# (learn.microsoft.com "Azure built-in roles"; role maps in Azure/ResourceModules).
-ROLES: dict[str, str] = {
-    # Roles the stack itself grants keep one source: components/identity.py.
-    **{
-        r: BUILTIN_ROLES[r]
-        for r in (
-            "Azure Kubernetes Service Cluster User Role",
-            "Azure Kubernetes Service RBAC Reader",
-            "Azure Kubernetes Service RBAC Cluster Admin",
-            "Network Contributor",
-        )
-    },
-    "Reader": "acdd72a7-3385-48ef-bd42-f606fba81ae7",
-    "Azure Kubernetes Service Contributor Role": "ed7f3fbd-7b88-4dd4-9017-9adb7ce333f8",
-    "Key Vault Contributor": "f25e0fa2-a7c8-4377-a976-54943a77a395",
-    "Private DNS Zone Contributor": "b12aa53e-6015-4669-85d0-8515ebb3ae7f",
-    "Storage Account Contributor": "17d1049b-9a84-46fb-8f53-869881c3d3ab",
-    "Managed Identity Contributor": "e40ec5ca-96e0-45a2-b4ff-59039f2c2b59",
-    "Log Analytics Contributor": "92aaf0da-9dab-42b6-94a3-d43ce8d16293",
-    "Monitoring Contributor": "749f88d5-cbae-40b8-bcfc-e573ddc772fa",
-    "Kubernetes Extension Contributor": "85cb6faf-e071-4c9b-8136-154b5a04f717",
-    "Role Based Access Control Administrator": "f58310d9-a9f6-439a-9e8d-f62e7b41a168",
-}
-# No built-in control-plane role for Azure Database for PostgreSQL flexible servers was
-# found (searched 2026-12-02); the bootstrap creates this custom role, assignable only at
-# the environment's resource group.
-POSTGRES_DEPLOYER = "airflow-aks PostgreSQL deployer"
-POSTGRES_ACTIONS = ("Microsoft.DBforPostgreSQL/flexibleServers/*",)
-# Microsoft Graph application permissions (app role ids, Microsoft Graph permissions
-# reference, checked 2026-12-02) for the Entra objects a stack creates (groups, app
-# registrations): OwnedBy limits the deploy identity to the applications it created.
-GRAPH_APP_ROLES: dict[str, str] = {
-    "Application.ReadWrite.OwnedBy": "18a4783c-866b-4cc7-a460-3d5e5662c884",
-    "Group.Create": "bf7b1a76-6e77-406b-b258-bf5c7720e98f",
-}
-MICROSOFT_GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
-
-# azure-native module -> (role, why). Role names must be keys of ROLES or POSTGRES_DEPLOYER.
-DEPLOY_ROLE_BY_MODULE: dict[str, tuple[str, str]] = {
-    "containerservice": ("Azure Kubernetes Service Contributor Role", "cluster and node pools"),
-    "keyvault": ("Key Vault Contributor", "vault and its secrets (ARM control plane)"),
-    "network": ("Network Contributor", "VNet, subnets, NSGs, private endpoints"),
-    "privatedns": ("Private DNS Zone Contributor", "private-link DNS zones and links"),
-    "storage": ("Storage Account Contributor", "log storage account and containers"),
-    "managedidentity": ("Managed Identity Contributor", "workload identities, credentials"),
-    "operationalinsights": ("Log Analytics Contributor", "Log Analytics workspace"),
-    "insights": ("Monitoring Contributor", "diagnostic settings, data collection rules"),
-    "monitor": ("Monitoring Contributor", "diagnostic settings, data collection rules"),
-    "kubernetesconfiguration": ("Kubernetes Extension Contributor", "Flux extension, config"),
-    "dbforpostgresql": (POSTGRES_DEPLOYER, "metadata database server"),
-    "authorization": (
-        "Role Based Access Control Administrator",
-        "the stack's role assignments, constrained to the roles it assigns",
-    ),
-}
-# Types the deploy identity never writes: the bootstrap owns the resource group (and
-# subscription features); random/tls are local providers.
-NOT_GRANTED_MODULES = {"resources", "features"}
-LOCAL_PROVIDERS = ("random:", "tls:", "pulumi:")
-KUBERNETES_GRANTS = (
-    ("Azure Kubernetes Service Cluster User Role", "fetch the user kubeconfig (exec format)"),
-    ("Azure Kubernetes Service RBAC Cluster Admin", "charts create CRDs, webhooks, RBAC"),
-)
-PREVIEW_GRANTS = (
-    ("Reader", "read every resource of the environment"),
-    ("Azure Kubernetes Service Cluster User Role", "fetch the user kubeconfig (exec format)"),
-    ("Azure Kubernetes Service RBAC Reader", "read Kubernetes objects for the diff"),
-)
-
-_ROLE_DEF_GUID = re.compile(r"roleDefinitions/([0-9a-fA-F-]{36})$")
-
-
-@dataclass(frozen=True)
-class Grant:
-    """One role the identity holds at the environment's resource group."""
-
-    role: str
-    why: str
-    role_guid: str | None
-    """Built-in role GUID; None for the custom PostgreSQL role the bootstrap defines."""
-    condition: str | None = None
-    """ABAC condition (version 2.0) limiting the grant, e.g. which roles it may assign."""
-
-
-@dataclass(frozen=True)
-class StackGrants:
-    stack: str
-    deploy: tuple[Grant, ...]
-    preview: tuple[Grant, ...]
-    graph_app_roles: tuple[str, ...]
-    assignable_roles: tuple[str, ...]
-    """Role GUIDs the stack itself assigns: all the deploy identity may hand out."""
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def subjects(repository: str, stage: StageConfig) -> dict[str, str]:
@@ -134,106 +32,6 @@ def subjects(repository: str, stage: StageConfig) -> dict[str, str]:
         "preview": github_subject(repository, environment=stage.preview_env),
         "deploy": github_subject(repository, environment=stage.deploy_env),
     }
-
-
-def constrain_role_assignments(role_guids: Sequence[str]) -> str:
-    """ABAC condition: role assignments may be written/deleted only for these roles.
-
-    The shape of Microsoft's "Constrain roles" example (Azure docs: "Delegate Azure role
-    assignment management to others with conditions", examples page), one clause per action
-    because write and delete read the role from different attribute sources.
-    """
-    if not role_guids:
-        raise ValueError("no role to delegate: the stack assigns no role")
-    guids = ", ".join(sorted(set(role_guids)))
-    return (
-        "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/write'})) OR "
-        f"(@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] "
-        f"ForAnyOfAnyValues:GuidEquals {{{guids}}})) AND "
-        "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/delete'})) OR "
-        f"(@Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId] "
-        f"ForAnyOfAnyValues:GuidEquals {{{guids}}}))"
-    )
-
-
-def derive_grants(export: Mapping[str, Any]) -> StackGrants:
-    """Least-privilege deploy/preview grants for the stack whose plan export this is.
-
-    Raises ValueError naming every resource type no role covers, and when the stack would
-    create its own resource group (the bootstrap owns it: set ``resourceGroup.existing``).
-    """
-    modules: dict[str, None] = {}
-    unknown: set[str] = set()
-    k8s = azuread = False
-    assignable: set[str] = set()
-    for r in export["resources"]:
-        typ: str = r["type"]
-        if not r.get("custom", True) or typ.startswith(LOCAL_PROVIDERS):
-            continue
-        if typ.startswith("kubernetes:"):
-            k8s = True
-        elif typ.startswith("azuread:"):
-            azuread = True
-        elif typ.startswith("azure-native:"):
-            module = typ.split(":")[1]
-            if module == "resources" and typ.endswith(":ResourceGroup"):
-                raise ValueError(
-                    f"stack {export['stack']!r} creates its resource group: a pipeline stack "
-                    "uses the one the bootstrap made (airflow-aks:resourceGroup.existing: true)"
-                )
-            if module in NOT_GRANTED_MODULES:
-                continue
-            if module not in DEPLOY_ROLE_BY_MODULE:
-                unknown.add(typ)
-            modules.setdefault(module)
-            if typ == "azure-native:authorization:RoleAssignment":
-                m = _ROLE_DEF_GUID.search(str(r["inputs"].get("roleDefinitionId", "")))
-                if not m:
-                    raise ValueError(f"{r['urn']}: roleDefinitionId is not a role definition id")
-                assignable.add(m.group(1).lower())
-        else:
-            unknown.add(typ)
-    if unknown:
-        raise ValueError(
-            "no deploy role is known for "
-            + ", ".join(sorted(unknown))
-            + ": add its provider to DEPLOY_ROLE_BY_MODULE in airflow_aks/delivery.py"
-        )
-    deploy: dict[str, Grant] = {}
-    for module in sorted(modules):
-        role, why = DEPLOY_ROLE_BY_MODULE[module]
-        if role in deploy:
-            continue
-        condition = (
-            constrain_role_assignments(sorted(assignable)) if module == "authorization" else None
-        )
-        deploy[role] = Grant(role, why, ROLES.get(role), condition)
-    if k8s:
-        for role, why in KUBERNETES_GRANTS:
-            deploy[role] = Grant(role, why, ROLES[role])
-    preview = tuple(Grant(role, why, ROLES[role]) for role, why in PREVIEW_GRANTS)
-    graph = tuple(sorted(GRAPH_APP_ROLES)) if azuread else ()
-    return StackGrants(
-        export["stack"], tuple(deploy.values()), preview, graph, tuple(sorted(assignable))
-    )
-
-
-def grants_markdown(grants: Sequence[StackGrants]) -> str:
-    """One table of every identity's grants (README)."""
-    lines = [
-        "| stack | identity | grant (at the stack's resource group) | why |",
-        "|---|---|---|---|",
-    ]
-    for g in grants:
-        for who, items in (("deploy", g.deploy), ("preview", g.preview)):
-            for x in items:
-                role = x.role + (
-                    " (condition: only the roles the stack assigns)" if x.condition else ""
-                )
-                lines.append(f"| {g.stack} | {who} | {role} | {x.why} |")
-        for perm in g.graph_app_roles:
-            lines.append(f"| {g.stack} | deploy | Microsoft Graph `{perm}` | Entra objects |")
-    return "\n".join(lines) + "\n"
 
 
 # --------------------------------------------------------------------------- workflows
@@ -447,7 +245,9 @@ def pull_request_workflow(cfg: PipelineConfig) -> dict[str, Any]:
                     cfg,
                     "preview",
                     stage.stack,
-                    **{"comment-on-pr": True, "edit-pr-comment": True},
+                    # refresh: the diff is against the cloud, not the last state; the preview
+                    # identity's read grants are derived for exactly that (grants.py).
+                    **{"comment-on-pr": True, "edit-pr-comment": True, "refresh": True},
                 ),
             ],
         }

@@ -308,6 +308,9 @@ class PlanMonitor(mocks.MockMonitor):
     mocks_: PlanMocks
     registrations: list[Registration] = field(default_factory=list)
     keep_raw: bool = False
+    invokes: list[dict[str, Any]] = field(default_factory=list)
+    """Every invoke the program made (token and args), served or not: a deploy makes them
+    all once their dependencies exist, so the pipeline's permission check needs each one."""
 
     def __post_init__(self) -> None:
         super().__init__(self.mocks_)
@@ -319,6 +322,9 @@ class PlanMonitor(mocks.MockMonitor):
         return info
 
     def Invoke(self, request: Any) -> Any:
+        self.invokes.append(
+            {"token": request.tok, "args": sanitize(json_format.MessageToDict(request.args))}
+        )
         # Like the engine: an invoke that depends on resources pending creation (all of
         # them, in a first-deployment plan) is not serviced; its result is unknown.
         if request.dependsOn and self.mocks_.gate_invokes:
@@ -436,6 +442,7 @@ class Plan:
     stack: str
     resources: list[Registration]
     outputs: dict[str, Any]
+    invokes: list[dict[str, Any]] = field(default_factory=list)
 
     def export(self) -> dict[str, Any]:
         """The plan as data. Deterministic: resources sorted by URN and dependencies
@@ -446,6 +453,11 @@ class Plan:
             "stack": self.stack,
             "resources": [r.export() for r in sorted(self.resources, key=lambda r: r.urn)],
             "outputs": self.outputs,
+            # One entry per distinct (token, args), sorted: the same program, the same list.
+            "invokes": sorted(
+                {json.dumps(i, sort_keys=True): i for i in self.invokes}.values(),
+                key=lambda i: json.dumps(i, sort_keys=True),
+            ),
         }
 
 
@@ -584,4 +596,4 @@ def run(
             loop.run_until_complete(asyncio.gather(*leftovers, return_exceptions=True))
         asyncio.set_event_loop(None)
         loop.close()
-    return Plan(project, stack, list(monitor.registrations), outputs)
+    return Plan(project, stack, list(monitor.registrations), outputs, list(monitor.invokes))
