@@ -30,7 +30,7 @@ names what they miss."""
         ("*/read", "Microsoft.Network/virtualNetworks/read", True),
         ("*/read", "Microsoft.Network/virtualNetworks/write", False),
         ("Microsoft.KeyVault/*", "microsoft.keyvault/vaults/secrets/write", True),
-        ("Microsoft.Insights/DiagnosticSettings/*", "microsoft.insights/diagnosticsettings/x", True),
+        ("Microsoft.Insights/DiagnosticSettings/*", "microsoft.insights/diagnosticsettings/", True),
         (f"{MC}/write", f"{MC}/agentPools/write", False),
         (f"{UAI}/*/assign/action", f"{UAI}/assign/action", True),
         (f"{UAI}/*/assign/action", f"{UAI}/x/y/assign/action", True),
