@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import ROOT, plan_export
+from conftest import ROOT, by_type, plan_export
 
 from airflow_aks.cli import pipeline as pipeline_cli
 from airflow_aks.config.base import ConfigError
@@ -71,8 +71,11 @@ def test_every_azure_job_declares_the_environment_its_credential_trusts(
     for where, job in jobs:
         assert job.get("environment"), f"{where} logs in to Azure without an environment"
         assert job["permissions"]["id-token"] == "write", where
-        presented.add(f"repo:{PIPELINE.repository}:environment:{job['environment']}")
-    assert presented == trusted
+        org, repo = PIPELINE.repository.split("/")
+        immutable = f"{org}@{PIPELINE.repository_owner_id}/{repo}@{PIPELINE.repository_id}"
+        presented.add(f"repo:{immutable}:environment:{job['environment']}")
+    assert not PIPELINE.trust_name_subjects
+    assert presented == trusted  # the immutable form only: no name-based trust is shipped
 
 
 def test_prod_up_needs_dev_and_its_protected_environment() -> None:
@@ -209,6 +212,17 @@ def test_role_assignment_condition_lists_exactly_the_stack_roles() -> None:
         (
             {
                 "repository": "o/r",
+                "repositoryId": 1,
+                "pulumiOrganization": "o",
+                "stages": [{"stack": "dev"}],
+            },
+            "repositoryOwnerId",
+        ),
+        (
+            {
+                "repository": "o/r",
+                "repositoryOwnerId": 1,
+                "repositoryId": 2,
                 "pulumiOrganization": "o",
                 "backendUrl": "azblob://x",
                 "stages": [{"stack": "dev"}],
@@ -218,6 +232,8 @@ def test_role_assignment_condition_lists_exactly_the_stack_roles() -> None:
         (
             {
                 "repository": "o/r",
+                "repositoryOwnerId": 1,
+                "repositoryId": 2,
                 "pulumiOrganization": "o",
                 "stages": [{"stack": "dev"}, {"stack": "dev"}],
             },
@@ -226,6 +242,8 @@ def test_role_assignment_condition_lists_exactly_the_stack_roles() -> None:
         (
             {
                 "repository": "o/r",
+                "repositoryOwnerId": 1,
+                "repositoryId": 2,
                 "pulumiOrganization": "o",
                 "stages": [{"stack": "prod", "after": "dev"}, {"stack": "dev"}],
             },
@@ -234,13 +252,21 @@ def test_role_assignment_condition_lists_exactly_the_stack_roles() -> None:
         (
             {
                 "repository": "o/r",
+                "repositoryOwnerId": 1,
+                "repositoryId": 2,
                 "pulumiOrganization": "o",
                 "stages": [{"stack": "dev", "previewEnvironment": "dev"}],
             },
             "used twice",
         ),
         (
-            {"repository": "o/r", "pulumiOrganization": "o", "stages": [{"stak": "dev"}]},
+            {
+                "repository": "o/r",
+                "repositoryOwnerId": 1,
+                "repositoryId": 2,
+                "pulumiOrganization": "o",
+                "stages": [{"stak": "dev"}],
+            },
             "did you mean 'stack'",
         ),
     ],
@@ -256,13 +282,62 @@ def test_bad_pipeline_config_is_refused_with_its_key(
 
 
 def test_subjects_of_a_stage() -> None:
-    cfg = PipelineConfig.model_validate(
-        {"repository": "o/r", "pulumiOrganization": "o", "stages": [{"stack": "prod"}]}
-    )
-    assert delivery.subjects("o/r", cfg.stage("prod")) == {
-        "preview": "repo:o/r:environment:prod-preview",
-        "deploy": "repo:o/r:environment:prod",
+    data = {
+        "repository": "o/r",
+        "repositoryOwnerId": 7,
+        "repositoryId": 9,
+        "pulumiOrganization": "o",
+        "stages": [{"stack": "prod"}],
     }
+    cfg = PipelineConfig.model_validate(data)
+    assert delivery.subjects(cfg, cfg.stage("prod")) == {
+        "preview": ["repo:o@7/r@9:environment:prod-preview"],
+        "deploy": ["repo:o@7/r@9:environment:prod"],
+    }
+    cfg = PipelineConfig.model_validate({**data, "trustNameSubjects": True})
+    assert delivery.subjects(cfg, cfg.stage("prod"))["deploy"] == [
+        "repo:o@7/r@9:environment:prod",
+        "repo:o/r:environment:prod",
+    ]
+
+
+def test_bootstrap_and_stages_agree_on_principal_types(
+    bootstrap_plans: dict[str, dict[str, Any]],
+) -> None:
+    """CI deploys every stage as a service principal: the stack's cluster-admin grant to its
+    deployer says so (else UnmatchedPrincipalType), as do the bootstrap's grants."""
+    for stack in PIPELINE.stage_names:
+        grants = by_type(plan_export(stack), "azure-native:authorization:RoleAssignment")
+        deployer = [g for g in grants if g["name"].endswith("cluster-admin-deployer")]
+        assert len(deployer) == 1, stack
+        assert deployer[0]["inputs"]["principalType"] == "ServicePrincipal", stack
+        boot = by_type(bootstrap_plans[stack], "azure-native:authorization:RoleAssignment")
+        assert boot and {g["inputs"]["principalType"] for g in boot} == {"ServicePrincipal"}
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (
+            "config:\n  airflow-aks:aks:\n    # keep me\n    tier: Free\n",
+            "config:\n  airflow-aks:aks:\n" + delivery._DEPLOYER_LINE + "\n    # keep me\n"
+            "    tier: Free\n",
+        ),
+        (
+            "config:\n  airflow-aks:aks:\n    deployerPrincipalType: User\n  x:y: 1\n",
+            "config:\n  airflow-aks:aks:\n" + delivery._DEPLOYER_LINE + "\n  x:y: 1\n",
+        ),
+        (
+            "config:\n  x:y: 1\n",
+            "config:\n  airflow-aks:aks:\n" + delivery._DEPLOYER_LINE + "\n  x:y: 1\n",
+        ),
+    ],
+)
+def test_stage_stack_files_deploy_as_a_service_principal(before: str, after: str) -> None:
+    assert delivery.stack_file_for_ci(before) == after
+    assert delivery.stack_file_for_ci(after) == after
+    with pytest.raises(ValueError, match="config"):
+        delivery.stack_file_for_ci("nothing: here\n")
 
 
 def test_docs_grants_table_is_current() -> None:

@@ -22,6 +22,15 @@ from tests.conftest import ROOT, by_type
         ({"environment": "prod"}, "repo:org/app:environment:prod"),
         ({"branch": "main"}, "repo:org/app:ref:refs/heads/main"),
         ({"pull_request": True}, "repo:org/app:pull_request"),
+        # entra-docs workload-identities-github-immutable-subjects.md (2026-12-07).
+        (
+            {"environment": "prod", "owner_id": 5544123, "repository_id": 821093847},
+            "repo:org@5544123/app@821093847:environment:prod",
+        ),
+        (
+            {"branch": "main", "owner_id": 1, "repository_id": 2},
+            "repo:org@1/app@2:ref:refs/heads/main",
+        ),
     ],
 )
 def test_github_subject(kw, subject):
@@ -34,6 +43,7 @@ def test_github_subject(kw, subject):
         ("not-a-repo", {"branch": "main"}),
         ("org/app", {}),
         ("org/app", {"environment": "prod", "branch": "main"}),
+        ("org/app", {"environment": "prod", "owner_id": 1}),
     ],
 )
 def test_github_subject_rejects(repo, kw):

@@ -21,7 +21,7 @@ from airflow_aks.config.base import ConfigError
 from airflow_aks.config.delivery import PipelineConfig, load_pipeline
 from airflow_aks.delivery.grants import StackGrants, check, derive_grants, grants_markdown
 from airflow_aks.delivery.permissions import describe
-from airflow_aks.delivery.pipeline import render_workflows
+from airflow_aks.delivery.pipeline import render_workflows, stack_file_for_ci
 
 
 def plan_stack(root: Path, stack: str) -> dict[str, Any]:
@@ -40,6 +40,10 @@ def expected_files(
 ) -> tuple[dict[Path, str], list[StackGrants]]:
     """Every generated file (path -> text) and the grants they were made from."""
     files = {root / p: text for p, text in render_workflows(pipeline).items()}
+    for stack in pipeline.stage_names:
+        path = root / f"Pulumi.{stack}.yaml"
+        if path.is_file():
+            files[path] = stack_file_for_ci(path.read_text())
     grants = [derive_grants(plan_of(s)) for s in pipeline.stage_names]
     for g in grants:
         path = root / "delivery" / "grants" / f"{g.stack}.json"

@@ -39,8 +39,17 @@ def github_subject(
     environment: str | None = None,
     branch: str | None = None,
     pull_request: bool = False,
+    owner_id: int | None = None,
+    repository_id: int | None = None,
 ) -> str:
     """The ``sub`` claim GitHub Actions presents, for exactly one trigger.
+
+    With ``owner_id`` and ``repository_id``: GitHub's immutable form,
+    ``repo:<owner>@<owner_id>/<repo>@<repo_id>:...`` (entra-docs
+    workload-identities-github-immutable-subjects.md, read 2026-12-07: the default for
+    repositories created, renamed or transferred since 2026-07-15, opt-in before). Without
+    them, the name form ``repo:<owner>/<repo>:...``, which a renamed or recreated repository
+    of the same name would also present.
 
     An environment is the tightest (it can require reviewers); a branch is next; pull
     requests are opt-in because forks can open them.
@@ -50,11 +59,17 @@ def github_subject(
     chosen = [x for x in (environment, branch) if x] + (["pr"] if pull_request else [])
     if len(chosen) != 1:
         raise ValueError("choose exactly one of environment, branch or pull_request")
+    if (owner_id is None) != (repository_id is None):
+        raise ValueError("give both owner_id and repository_id (immutable subject) or neither")
+    repo = repository
+    if owner_id is not None:
+        owner, name = repository.split("/")
+        repo = f"{owner}@{owner_id}/{name}@{repository_id}"
     if environment:
-        return f"repo:{repository}:environment:{environment}"
+        return f"repo:{repo}:environment:{environment}"
     if branch:
-        return f"repo:{repository}:ref:refs/heads/{branch}"
-    return f"repo:{repository}:pull_request"
+        return f"repo:{repo}:ref:refs/heads/{branch}"
+    return f"repo:{repo}:pull_request"
 
 
 class GrantArgs(TypedDict, total=False):
@@ -96,10 +111,10 @@ class PipelineIdentityArgs(TypedDict, total=False):
     """Resource group the platform stack uses (``resourceGroup.existing: true``)."""
     location: Required[str]
     """Azure region of the resource group."""
-    deploy_subject: Required[str]
-    """OIDC subject of the ``pulumi up`` job (``repo:ORG/REPO:environment:<env>``)."""
-    preview_subject: Required[str]
-    """OIDC subject of the ``pulumi preview`` job."""
+    deploy_subjects: Required[Sequence[str]]
+    """OIDC subjects the ``pulumi up`` job may present (one federated credential each)."""
+    preview_subjects: Required[Sequence[str]]
+    """OIDC subjects the ``pulumi preview`` job may present."""
     deploy_grants: Required[Sequence[GrantArgs]]
     """What ``pulumi up`` needs, at the resource group."""
     preview_grants: Required[Sequence[GrantArgs]]
@@ -139,10 +154,11 @@ class PipelineIdentity(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(type_token(PipelineIdentity), name, {}, opts)
-        for key in ("deploy_subject", "preview_subject"):
-            if not str(args.get(key, "")).startswith("repo:"):
-                raise ValueError(f"PipelineIdentity {name}: {key} must be a GitHub subject")
-        if args["deploy_subject"] == args["preview_subject"]:
+        for key in ("deploy_subjects", "preview_subjects"):
+            subs = list(args.get(key, ()))  # type: ignore[arg-type]
+            if not subs or not all(str(x).startswith("repo:") for x in subs):
+                raise ValueError(f"PipelineIdentity {name}: {key} must be GitHub subjects")
+        if set(args["deploy_subjects"]) & set(args["preview_subjects"]):
             raise ValueError(f"PipelineIdentity {name}: preview and deploy share a subject")
         self._child = pulumi.ResourceOptions(parent=self)
         rg = resources.ResourceGroup(
@@ -220,15 +236,22 @@ class PipelineIdentity(pulumi.ComponentResource):
             opts=self._child,
         )
         sp = azuread.ServicePrincipal(name, client_id=app.client_id, opts=self._child)
-        azuread.ApplicationFederatedIdentityCredential(
-            f"{name}-github",
-            application_id=app.id,
-            display_name=f"github-{kind}",
-            issuer=GITHUB_ISSUER,
-            subject=args[f"{kind}_subject"],  # type: ignore[literal-required]
-            audiences=[FEDERATED_AUDIENCE],
-            opts=self._child,
-        )
+        previous: list[pulumi.Resource] = []
+        subjects: Sequence[str] = args[f"{kind}_subjects"]  # type: ignore[literal-required]
+        for i, subject in enumerate(subjects):
+            # One at a time: writes to one application's credentials are not made in
+            # parallel (the managed-identity API refuses them: pulumi-azure-native#4343).
+            previous = [
+                azuread.ApplicationFederatedIdentityCredential(
+                    f"{name}-github" if i == 0 else f"{name}-github-{i}",
+                    application_id=app.id,
+                    display_name=f"github-{kind}" if i == 0 else f"github-{kind}-{i}",
+                    issuer=GITHUB_ISSUER,
+                    subject=subject,
+                    audiences=[FEDERATED_AUDIENCE],
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=previous),
+                )
+            ]
         for grant in grants:
             guid = grant.get("role_guid")
             role_def: pulumi.Input[str]

@@ -45,6 +45,15 @@ class PipelineConfig(StrictModel):
 
     repository: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
     """GitHub ``org/repo`` whose workflows deploy."""
+    repository_owner_id: int = Field(gt=0)
+    """GitHub's numeric id of the owner (``gh api repos/ORG/REPO --jq .owner.id``): with
+    ``repositoryId`` it makes the immutable OIDC subject the bootstrap trusts."""
+    repository_id: int = Field(gt=0)
+    """GitHub's numeric id of the repository (``gh api repos/ORG/REPO --jq .id``)."""
+    trust_name_subjects: bool = False
+    """Also trust the name-based subject (``repo:ORG/REPO:...``). Only for a repository
+    created before 2026-07-15 that has not opted in to immutable subjects; a renamed or
+    recreated repository of the same name would present the same subject."""
     pulumi_organization: str | None = Field(default=None, pattern=_NAME)
     """Pulumi Cloud organisation (state, OIDC token exchange). Exactly one of this and
     ``backend_url``."""

@@ -67,7 +67,7 @@ def main(root: Path = ROOT) -> None:
     if not path.is_file():
         raise ValueError(f"{path} is missing: run `airflow-aks pipeline --write`")
     grants = json.loads(path.read_text())
-    subs = subjects(pipeline.repository, stage)
+    subs = subjects(pipeline, stage)
     identity = PipelineIdentity(
         f"pipeline-{stack}",
         {
@@ -75,8 +75,8 @@ def main(root: Path = ROOT) -> None:
             "name_prefix": f"{cfg.name_prefix}-{cfg.environment}",
             "resource_group_name": cfg.resource_group.name,
             "location": cfg.location,
-            "deploy_subject": subs["deploy"],
-            "preview_subject": subs["preview"],
+            "deploy_subjects": subs["deploy"],
+            "preview_subjects": subs["preview"],
             "deploy_grants": _grant_args(grants["deploy"]),
             "preview_grants": _grant_args(grants["preview"]),
             "custom_roles": _custom_role_args(grants.get("custom_roles", {})),

@@ -1,9 +1,10 @@
 """The delivery pipeline, from one definition (``delivery.yaml``).
 
 - :func:`subjects` — the OIDC ``sub`` each GitHub job presents: a job that declares
-  ``environment: X`` presents ``repo:ORG/REPO:environment:X`` whatever its trigger (GitHub
-  "OpenID Connect reference: example subject claims"), so previews on pull requests use a
-  ``<stack>-preview`` environment and ``pulumi up`` uses ``<stack>``.
+  ``environment: X`` presents ``repo:ORG@OWNER_ID/REPO@REPO_ID:environment:X`` (immutable form)
+  whatever its trigger (GitHub "OpenID Connect reference: example subject claims"), so
+  previews on pull requests use a ``<stack>-preview`` environment and ``pulumi up`` uses
+  ``<stack>``.
 - :func:`render_workflows` — ``.github/workflows/pull-request.yml`` and ``deploy.yml``;
   ``airflow-aks pipeline --check`` fails when the checked-in files differ.
 - the grants of the deploy and preview identities: :mod:`airflow_aks.delivery.grants`,
@@ -26,12 +27,51 @@ from airflow_aks.components.delivery import github_subject
 from airflow_aks.config.delivery import PipelineConfig, StageConfig
 
 
-def subjects(repository: str, stage: StageConfig) -> dict[str, str]:
-    """The OIDC subjects of the stage's preview and deploy jobs."""
-    return {
-        "preview": github_subject(repository, environment=stage.preview_env),
-        "deploy": github_subject(repository, environment=stage.deploy_env),
-    }
+def subjects(cfg: PipelineConfig, stage: StageConfig) -> dict[str, list[str]]:
+    """The OIDC subjects the bootstrap trusts for the stage's preview and deploy jobs: the
+    immutable form, plus the name form only with ``trustNameSubjects``."""
+    out: dict[str, list[str]] = {}
+    for job, env in (("preview", stage.preview_env), ("deploy", stage.deploy_env)):
+        ids = {"owner_id": cfg.repository_owner_id, "repository_id": cfg.repository_id}
+        out[job] = [github_subject(cfg.repository, environment=env, **ids)]
+        if cfg.trust_name_subjects:
+            out[job].append(github_subject(cfg.repository, environment=env))
+    return out
+
+
+CI_DEPLOYER = "ServicePrincipal"
+_DEPLOYER_LINE = (
+    "    deployerPrincipalType: ServicePrincipal  # CI deploys this stack (airflow-aks pipeline)"
+)
+
+
+def stack_file_for_ci(text: str) -> str:
+    """``Pulumi.<stack>.yaml`` of a stage, with ``airflow-aks:aks.deployerPrincipalType``
+    set to ``ServicePrincipal``: the stack's cluster-admin grant to its deployer must match
+    the identity CI deploys with (a ``User`` grant to a service principal fails with
+    UnmatchedPrincipalType). A line edit, so the file's comments stay."""
+    lines = text.splitlines()
+    try:
+        head = next(i for i, x in enumerate(lines) if re.match(r"^  airflow-aks:aks:\s*$", x))
+    except StopIteration:
+        at = next((i for i, x in enumerate(lines) if x.rstrip() == "config:"), None)
+        if at is None:
+            raise ValueError("stack file has no `config:` mapping") from None
+        lines[at + 1 : at + 1] = ["  airflow-aks:aks:", _DEPLOYER_LINE]
+        return "\n".join(lines) + "\n"
+    end = head + 1
+    while end < len(lines) and (lines[end].startswith("   ") or not lines[end].strip()):
+        end += 1
+    block = [i for i in range(head + 1, end) if re.match(r"^    deployerPrincipalType:", lines[i])]
+    if block:
+        lines[block[0]] = _DEPLOYER_LINE
+    else:
+        lines.insert(head + 1, _DEPLOYER_LINE)
+    out = "\n".join(lines) + "\n"
+    value = yaml.safe_load(out)["config"]["airflow-aks:aks"]["deployerPrincipalType"]
+    if value != CI_DEPLOYER:  # pragma: no cover - the edit above makes it so
+        raise ValueError(f"deployerPrincipalType is {value!r} after the edit")
+    return out
 
 
 # --------------------------------------------------------------------------- workflows
