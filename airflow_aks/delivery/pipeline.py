@@ -32,8 +32,14 @@ def subjects(cfg: PipelineConfig, stage: StageConfig) -> dict[str, list[str]]:
     immutable form, plus the name form only with ``trustNameSubjects``."""
     out: dict[str, list[str]] = {}
     for job, env in (("preview", stage.preview_env), ("deploy", stage.deploy_env)):
-        ids = {"owner_id": cfg.repository_owner_id, "repository_id": cfg.repository_id}
-        out[job] = [github_subject(cfg.repository, environment=env, **ids)]
+        out[job] = [
+            github_subject(
+                cfg.repository,
+                environment=env,
+                owner_id=cfg.repository_owner_id,
+                repository_id=cfg.repository_id,
+            )
+        ]
         if cfg.trust_name_subjects:
             out[job].append(github_subject(cfg.repository, environment=env))
     return out
