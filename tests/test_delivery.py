@@ -342,9 +342,6 @@ def test_stage_stack_files_deploy_as_a_service_principal(before: str, after: str
 
 def test_docs_grants_table_is_current() -> None:
     doc = (ROOT / "docs" / "delivery.md").read_text()
-    table = doc.split("<!-- grants:start -->
-", 1)[1].split("
-<!-- grants:end -->", 1)[0]
+    table = doc.split("<!-- grants:start -->\n", 1)[1].split("\n<!-- grants:end -->", 1)[0]
     dev = grants_mod.grants_markdown([grants_mod.derive_grants(plan_export("dev"))])
-    assert table + "
-" == dev, "docs/delivery.md grants are stale: paste `pipeline --grants` (dev)"
+    assert table + "\n" == dev, "docs/delivery.md grants are stale: paste `pipeline --grants` (dev)"
