@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from airflow_aks.policies.rules import kubernetes as k8s
-from airflow_aks.policies.rules import mesh_airflow
+from airflow_aks.policies.rules import mesh
 from airflow_aks.policies.rules._core import Context
 
 CHART = "urn:pulumi:dev::airflow-aks::airflow-aks:index:Linkerd$kubernetes:helm.sh/v4:Chart"
@@ -88,7 +88,7 @@ def _deny_findings(urn: str, props: dict[str, Any]) -> list[str]:
         },
         {"type": "kubernetes:apps/v1:Deployment", "urn": urn, "inputs": props},
     ]
-    return [u for u, _ in mesh_airflow.linkerd_default_deny(resources, Context()) if u == urn]
+    return [u for u, _ in mesh.linkerd_default_deny(resources, Context()) if u == urn]
 
 
 def test_default_inbound_policy_accepted_only_on_linkerd_control_plane() -> None:

@@ -1,5 +1,6 @@
-"""Deployability rules (policies/rules/deploy.py), both ways: a small good stack edited per
-case, and the real dev/prod plans edited to reintroduce each deployability defect."""
+"""Deployability rules (filed by area in policies/rules/: aks, identity, gitops, storage,
+postgres), both ways: a small good stack edited per case, and the real dev/prod plans
+edited to reintroduce each deployability defect."""
 
 from __future__ import annotations
 
@@ -12,9 +13,35 @@ from typing import Any
 
 import pytest
 
-from airflow_aks.policies.rules import RULES_BY_NAME, Context, deploy, evaluate
+from airflow_aks.policies.rules import (
+    RULES_BY_NAME,
+    Context,
+    aks,
+    evaluate,
+    gitops,
+    postgres,
+    storage,
+)
 from airflow_aks.policies.rules import _core as c
 from airflow_aks.policies.rules import azure_facts as facts
+
+# The deployability rules (what mocks accept and a real `pulumi up` refuses), filed by area
+# since: the same ten.
+DEPLOY_RULES = [
+    RULES_BY_NAME[name]
+    for name in (
+        "aks-no-retired-addons",
+        "aks-version-creatable",
+        "aks-rbac-admin-grant",
+        "aks-upgrade-channel-no-pin-fight",
+        "aks-container-insights-dcr",
+        "aks-control-plane-logs",
+        "identity-no-vault-wide-read",
+        "flux-workload-identity-complete",
+        "storage-private-in-production",
+        "postgres-entra-auth-has-admin",
+    )
+]
 
 TODAY = dt.date(2026, 12, 2)
 STACK = "urn:pulumi:dev::airflow-aks::"
@@ -56,7 +83,7 @@ def res(
 
 
 MC_URN = urn(c.MANAGED_CLUSTER, "aks")
-DCR_URN = urn(deploy.DATA_COLLECTION_RULE, "ci")
+DCR_URN = urn(aks.DATA_COLLECTION_RULE, "ci")
 UAI_URN = urn(c.USER_ASSIGNED_IDENTITY, "cp")
 VAULT_URN = urn(c.VAULT, "kv")
 SPC = "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass"
@@ -98,7 +125,7 @@ def good_stack() -> list[dict[str, Any]]:
             {"scope": [MC_URN]},
         ),
         res(
-            deploy.DATA_COLLECTION_RULE,
+            aks.DATA_COLLECTION_RULE,
             "ci",
             {
                 "dataCollectionRuleName": "MSCI-westeurope-aks-x",
@@ -106,7 +133,7 @@ def good_stack() -> list[dict[str, Any]]:
             },
         ),
         res(
-            deploy.DATA_COLLECTION_RULE_ASSOCIATION,
+            aks.DATA_COLLECTION_RULE_ASSOCIATION,
             "ci",
             {
                 "associationName": "ContainerInsightsExtension",
@@ -149,7 +176,7 @@ def good_stack() -> list[dict[str, Any]]:
             {"principalId": [UAI_URN], "scope": [VAULT_URN]},
         ),
         res(
-            deploy.K8S_EXTENSION,
+            gitops.K8S_EXTENSION,
             "flux",
             {
                 "extensionType": "microsoft.flux",
@@ -157,30 +184,30 @@ def good_stack() -> list[dict[str, Any]]:
             },
         ),
         res(
-            deploy.STORAGE_ACCOUNT,
+            storage.STORAGE_ACCOUNT,
             "logs",
             {"accountName": "stx", "publicNetworkAccess": "Disabled"},
         ),
         res(
-            deploy.PRIVATE_ENDPOINT,
+            storage.PRIVATE_ENDPOINT,
             "logs-pe",
             {
                 "privateLinkServiceConnections": [
                     {"groupIds": ["blob"], "privateLinkServiceId": "[unknown]"}
                 ]
             },
-            {"privateLinkServiceConnections": [urn(deploy.STORAGE_ACCOUNT, "logs")]},
+            {"privateLinkServiceConnections": [urn(storage.STORAGE_ACCOUNT, "logs")]},
         ),
         res(
-            deploy.PG_SERVER,
+            postgres.PG_SERVER,
             "psql",
             {"serverName": "psql-x", "authConfig": {"activeDirectoryAuth": "Enabled"}},
         ),
         res(
-            deploy.PG_ENTRA_ADMINS[0],
+            postgres.PG_ENTRA_ADMINS[0],
             "psql-admins",
             {"serverName": "psql-x", "objectId": "g1", "principalType": "group"},
-            {"serverName": [urn(deploy.PG_SERVER, "psql")]},
+            {"serverName": [urn(postgres.PG_SERVER, "psql")]},
         ),
     ]
 
@@ -343,18 +370,18 @@ DEPLOY_CASES: list[DeployCase] = [
         "aks-container-insights-dcr",
         "no-omsagent",
         set_input("aks", "addonProfiles", {}, MC),
-        drop("ci", deploy.DATA_COLLECTION_RULE_ASSOCIATION),
+        drop("ci", aks.DATA_COLLECTION_RULE_ASSOCIATION),
     ),
     bad(
         "aks-container-insights-dcr",
         "no-association",
-        drop("ci", deploy.DATA_COLLECTION_RULE_ASSOCIATION),
+        drop("ci", aks.DATA_COLLECTION_RULE_ASSOCIATION),
     ),
-    bad("aks-container-insights-dcr", "no-rule", drop("ci", deploy.DATA_COLLECTION_RULE)),
+    bad("aks-container-insights-dcr", "no-rule", drop("ci", aks.DATA_COLLECTION_RULE)),
     bad(
         "aks-container-insights-dcr",
         "rule-without-extension",
-        set_input("ci", "dataSources", {"performanceCounters": []}, deploy.DATA_COLLECTION_RULE),
+        set_input("ci", "dataSources", {"performanceCounters": []}, aks.DATA_COLLECTION_RULE),
     ),
     ok("aks-control-plane-logs", "good"),
     ok(
@@ -487,7 +514,7 @@ def test_deploy_case(case: DeployCase) -> None:
 
 
 def test_good_stack_passes_every_deploy_rule() -> None:
-    results = evaluate(good_stack(), "dev", [], today=TODAY, rules=deploy.RULES)
+    results = evaluate(good_stack(), "dev", [], today=TODAY, rules=DEPLOY_RULES)
     assert results.violations == []
 
 
@@ -517,7 +544,7 @@ def test_shipped_plans_pass_the_deploy_rules(stack: str, config: str | None) -> 
     from conftest import ROOT
 
     rs = _plan(stack, str(ROOT / config) if config else None)
-    results = evaluate(rs, stack, [], today=TODAY, rules=deploy.RULES)
+    results = evaluate(rs, stack, [], today=TODAY, rules=DEPLOY_RULES)
     assert [(v.rule, v.message) for v in results.open if v.level == "mandatory"] == []
 
 
@@ -538,7 +565,7 @@ def _unignore_versions(rs: list[dict[str, Any]]) -> None:
 
 
 def _drop_association(rs: list[dict[str, Any]]) -> None:
-    for r in _of(rs, deploy.DATA_COLLECTION_RULE_ASSOCIATION):
+    for r in _of(rs, aks.DATA_COLLECTION_RULE_ASSOCIATION):
         rs.remove(r)
 
 
@@ -556,17 +583,17 @@ def _vault_wide_control_plane(rs: list[dict[str, Any]]) -> None:
 
 
 def _flux_identity_half_on(rs: list[dict[str, Any]]) -> None:
-    for r in _of(rs, deploy.K8S_EXTENSION):
+    for r in _of(rs, gitops.K8S_EXTENSION):
         r["inputs"]["configurationSettings"]["workloadIdentity.enable"] = "true"
 
 
 def _public_log_storage(rs: list[dict[str, Any]]) -> None:
-    for r in _of(rs, deploy.STORAGE_ACCOUNT):
+    for r in _of(rs, storage.STORAGE_ACCOUNT):
         r["inputs"]["publicNetworkAccess"] = "Enabled"
 
 
 def _drop_postgres_entra_admin(rs: list[dict[str, Any]]) -> None:
-    for r in _of(rs, deploy.PG_ENTRA_ADMINS[0]):
+    for r in _of(rs, postgres.PG_ENTRA_ADMINS[0]):
         rs.remove(r)
 
 
@@ -887,7 +914,7 @@ def test_random_vault_name_checks_the_rule() -> None:
 
 
 def test_postgres_entra_admin_is_the_admin_group() -> None:
-    (admin,) = _of(_plan("dev"), deploy.PG_ENTRA_ADMINS[0])
+    (admin,) = _of(_plan("dev"), postgres.PG_ENTRA_ADMINS[0])
     assert admin["inputs"]["objectId"] == "7f3c2a9e-1b4d-4c8e-9f0a-2d6e5b8c1a47"
     assert admin["inputs"]["principalType"] == "group"
     assert admin["inputs"]["principalName"] == "[unknown]"  # the group's display name

@@ -16,7 +16,7 @@ from test_policy_stack import FIX_HINT_RULES
 
 from airflow_aks.policies.rules import ALL_RULES, RULES_BY_NAME, Context
 from airflow_aks.policies.rules import _core as c
-from airflow_aks.policies.rules.mesh_airflow import is_secret_key, secret_literals
+from airflow_aks.policies.rules.charts import is_secret_key, secret_literals
 
 DEL = object()
 Path = str | tuple[str | int, ...]

@@ -13,15 +13,16 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from . import (
+    airflow,
     aks,
     charts,
-    deploy,
     domains,
     entrance,
+    gitops,
     identity,
     keyvault,
     kubernetes,
-    mesh_airflow,
+    mesh,
     network,
     postgres,
     scheduling,
@@ -52,11 +53,12 @@ ALL_RULES: tuple[Rule, ...] = tuple(
     + postgres.RULES
     + identity.RULES
     + kubernetes.RULES
-    + mesh_airflow.RULES
+    + mesh.RULES
+    + airflow.RULES
     + charts.RULES
     + scheduling.RULES
     + stack.RULES
-    + deploy.RULES
+    + gitops.RULES
     + entrance.RULES
     + domains.RULES
     + network.RULES

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
+from . import azure_facts
 from ._core import (
     ADVISORY,
     AGENT_POOL,
     MANAGED_CLUSTER,
     MANDATORY,
+    ROLE_ASSIGNMENT,
+    UNKNOWN,
     Context,
     Rule,
     as_dict,
@@ -20,7 +24,9 @@ from ._core import (
     is_unknown,
     resource_rule,
     show,
+    stack_rule,
 )
+from ._plan import _inputs, _of_type, _role_guid, options, refers_to
 
 RULES: list[Rule] = []
 CLUSTER = (MANAGED_CLUSTER,)
@@ -634,5 +640,261 @@ def pool_zones_in_prod(props: Mapping[str, Any], ctx: Context) -> list[str]:
             out.append(
                 f"{label}: availabilityZones spans {n} zone(s) on a production stack; fix: "
                 f"set at least {MIN_PROD_ZONES} zones, e.g. ['1', '2', '3']"
+            )
+    return out
+
+
+# ---------------------------------------------------------------------------- deployability
+# What mocks accept but a real first (or second) ``pulumi up`` does not (issue 10); dated
+# facts from :mod:`.azure_facts`, resource options from the plan's ``options``.
+
+DATA_COLLECTION_RULE = "azure-native:monitor:DataCollectionRule"
+DATA_COLLECTION_RULE_ASSOCIATION = "azure-native:monitor:DataCollectionRuleAssociation"
+DIAGNOSTIC_SETTINGS = (
+    "azure-native:monitor:DiagnosticSetting",
+    "azure-native:insights:DiagnosticSetting",
+)
+# Channels under which AKS moves the minor version itself (AKS auto-upgrade doc 2026-07;
+# Azure/terraform-azurerm-aks allows no pinned version with them).
+AKS_OWNS_MINOR = {"stable", "rapid", "node-image"}
+REQUIRED_CONTROL_PLANE_LOGS = ({"kube-audit-admin", "kube-audit"}, {"guard"})
+_MINOR = re.compile(r"^(\d+)\.(\d+)(?:\.\d+)?$")
+
+
+def _cluster_suffix(cluster: Mapping[str, Any]) -> str:
+    return f"/managedClusters/{_inputs(cluster).get('resourceName') or cluster.get('name')}"
+
+
+def _minor(version: Any) -> str | None:
+    m = _MINOR.match(str(version)) if isinstance(version, str) else None
+    return f"{m.group(1)}.{m.group(2)}" if m else None
+
+
+# ---------------------------------------------------------------------------- dated facts
+
+
+@resource_rule(
+    RULES,
+    name="aks-no-retired-addons",
+    level=MANDATORY,
+    mirrors="AKS API (AddonInvalid); dated table policies/rules/azure_facts.py",
+    types=(MANAGED_CLUSTER,),
+    description="""No retired add-on key may be sent in addonProfiles, not even as
+    enabled: false (kubeDashboard is refused for Kubernetes >= 1.19, httpApplicationRouting
+    was retired on 2025-03-03); other tools see drift on every run.""",
+)
+def no_retired_addons(props: Mapping[str, Any], ctx: Context) -> list[str]:
+    out = []
+    for key in as_dict(props.get("addonProfiles")):
+        addon = azure_facts.retired_addon(str(key))
+        if addon is not None:
+            out.append(f"addonProfiles.{key}: {addon.retired}; drop the entry")
+    return out
+
+
+@resource_rule(
+    RULES,
+    name="aks-version-creatable",
+    level=ADVISORY,
+    mirrors="AKS supported Kubernetes versions (release calendar, dated table)",
+    types=(MANAGED_CLUSTER, AGENT_POOL),
+    description="""kubernetesVersion / orchestratorVersion should be a minor AKS still
+    creates clusters and pools on today (GA and before its AKS end of life). Advisory here,
+    because an existing cluster under an auto-upgrade channel keeps its creation version in
+    the program; the stack config refuses it for new stacks.""",
+)
+def version_creatable(props: Mapping[str, Any], ctx: Context) -> list[str]:
+    out = []
+    for key in ("kubernetesVersion", "orchestratorVersion"):
+        value = props.get(key)
+        if value in (None, "", UNKNOWN):
+            continue
+        minor = _minor(value)
+        if minor is None:
+            out.append(f"{key} {value!r} is not MAJOR.MINOR[.PATCH]")
+            continue
+        if problem := azure_facts.version_problem(minor, ctx.today or date.today()):
+            out.append(f"{key}: {problem}")
+    return out
+
+
+# ---------------------------------------------------------------------------- cluster access
+
+
+@stack_rule(
+    RULES,
+    name="aks-rbac-admin-grant",
+    level=MANDATORY,
+    mirrors="AKS Entra ID authorization (Azure RBAC for Kubernetes)",
+    description="""A cluster with Entra ID + Azure RBAC for Kubernetes authorises people and
+    the deploying identity only through Azure role assignments: it needs at least one
+    "Azure Kubernetes Service RBAC Cluster Admin" or "RBAC Admin" assignment scoped to the
+    cluster itself, or the first `pulumi up` gets 403 on every Kubernetes object.""",
+)
+def rbac_admin_grant(resources: list[dict[str, Any]], ctx: Context) -> list[tuple[str, str]]:
+    admin_roles = {azure_facts.AKS_RBAC_CLUSTER_ADMIN, azure_facts.AKS_RBAC_ADMIN}
+    grants = [g for g in _of_type(resources, ROLE_ASSIGNMENT) if _role_guid(g) in admin_roles]
+    out = []
+    for cluster in _of_type(resources, MANAGED_CLUSTER):
+        if not is_true(get(_inputs(cluster), "aadProfile.enableAzureRBAC")):
+            continue
+        suffix = _cluster_suffix(cluster)
+        scoped = [
+            g
+            for g in grants
+            if refers_to(g, "scope", cluster, suffix)
+            and "/namespaces/" not in str(_inputs(g).get("scope", ""))
+        ]
+        if not scoped:
+            out.append(
+                (
+                    str(cluster.get("urn")),
+                    "Azure RBAC is on but no 'Azure Kubernetes Service RBAC Cluster Admin' "
+                    "(or 'RBAC Admin') role assignment is scoped to this cluster: admins "
+                    "and the deployer get 403 on Kubernetes objects",
+                )
+            )
+    return out
+
+
+@stack_rule(
+    RULES,
+    name="aks-upgrade-channel-no-pin-fight",
+    level=MANDATORY,
+    mirrors="Azure/terraform-azurerm-aks automatic_channel_upgrade_check",
+    description="""Under an auto-upgrade channel that moves the minor version (stable,
+    rapid, node-image) a pinned kubernetesVersion / orchestratorVersion must be in
+    ignoreChanges, or the second `pulumi up` asks AKS for a downgrade (refused); under
+    patch the version must be MAJOR.MINOR only, since AKS moves the patch.""",
+)
+def upgrade_channel_no_pin_fight(
+    resources: list[dict[str, Any]], ctx: Context
+) -> list[tuple[str, str]]:
+    out = []
+    pools = _of_type(resources, AGENT_POOL)
+    for cluster in _of_type(resources, MANAGED_CLUSTER):
+        channel = str(get(_inputs(cluster), "autoUpgradeProfile.upgradeChannel") or "none")
+        suffix = _cluster_suffix(cluster)
+        name = _inputs(cluster).get("resourceName") or cluster.get("name")
+        members = [
+            p
+            for p in pools
+            if refers_to(p, "resourceName", cluster, suffix)
+            or _inputs(p).get("resourceName") == name
+        ]
+        for r, key in [
+            (cluster, "kubernetesVersion"),
+            *[(p, "orchestratorVersion") for p in members],
+        ]:
+            version = _inputs(r).get(key)
+            if version in (None, "", UNKNOWN):
+                continue
+            ignored = key in as_list(options(r).get("ignoreChanges"))
+            urn = str(r.get("urn"))
+            if channel in AKS_OWNS_MINOR and not ignored:
+                out.append(
+                    (
+                        urn,
+                        f"{key} {version!r} is pinned while upgradeChannel {channel!r} moves "
+                        f"the minor: add {key!r} to ignoreChanges (or use the patch channel)",
+                    )
+                )
+            elif channel == "patch" and str(version).count(".") > 1 and not ignored:
+                out.append(
+                    (
+                        urn,
+                        f"{key} {version!r} pins a patch while upgradeChannel 'patch' moves "
+                        "it: give MAJOR.MINOR only",
+                    )
+                )
+    return out
+
+
+# ---------------------------------------------------------------------------- monitoring
+
+
+@stack_rule(
+    RULES,
+    name="aks-container-insights-dcr",
+    level=MANDATORY,
+    mirrors="Azure Monitor: enable Container Insights with managed identity (IaC)",
+    description="""A cluster with the omsagent add-on (Container Insights) must have a data
+    collection rule association (ContainerInsightsExtension) to a data collection rule with
+    the ContainerInsights extension data source: from ARM/Pulumi nothing creates them, and
+    without them the agent collects nothing.""",
+)
+def container_insights_dcr(resources: list[dict[str, Any]], ctx: Context) -> list[tuple[str, str]]:
+    rules = {
+        str(r.get("urn")): r
+        for r in _of_type(resources, DATA_COLLECTION_RULE)
+        if any(
+            get(e, "extensionName") == "ContainerInsights"
+            for e in as_list(get(_inputs(r), "dataSources.extensions"))
+        )
+    }
+    out = []
+    for cluster in _of_type(resources, MANAGED_CLUSTER):
+        addons = as_dict(_inputs(cluster).get("addonProfiles"))
+        oms = next((as_dict(v) for k, v in addons.items() if k.lower() == "omsagent"), {})
+        if not is_true(oms.get("enabled")):
+            continue
+        suffix = _cluster_suffix(cluster)
+        ok = any(
+            refers_to(a, "resourceUri", cluster, suffix)
+            and any(
+                refers_to(
+                    a,
+                    "dataCollectionRuleId",
+                    dcr,
+                    f"/dataCollectionRules/{get(_inputs(dcr), 'dataCollectionRuleName')}",
+                )
+                for dcr in rules.values()
+            )
+            for a in _of_type(resources, DATA_COLLECTION_RULE_ASSOCIATION)
+        )
+        if not ok:
+            out.append(
+                (
+                    str(cluster.get("urn")),
+                    "Container Insights is enabled but no DataCollectionRuleAssociation links "
+                    "this cluster to a DataCollectionRule with the ContainerInsights extension",
+                )
+            )
+    return out
+
+
+@stack_rule(
+    RULES,
+    name="aks-control-plane-logs",
+    level=MANDATORY,
+    mirrors="AKS monitoring baseline (resource logs: kube-audit-admin, guard)",
+    description="""Every cluster sends its control-plane audit (kube-audit-admin or
+    kube-audit) and guard (Entra/RBAC decisions) logs to a Log Analytics workspace with a
+    DiagnosticSetting: Container Insights does not collect them.""",
+)
+def control_plane_logs(resources: list[dict[str, Any]], ctx: Context) -> list[tuple[str, str]]:
+    out = []
+    settings = _of_type(resources, *DIAGNOSTIC_SETTINGS)
+    for cluster in _of_type(resources, MANAGED_CLUSTER):
+        suffix = _cluster_suffix(cluster)
+        enabled: set[str] = set()
+        for s in settings:
+            if not refers_to(s, "resourceUri", cluster, suffix) or not _inputs(s).get(
+                "workspaceId"
+            ):
+                continue
+            enabled |= {
+                str(get(log, "category"))
+                for log in as_list(_inputs(s).get("logs"))
+                if is_true(get(log, "enabled"))
+            }
+        missing = [sorted(group)[0] for group in REQUIRED_CONTROL_PLANE_LOGS if not group & enabled]
+        if missing:
+            out.append(
+                (
+                    str(cluster.get("urn")),
+                    f"no DiagnosticSetting sends {missing} control-plane logs of this cluster "
+                    "to a Log Analytics workspace",
+                )
             )
     return out

@@ -9,6 +9,7 @@ failed renders).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,6 +17,7 @@ from ._core import (
     HELM_TYPES,
     MANDATORY,
     NAMESPACE,
+    SECRET,
     UNKNOWN,
     Context,
     Rule,
@@ -24,7 +26,9 @@ from ._core import (
     is_true,
     resource_rule,
     stack_rule,
+    walk,
 )
+from .kubernetes import is_helm
 
 RULES: list[Rule] = []
 
@@ -129,3 +133,139 @@ def kuma_system_namespace_ready(
                 )
             )
     return out
+
+
+# ------------------------------------------------------------------ secret literals
+
+SECRET_WORDS = {
+    "password",
+    "passwd",
+    "pwd",
+    "pass",
+    "secret",
+    "token",
+    "apikey",
+    "connection",
+    "conn",
+    "credential",
+    "credentials",
+    "fernet",
+    "privatekey",
+}
+# "key" alone is everywhere in Kubernetes values (topologyKey, tolerations, selectors);
+# it counts only next to one of these qualifiers (keyPEM, secret_key, accountKey, ...).
+KEY_QUALIFIERS = {
+    "pem",
+    "private",
+    "secret",
+    "api",
+    "fernet",
+    "access",
+    "account",
+    "storage",
+    "shared",
+    "signing",
+    "encryption",
+    "master",
+    "client",
+    "ssh",
+}
+# Keys naming or pointing at a secret (not holding one).
+REFERENCE_SUFFIXES = {
+    "name",
+    "names",
+    "ref",
+    "id",
+    "ids",
+    "path",
+    "file",
+    "mount",
+    "cmd",
+    "class",
+    "url",
+    "endpoint",
+    "host",
+    "hosts",
+    "port",
+    "enabled",
+    "type",
+    "kind",
+    "expiration",
+    "ttl",
+    "duration",
+    "audience",
+    "audiences",
+    "length",
+    "size",
+    "version",
+    "algorithm",
+    "scheme",
+    "namespace",
+    "selector",
+    "annotations",
+    "labels",
+}
+PLACEHOLDERS = {SECRET, UNKNOWN, ""}
+
+
+def _key_words(key: str) -> list[str]:
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", key)
+    return [w for w in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if w]
+
+
+def is_secret_key(key: str) -> bool:
+    """Whether a value under ``key`` would be a secret (``password``, ``keyPEM``,
+    ``AIRFLOW__CORE__FERNET_KEY``) rather than a reference to one (``fernetKeySecretName``,
+    ``existingSecret``, ``AIRFLOW__CORE__FERNET_KEY_CMD``, ``secretProviderClass``)."""
+    words = _key_words(key)
+    if not words or words[-1] in REFERENCE_SUFFIXES or words[0] == "existing":
+        return False
+    if key.startswith("AIRFLOW__") and key.upper().endswith("_SECRET"):
+        # AIRFLOW__S__OPT_SECRET names a secrets-backend entry when OPT itself is secret
+        # (FERNET_KEY_SECRET, JWT_SECRET_SECRET); AIRFLOW__API_AUTH__JWT_SECRET is a value.
+        return not is_secret_key(key[: -len("_SECRET")])
+    if any(w in SECRET_WORDS for w in words):
+        return True
+    return "key" in words and any(w in KEY_QUALIFIERS for w in words)
+
+
+def _literal(value: Any) -> bool:
+    if not isinstance(value, str) or value.strip() in PLACEHOLDERS:
+        return False
+    return not (value.startswith(("{{", "$(", "${")) or value.lower().startswith("secretref:"))
+
+
+def secret_literals(values: Any) -> list[str]:
+    """Paths of Helm values that hold a literal secret instead of a reference."""
+    out = []
+    for path, key, value in walk(values):
+        if "secretKeyRef" in path or "valueFrom" in path or "existingSecret" in path:
+            continue
+        if is_secret_key(key) and _literal(value):
+            out.append(path)
+        elif (
+            isinstance(value, Mapping)
+            and isinstance(value.get("name"), str)
+            and is_secret_key(value["name"])
+            and _literal(value.get("value"))
+        ):
+            # env-style {name: AIRFLOW__CORE__FERNET_KEY, value: "..."}
+            out.append(f"{path}.value ({value['name']})")
+    return out
+
+
+@resource_rule(
+    RULES,
+    name="helm-no-secret-literals",
+    level=MANDATORY,
+    mirrors="CKV_SECRET_* (secrets in configuration)",
+    types=HELM_TYPES,
+    description="""Helm values must not hold secret literals (keys such as password, secret,
+    key, token, connection): values end up in the Pulumi state and in rendered manifests.
+    Reference a Kubernetes Secret synced from Key Vault (…SecretName, existingSecret,
+    secretKeyRef) or pass a Pulumi secret.""",
+)
+def no_secret_literals(props: Mapping[str, Any], ctx: Context) -> list[str]:
+    if not is_helm(props):
+        return []
+    return [f"values.{p} holds a literal secret" for p in secret_literals(props.get("values"))]

@@ -30,7 +30,7 @@ from ._core import (
     get,
     stack_rule,
 )
-from .mesh_airflow import KUMA_INJECT, detect_mesh
+from .mesh import KUMA_INJECT, detect_mesh
 from .network import NETWORK_POLICY, is_default_deny
 
 RULES: list[Rule] = []

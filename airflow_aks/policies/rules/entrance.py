@@ -28,7 +28,7 @@ from ._core import (
     is_false,
     stack_rule,
 )
-from .mesh_airflow import chart_name
+from .mesh import chart_name
 
 RULES: list[Rule] = []
 

@@ -7,19 +7,26 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from . import azure_facts
 from ._core import (
     ADVISORY,
+    CUSTOM_RESOURCE,
     FEDERATED_CREDENTIAL,
     MANDATORY,
     ROLE_ASSIGNMENT,
     UNKNOWN,
+    USER_ASSIGNED_IDENTITY,
+    VAULT,
     Context,
     Rule,
     as_list,
+    get,
     is_unknown,
     resource_rule,
     show,
+    stack_rule,
 )
+from ._plan import _deps, _inputs, _of_type, _role_guid
 
 RULES: list[Rule] = []
 
@@ -297,3 +304,62 @@ def read_role_where_read_suffices(props: Mapping[str, Any], ctx: Context) -> lis
         return []
     role, instead = hit
     return [f"role assignment grants {role} (write/admin); fix: grant {instead} instead"]
+
+
+SECRET_PROVIDER_CLASS = "SecretProviderClass"
+
+
+# ---------------------------------------------------------------------------- least privilege
+
+
+def _secret_provider_classes(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        r
+        for r in resources
+        if (r.get("type") == CUSTOM_RESOURCE and _inputs(r).get("kind") == SECRET_PROVIDER_CLASS)
+        or str(r.get("type", "")).endswith(f":{SECRET_PROVIDER_CLASS}")
+    ]
+
+
+@stack_rule(
+    RULES,
+    name="identity-no-vault-wide-read",
+    level=MANDATORY,
+    mirrors="MCSB PA-7 / Key Vault RBAC guidance (scope to the secret)",
+    description="""An identity that mounts named secrets (it is the clientID of a
+    SecretProviderClass) must not hold a secret-reading role (Key Vault Secrets User,
+    Secrets Officer, Administrator) on the whole vault: grant it per secret
+    (<vault id>/secrets/<name>), so a compromised pod cannot read every other credential.""",
+)
+def no_vault_wide_read(resources: list[dict[str, Any]], ctx: Context) -> list[tuple[str, str]]:
+    identities = {str(i.get("urn")): i for i in _of_type(resources, USER_ASSIGNED_IDENTITY)}
+    mounting: dict[str, list[str]] = {}
+    for spc in _secret_provider_classes(resources):
+        for urn in _deps(spc, "spec"):
+            if urn in identities:
+                mounting.setdefault(urn, []).append(
+                    str(get(_inputs(spc), "metadata.name") or spc.get("name"))
+                )
+    vaults = _of_type(resources, VAULT)
+    out = []
+    for grant in _of_type(resources, ROLE_ASSIGNMENT):
+        role = azure_facts.KEY_VAULT_READ_ROLES.get(_role_guid(grant))
+        if role is None:
+            continue
+        holders = [u for u in _deps(grant, "principalId") if u in mounting]
+        scope = str(_inputs(grant).get("scope", ""))
+        if not holders or scope == UNKNOWN or "/secrets/" in scope:
+            continue
+        for vault in vaults:
+            name = _inputs(vault).get("vaultName") or vault.get("name")
+            if scope.lower().rstrip("/").endswith(f"/vaults/{name}".lower()):
+                who = identities[holders[0]]
+                out.append(
+                    (
+                        str(grant.get("urn")),
+                        f"{role} on the whole vault {name} for identity {who.get('name')}, which "
+                        f"only mounts named secrets ({', '.join(sorted(mounting[holders[0]]))}): "
+                        "grant it per secret",
+                    )
+                )
+    return out

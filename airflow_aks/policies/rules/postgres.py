@@ -16,7 +16,9 @@ from ._core import (
     get,
     resource_rule,
     show,
+    stack_rule,
 )
+from ._plan import _deps, _inputs, _of_type
 
 RULES: list[Rule] = []
 SERVER = (PG_SERVER,)
@@ -151,3 +153,45 @@ def entra_auth(props: Mapping[str, Any], ctx: Context) -> list[str]:
     if not isinstance(value, str) or value.lower() != "enabled":
         return [f"authConfig.activeDirectoryAuth should be Enabled (is {show(value)})"]
     return []
+
+
+# ---------------------------------------------------------------------------- PostgreSQL
+
+PG_ENTRA_ADMINS = (
+    "azure-native:dbforpostgresql:AdministratorsMicrosoftEntra",
+    "azure-native:dbforpostgresql:Administrator",
+)
+
+
+@stack_rule(
+    RULES,
+    name="postgres-entra-auth-has-admin",
+    level=MANDATORY,
+    mirrors="Azure Database for PostgreSQL: Microsoft Entra authentication (admins)",
+    description="""A flexible server with Microsoft Entra authentication on needs at least
+    one Entra administrator: only an Entra admin can create the Entra roles anyone signs in
+    with, so without one Entra auth is on but unusable and people fall back to the
+    password administrator.""",
+)
+def postgres_entra_auth_has_admin(
+    resources: list[dict[str, Any]], ctx: Context
+) -> list[tuple[str, str]]:
+    admins = _of_type(resources, *PG_ENTRA_ADMINS)
+    out = []
+    for server in _of_type(resources, PG_SERVER):
+        auth = str(get(_inputs(server), "authConfig.activeDirectoryAuth", "")).lower()
+        if auth != "enabled":
+            continue
+        name = _inputs(server).get("serverName") or server.get("name")
+        if not any(
+            str(server.get("urn")) in _deps(a, "serverName") or _inputs(a).get("serverName") == name
+            for a in admins
+        ):
+            out.append(
+                (
+                    str(server.get("urn")),
+                    f"server {name}: Entra authentication is on but no Entra administrator "
+                    "(AdministratorsMicrosoftEntra) is set",
+                )
+            )
+    return out

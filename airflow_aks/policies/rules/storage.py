@@ -11,12 +11,15 @@ from ._core import (
     STORAGE_ACCOUNT,
     Context,
     Rule,
+    as_list,
     get,
     is_false,
     is_true,
     resource_rule,
     show,
+    stack_rule,
 )
+from ._plan import _deps, _inputs, _of_type
 
 RULES: list[Rule] = []
 ACCOUNT = (STORAGE_ACCOUNT,)
@@ -124,3 +127,48 @@ def container_private(props: Mapping[str, Any], ctx: Context) -> list[str]:
     if value not in (None, "None"):
         return [f"publicAccess must be None (is {show(value)})"]
     return []
+
+
+# ---------------------------------------------------------------------------- storage
+
+PRIVATE_ENDPOINT = "azure-native:network:PrivateEndpoint"
+
+
+@stack_rule(
+    RULES,
+    name="storage-private-in-production",
+    level=MANDATORY,
+    mirrors="MCSB NS-2 (private access to PaaS); CKV2_AZURE_33",
+    description="""In production a storage account has public network access Disabled and
+    a blob private endpoint, like the vault: a network ACL on a public endpoint still
+    exposes the account to the internet for any leaked token or misconfigured rule.""",
+)
+def storage_private_in_production(
+    resources: list[dict[str, Any]], ctx: Context
+) -> list[tuple[str, str]]:
+    if not ctx.production:
+        return []
+    endpoints = _of_type(resources, PRIVATE_ENDPOINT)
+    out = []
+    for account in _of_type(resources, STORAGE_ACCOUNT):
+        name = _inputs(account).get("accountName") or account.get("name")
+        problems = []
+        access = _inputs(account).get("publicNetworkAccess")
+        if access != "Disabled":
+            problems.append(f"publicNetworkAccess is {access!r}, not 'Disabled'")
+        suffix = f"/storageAccounts/{name}"
+        linked = [
+            e
+            for e in endpoints
+            for conn in as_list(_inputs(e).get("privateLinkServiceConnections"))
+            if "blob" in [str(g) for g in as_list(get(conn, "groupIds"))]
+            and (
+                str(account.get("urn")) in _deps(e, "privateLinkServiceConnections")
+                or str(get(conn, "privateLinkServiceId", "")).lower().endswith(suffix.lower())
+            )
+        ]
+        if not linked:
+            problems.append("no private endpoint with groupIds ['blob'] targets it")
+        if problems:
+            out.append((str(account.get("urn")), f"storage account {name}: " + "; ".join(problems)))
+    return out

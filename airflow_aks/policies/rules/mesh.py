@@ -1,4 +1,5 @@
-"""Service mesh and Airflow chart rules.
+"""Service mesh rules (Linkerd, Kuma): namespaces injected, mTLS strict, Jobs that finish,
+default-deny inbound policy, no wildcard identities.
 
 Mesh rules are stack rules: whether a namespace or a Job is right depends on which mesh
 (if any) the stack installs and how its control plane is configured.
@@ -12,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ._core import (
-    ADVISORY,
     CRON_JOB,
     CUSTOM_RESOURCE,
     HELM_TYPES,
@@ -20,14 +20,11 @@ from ._core import (
     MANDATORY,
     NAMESPACE,
     POD,
-    SECRET,
-    SERVICE_ACCOUNT,
     UNKNOWN,
     Context,
     Rule,
     as_dict,
     as_list,
-    dig,
     get,
     is_false,
     is_true,
@@ -36,9 +33,10 @@ from ._core import (
     stack_rule,
     walk,
 )
-from .kubernetes import chart_owned, is_helm, pod_metadata
+from .kubernetes import chart_owned, pod_metadata
 
 RULES: list[Rule] = []
+
 
 LINKERD_INJECT = "linkerd.io/inject"
 LINKERD_NATIVE = "config.linkerd.io/proxy-enable-native-sidecar"
@@ -303,289 +301,6 @@ def jobs_can_finish(resources: list[dict[str, Any]], ctx: Context) -> list[tuple
     return out
 
 
-# ------------------------------------------------------------------ Airflow chart
-
-
-def _is_airflow(props: Mapping[str, Any]) -> bool:
-    return is_helm(props) and chart_name(props) == "airflow"
-
-
-def _values(props: Mapping[str, Any]) -> Mapping[str, Any]:
-    return as_dict(props.get("values"))
-
-
-@resource_rule(
-    RULES,
-    name="airflow-kubernetes-executor",
-    level=MANDATORY,
-    mirrors="Microsoft Learn: Airflow on AKS",
-    types=HELM_TYPES,
-    description="""The Airflow chart must use the KubernetesExecutor: every task runs in its
-    own pod under its own ServiceAccount (per-task workload identity, no shared worker
-    holding every credential), no Celery broker with a password, and the tasks pool scales
-    to zero.""",
-)
-def kubernetes_executor(props: Mapping[str, Any], ctx: Context) -> list[str]:
-    if not _is_airflow(props):
-        return []
-    executor = _values(props).get("executor")
-    primary = str(executor).split(",")[0].strip() if isinstance(executor, str) else executor
-    if primary != "KubernetesExecutor":
-        return [f"values.executor must be KubernetesExecutor (is {show(executor)})"]
-    return []
-
-
-def _airflow_config(values: Mapping[str, Any], section: str, key: str) -> Any:
-    value = dig(values, "config", section, key)
-    if value is not None:
-        return value
-    env_name = f"AIRFLOW__{section.upper()}__{key.upper()}"
-    for env in as_list(values.get("env")):
-        if as_dict(env).get("name") == env_name:
-            return as_dict(env).get("value")
-    return None
-
-
-@resource_rule(
-    RULES,
-    name="airflow-remote-logging",
-    level=ADVISORY,
-    mirrors="Airflow production guide (remote logging)",
-    types=HELM_TYPES,
-    description="""Remote logging to Blob storage must be on (config.logging.remote_logging
-    with a remote_base_log_folder): KubernetesExecutor task pods are deleted after they
-    finish, taking their logs with them. Advisory: operations, not a security boundary.""",
-)
-def remote_logging(props: Mapping[str, Any], ctx: Context) -> list[str]:
-    if not _is_airflow(props):
-        return []
-    values = _values(props)
-    out = []
-    if not is_true(_airflow_config(values, "logging", "remote_logging")):
-        out.append("config.logging.remote_logging is not True")
-    elif not _airflow_config(values, "logging", "remote_base_log_folder"):
-        out.append("config.logging.remote_base_log_folder is not set")
-    return out
-
-
-@resource_rule(
-    RULES,
-    name="airflow-chart-secrets-referenced",
-    level=MANDATORY,
-    mirrors="Airflow chart production guide",
-    types=HELM_TYPES,
-    description="""The Airflow chart must reference pre-created Secrets for the metadata
-    connection, fernet key, API secret key and JWT secret: left unset, the chart puts the
-    database password in values or invents random keys on every render, which breaks
-    encrypted connections and logs every user out on each deploy.""",
-)
-def chart_secrets_referenced(props: Mapping[str, Any], ctx: Context) -> list[str]:
-    if not _is_airflow(props):
-        return []
-    values = _values(props)
-    required = {
-        "data.metadataSecretName": get(values, "data.metadataSecretName"),
-        "fernetKeySecretName": values.get("fernetKeySecretName"),
-        "apiSecretKeySecretName": values.get("apiSecretKeySecretName")
-        or values.get("webserverSecretKeySecretName"),
-        "jwtSecretName": values.get("jwtSecretName"),
-    }
-    return [f"values.{k} is not set" for k, v in required.items() if not v]
-
-
-@resource_rule(
-    RULES,
-    name="airflow-no-helm-hooks",
-    level=ADVISORY,
-    mirrors="apache/airflow #32003",
-    types=HELM_TYPES,
-    description="""migrateDatabaseJob and createUserJob should not be Helm hooks
-    (useHelmHooks: false): Pulumi's Chart resource does not run hooks, so the migration
-    would never run, and helm.v3.Release deadlocks on them.""",
-)
-def no_helm_hooks(props: Mapping[str, Any], ctx: Context) -> list[str]:
-    if not _is_airflow(props):
-        return []
-    values = _values(props)
-    return [
-        f"values.{comp}.useHelmHooks should be false "
-        f"(is {show(get(values, comp + '.useHelmHooks'))})"
-        for comp in ("migrateDatabaseJob", "createUserJob")
-        if not is_false(get(values, comp + ".useHelmHooks"))
-        and not is_false(get(values, comp + ".enabled"))
-    ]
-
-
-WI_USE = "azure.workload.identity/use"
-
-
-@resource_rule(
-    RULES,
-    name="airflow-workload-identity-label",
-    level=MANDATORY,
-    mirrors="AKS workload identity (azure.workload.identity/use label)",
-    types=HELM_TYPES,
-    description="""Airflow pods must carry the label azure.workload.identity/use: "true"
-    (values.labels or per component): without it the webhook injects no federated token, so
-    task code that calls DefaultAzureCredential without a client id falls through to the
-    node's IMDS endpoint (the kubelet identity every pod on the node shares) instead of the
-    pod's own least-privilege identity. The Microsoft Learn guide forgets the label.""",
-)
-def workload_identity_label(props: Mapping[str, Any], ctx: Context) -> list[str]:
-    if not _is_airflow(props):
-        return []
-    values = _values(props)
-    if is_true(as_dict(values.get("labels")).get(WI_USE)):
-        return []
-    missing = [
-        comp
-        for comp in ("scheduler", "apiServer", "workers", "triggerer", "dagProcessor")
-        if not is_true(as_dict(get(values, comp + ".labels")).get(WI_USE))
-    ]
-    if not missing:
-        return []
-    return [
-        f"label {WI_USE}: 'true' missing on {', '.join(missing)}; fix: set values.labels"
-        f".{WI_USE}: 'true' (or each component's labels)"
-    ]
-
-
-# ------------------------------------------------------------------ secret literals
-
-SECRET_WORDS = {
-    "password",
-    "passwd",
-    "pwd",
-    "pass",
-    "secret",
-    "token",
-    "apikey",
-    "connection",
-    "conn",
-    "credential",
-    "credentials",
-    "fernet",
-    "privatekey",
-}
-# "key" alone is everywhere in Kubernetes values (topologyKey, tolerations, selectors);
-# it counts only next to one of these qualifiers (keyPEM, secret_key, accountKey, ...).
-KEY_QUALIFIERS = {
-    "pem",
-    "private",
-    "secret",
-    "api",
-    "fernet",
-    "access",
-    "account",
-    "storage",
-    "shared",
-    "signing",
-    "encryption",
-    "master",
-    "client",
-    "ssh",
-}
-# Keys naming or pointing at a secret (not holding one).
-REFERENCE_SUFFIXES = {
-    "name",
-    "names",
-    "ref",
-    "id",
-    "ids",
-    "path",
-    "file",
-    "mount",
-    "cmd",
-    "class",
-    "url",
-    "endpoint",
-    "host",
-    "hosts",
-    "port",
-    "enabled",
-    "type",
-    "kind",
-    "expiration",
-    "ttl",
-    "duration",
-    "audience",
-    "audiences",
-    "length",
-    "size",
-    "version",
-    "algorithm",
-    "scheme",
-    "namespace",
-    "selector",
-    "annotations",
-    "labels",
-}
-PLACEHOLDERS = {SECRET, UNKNOWN, ""}
-
-
-def _key_words(key: str) -> list[str]:
-    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", key)
-    return [w for w in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if w]
-
-
-def is_secret_key(key: str) -> bool:
-    """Whether a value under ``key`` would be a secret (``password``, ``keyPEM``,
-    ``AIRFLOW__CORE__FERNET_KEY``) rather than a reference to one (``fernetKeySecretName``,
-    ``existingSecret``, ``AIRFLOW__CORE__FERNET_KEY_CMD``, ``secretProviderClass``)."""
-    words = _key_words(key)
-    if not words or words[-1] in REFERENCE_SUFFIXES or words[0] == "existing":
-        return False
-    if key.startswith("AIRFLOW__") and key.upper().endswith("_SECRET"):
-        # AIRFLOW__S__OPT_SECRET names a secrets-backend entry when OPT itself is secret
-        # (FERNET_KEY_SECRET, JWT_SECRET_SECRET); AIRFLOW__API_AUTH__JWT_SECRET is a value.
-        return not is_secret_key(key[: -len("_SECRET")])
-    if any(w in SECRET_WORDS for w in words):
-        return True
-    return "key" in words and any(w in KEY_QUALIFIERS for w in words)
-
-
-def _literal(value: Any) -> bool:
-    if not isinstance(value, str) or value.strip() in PLACEHOLDERS:
-        return False
-    return not (value.startswith(("{{", "$(", "${")) or value.lower().startswith("secretref:"))
-
-
-def secret_literals(values: Any) -> list[str]:
-    """Paths of Helm values that hold a literal secret instead of a reference."""
-    out = []
-    for path, key, value in walk(values):
-        if "secretKeyRef" in path or "valueFrom" in path or "existingSecret" in path:
-            continue
-        if is_secret_key(key) and _literal(value):
-            out.append(path)
-        elif (
-            isinstance(value, Mapping)
-            and isinstance(value.get("name"), str)
-            and is_secret_key(value["name"])
-            and _literal(value.get("value"))
-        ):
-            # env-style {name: AIRFLOW__CORE__FERNET_KEY, value: "..."}
-            out.append(f"{path}.value ({value['name']})")
-    return out
-
-
-@resource_rule(
-    RULES,
-    name="helm-no-secret-literals",
-    level=MANDATORY,
-    mirrors="CKV_SECRET_* (secrets in configuration)",
-    types=HELM_TYPES,
-    description="""Helm values must not hold secret literals (keys such as password, secret,
-    key, token, connection): values end up in the Pulumi state and in rendered manifests.
-    Reference a Kubernetes Secret synced from Key Vault (…SecretName, existingSecret,
-    secretKeyRef) or pass a Pulumi secret.""",
-)
-def no_secret_literals(props: Mapping[str, Any], ctx: Context) -> list[str]:
-    if not is_helm(props):
-        return []
-    return [f"values.{p} holds a literal secret" for p in secret_literals(props.get("values"))]
-
-
 # ------------------------------------------------------------------ mesh default deny
 
 LINKERD_POLICY = "config.linkerd.io/default-inbound-policy"
@@ -791,108 +506,5 @@ def no_wildcard_identities(props: Mapping[str, Any], ctx: Context) -> list[str]:
                 out.append(
                     f"spec.from[{i}] allows callers into every workload (targetRef kind Mesh); "
                     "fix: target the one Dataplane selector that serves them"
-                )
-    return out
-
-
-# ------------------------------------------------------------------ chart settings
-
-# Chart values.yaml (apache/airflow chart, /work/shared/charts/airflow/values.yaml l.421-430,
-# seen 2026-12): enableBuiltInSecretEnvVars.* all default true. These five carry secrets the
-# platform delivers as CSI-mounted files read through *_CMD instead.
-BUILTIN_SECRET_ENV = (
-    "AIRFLOW__CORE__FERNET_KEY",
-    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
-    "AIRFLOW_CONN_AIRFLOW_DB",
-    "AIRFLOW__API__SECRET_KEY",
-    "AIRFLOW__API_AUTH__JWT_SECRET",
-)
-
-
-@resource_rule(
-    RULES,
-    name="airflow-builtin-secret-env-off",
-    level=MANDATORY,
-    mirrors="CKV_K8S_35 (secrets as files, not env vars); Airflow chart enableBuiltInSecretEnvVars",
-    types=HELM_TYPES,
-    description="""The Airflow chart's built-in secret env vars (enableBuiltInSecretEnvVars
-    for the fernet key, metadata connection, API secret key and JWT secret; all true by
-    default) must be switched off: they copy each secret into a Kubernetes Secret and every
-    pod's environment, where crash dumps, child processes and `kubectl describe` see it and
-    rotation does not reach it. The values are read from the CSI-mounted files instead.""",
-)
-def builtin_secret_env_off(props: Mapping[str, Any], ctx: Context) -> list[str]:
-    if not _is_airflow(props):
-        return []
-    flags = as_dict(_values(props).get("enableBuiltInSecretEnvVars"))
-    return [
-        f"values.enableBuiltInSecretEnvVars.{key} is {show(flags.get(key))} (chart default "
-        f"true); fix: set it false and read the value with {key}_CMD from the mounted file"
-        for key in BUILTIN_SECRET_ENV
-        if not is_false(flags.get(key))
-    ]
-
-
-# Airflow components that never call the Kubernetes API in this platform: the API server reads
-# task logs from the worker log server (allowed through the mesh) or Blob storage, the DAG
-# processor parses files, the Jobs migrate and create a user, statsd exports metrics. The
-# scheduler (KubernetesExecutor) and task pods (KubernetesPodOperator) do need a token; the
-# triggerer may (deferrable KubernetesPodOperator triggers poll pods), so neither is listed.
-NO_API_COMPONENTS = ("apiServer", "dagProcessor", "migrateDatabaseJob", "createUserJob", "statsd")
-
-
-@stack_rule(
-    RULES,
-    name="airflow-api-token-only-where-needed",
-    level=MANDATORY,
-    mirrors="CKV_K8S_38 (service account tokens only where necessary)",
-    description="""Airflow components that never call the Kubernetes API (API server, DAG
-    processor, migration and create-user Jobs, statsd) must run without a mounted
-    Kubernetes token: automountServiceAccountToken false on the ServiceAccount the chart
-    uses, whether the stack creates it or the chart does (the chart defaults to true). A
-    token in the API server, the one component users log in to, is a foothold into the
-    cluster API.""",
-)
-def api_token_only_where_needed(
-    resources: list[dict[str, Any]], ctx: Context
-) -> list[tuple[str, str]]:
-    sas = {
-        (
-            str(get(r.get("inputs"), "metadata.namespace")),
-            str(get(r.get("inputs"), "metadata.name")),
-        ): r
-        for r in resources
-        if r.get("type") == SERVICE_ACCOUNT
-    }
-    out = []
-    for chart in _helm(resources, "airflow"):
-        props = as_dict(chart.get("inputs"))
-        values, ns = _values(props), str(props.get("namespace") or "default")
-        for comp in NO_API_COMPONENTS:
-            cv = as_dict(values.get(comp))
-            if is_false(cv.get("enabled")):
-                continue
-            sa = as_dict(cv.get("serviceAccount"))
-            fix = f"fix: set automountServiceAccountToken false for {comp}"
-            if is_false(sa.get("create")):
-                ref = sas.get((ns, str(sa.get("name"))))
-                if ref is not None and not is_false(
-                    get(ref.get("inputs"), "automountServiceAccountToken")
-                ):
-                    out.append(
-                        (
-                            str(ref.get("urn")),
-                            f"ServiceAccount {ns}/{sa.get('name')} of Airflow {comp} mounts a "
-                            f"Kubernetes token it never uses; {fix} on it",
-                        )
-                    )
-            elif not is_false(sa.get("automountServiceAccountToken")):
-                out.append(
-                    (
-                        str(chart.get("urn")),
-                        f"values.{comp}.serviceAccount.automountServiceAccountToken is "
-                        f"{show(sa.get('automountServiceAccountToken'))} (chart default true); "
-                        f"{fix}",
-                    )
                 )
     return out
