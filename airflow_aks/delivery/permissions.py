@@ -333,7 +333,7 @@ _ASSIGN = "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action"
 _DNS_JOIN = "Microsoft.Network/privateDnsZones/join/action"
 LINKED: dict[str, tuple[tuple[str, str, str], ...]] = {
     "azure-native:containerservice:ManagedCluster": (
-        ("identity.userAssignedIdentities[]", _ASSIGN, _AKS_PERMS + "; issue 22"),
+        ("identity.userAssignedIdentities[]", _ASSIGN, _AKS_PERMS + "; LinkedAuthorizationFailed"),
         ("agentPoolProfiles[].vnetSubnetID", _JOIN, _AKS_PERMS),
         ("agentPoolProfiles[].podSubnetID", _JOIN, _AKS_PERMS),
         ("apiServerAccessProfile.subnetId", _JOIN, _AKS_PERMS),
@@ -344,7 +344,7 @@ LINKED: dict[str, tuple[tuple[str, str, str], ...]] = {
     ),
     "azure-native:network:PrivateEndpoint": (("subnet.id", _JOIN, _PE_PERMS),),
     "azure-native:network:PrivateDnsZoneGroup": (
-        ("privateDnsZoneConfigs[].privateDnsZoneId", _DNS_JOIN, "issue 22 (not re-read)"),
+        ("privateDnsZoneConfigs[].privateDnsZoneId", _DNS_JOIN, "linked action (not re-read)"),
     ),
     "azure-native:privatedns:VirtualNetworkLink": (
         (
@@ -355,8 +355,8 @@ LINKED: dict[str, tuple[tuple[str, str, str], ...]] = {
         ),
     ),
     "azure-native:dbforpostgresql:Server": (
-        ("network.delegatedSubnetResourceId", _JOIN, "issue 22 (subnet join)"),
-        ("network.privateDnsZoneArmResourceId", _DNS_JOIN, "issue 22 (private DNS zone join)"),
+        ("network.delegatedSubnetResourceId", _JOIN, "linked action (review: subnet join)"),
+        ("network.privateDnsZoneArmResourceId", _DNS_JOIN, "linked action (review: DNS zone join)"),
     ),
     "azure-native:storage:StorageAccount": (
         (

@@ -645,7 +645,7 @@ def pool_zones_in_prod(props: Mapping[str, Any], ctx: Context) -> list[str]:
 
 
 # ---------------------------------------------------------------------------- deployability
-# What mocks accept but a real first (or second) ``pulumi up`` does not (issue 10); dated
+# What mocks accept but a real first (or second) ``pulumi up`` does not; dated
 # facts from :mod:`.azure_facts`, resource options from the plan's ``options``.
 
 DATA_COLLECTION_RULE = "azure-native:monitor:DataCollectionRule"
