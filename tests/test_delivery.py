@@ -13,7 +13,7 @@ from conftest import ROOT, by_type, plan_export
 
 from airflow_aks.cli import pipeline as pipeline_cli
 from airflow_aks.config.base import ConfigError
-from airflow_aks.config.delivery import PipelineConfig, load_pipeline
+from airflow_aks.config.delivery import PipelineConfig, RunnerConfig, StageConfig, load_pipeline
 from airflow_aks.delivery import grants as grants_mod
 from airflow_aks.delivery import pipeline as delivery
 
@@ -345,3 +345,64 @@ def test_docs_grants_table_is_current() -> None:
     table = doc.split("<!-- grants:start -->\n", 1)[1].split("\n<!-- grants:end -->", 1)[0]
     dev = grants_mod.grants_markdown([grants_mod.derive_grants(plan_export("dev"))])
     assert table + "\n" == dev, "docs/delivery.md grants are stale: paste `pipeline --grants` (dev)"
+
+
+def _stage(**runner: Any) -> StageConfig:
+    return StageConfig.model_validate({"stack": "prod", "runner": runner})
+
+
+_GROUP = {"group": "g", "egressIps": ["203.0.113.10/32"]}
+
+
+@pytest.mark.parametrize(
+    ("runner", "private", "ranges", "problem"),
+    [
+        ({}, False, (), None),  # an open API server: any runner
+        ({}, False, ("203.0.113.0/24",), "standard hosted runners"),
+        (_GROUP, False, ("203.0.113.0/24",), None),
+        ({"labels": ["sh"], "egressIps": ["198.51.100.7"]}, False, ("198.51.0.0/16",), None),
+        ({"group": "g"}, False, ("203.0.113.0/24",), "name the runners' egressIps"),
+        ({"group": "g", "egressIps": ["192.0.2.1/32"]}, False, ("203.0.113.0/24",), "outside"),
+        ({}, True, (), "private API server"),
+        (_GROUP, True, (), "private API server"),
+        ({"group": "g", "privateApiReachable": True}, True, (), None),
+    ],
+)  # fmt: skip
+def test_network_path_to_the_api_server(
+    runner: dict[str, Any], private: bool, ranges: tuple[str, ...], problem: str | None
+) -> None:
+    got = delivery.network_path_problem(1, _stage(**runner), delivery.ApiAccess(private, ranges))
+    if problem is None:
+        assert got is None
+    else:
+        assert got is not None and problem in got and "delivery.yaml:stages[1].runner" in got
+
+
+def test_pipeline_write_refuses_a_hosted_runner_against_a_restricted_api_server(
+    tmp_path: Path,
+) -> None:
+    for stack in PIPELINE.stage_names:
+        (tmp_path / f"Pulumi.{stack}.yaml").write_text((ROOT / f"Pulumi.{stack}.yaml").read_text())
+    hosted = PIPELINE.model_copy(
+        update={
+            "stages": [s.model_copy(update={"runner": RunnerConfig()}) for s in PIPELINE.stages]
+        }
+    )
+    with pytest.raises(ValueError, match=r"stages\[0\]\.runner: stack 'dev' admits only"):
+        pipeline_cli.expected_files(tmp_path, hosted, plan_export)
+    files, _ = pipeline_cli.expected_files(tmp_path, PIPELINE, plan_export)  # the shipped path
+    assert files
+
+
+def test_cloud_jobs_run_where_the_api_server_is_reachable_with_kubelogin() -> None:
+    for where, job in azure_jobs():
+        stack = job["environment"].removesuffix("-preview")
+        assert job["runs-on"] == {"group": PIPELINE.stage(stack).runner.group}, where
+        names = [s.get("name", "") for s in job["steps"]]
+        kube = next(i for i, n in enumerate(names) if n.startswith("kubelogin v"))
+        pulumi = next(
+            i for i, s in enumerate(job["steps"]) if "pulumi/actions@" in s.get("uses", "")
+        )
+        assert kube < pulumi, where
+        run = job["steps"][kube]["run"]
+        assert f"/download/{delivery.KUBELOGIN_VERSION}/" in run and "sha256sum -c" in run

@@ -21,7 +21,12 @@ from airflow_aks.config.base import ConfigError
 from airflow_aks.config.delivery import PipelineConfig, load_pipeline
 from airflow_aks.delivery.grants import StackGrants, check, derive_grants, grants_markdown
 from airflow_aks.delivery.permissions import describe
-from airflow_aks.delivery.pipeline import render_workflows, stack_file_for_ci
+from airflow_aks.delivery.pipeline import (
+    ApiAccess,
+    network_path_problem,
+    render_workflows,
+    stack_file_for_ci,
+)
 
 
 def plan_stack(root: Path, stack: str) -> dict[str, Any]:
@@ -38,7 +43,11 @@ def expected_files(
     pipeline: PipelineConfig,
     plan_of: Callable[[str], Mapping[str, Any]],
 ) -> tuple[dict[Path, str], list[StackGrants]]:
-    """Every generated file (path -> text) and the grants they were made from."""
+    """Every generated file (path -> text) and the grants they were made from.
+
+    Raises ValueError when a stage's jobs could not reach its API server."""
+    if problems := network_paths(root, pipeline):
+        raise ValueError("no network path to the API server:\n  " + "\n  ".join(problems))
     files = {root / p: text for p, text in render_workflows(pipeline).items()}
     for stack in pipeline.stage_names:
         path = root / f"Pulumi.{stack}.yaml"
@@ -49,6 +58,22 @@ def expected_files(
         path = root / "delivery" / "grants" / f"{g.stack}.json"
         files[path] = json.dumps(g.to_json(), indent=2, sort_keys=True) + "\n"
     return files, grants
+
+
+def network_paths(root: Path, pipeline: PipelineConfig) -> list[str]:
+    """One problem per stage whose runners cannot reach its API server."""
+    from airflow_aks.config.stack import load, read_stack_file
+
+    out: list[str] = []
+    for i, stage in enumerate(pipeline.stages):
+        path = root / f"Pulumi.{stage.stack}.yaml"
+        if not path.is_file():
+            continue
+        aks = load(read_stack_file(path), stage.stack).aks
+        api = ApiAccess(aks.private_cluster, tuple(aks.authorized_ip_ranges))
+        if problem := network_path_problem(i, stage, api):
+            out.append(problem)
+    return out
 
 
 def uncovered_grants(

@@ -18,6 +18,41 @@ from .base import ConfigError, ConfigIssue, StrictModel, issues_from_validation
 _NAME = r"^[A-Za-z0-9_.-]+$"
 
 
+class RunnerConfig(StrictModel):
+    """Where a stage's preview and deploy jobs run: how they reach the cluster's API server.
+
+    Default: GitHub's standard hosted runners (``ubuntu-24.04``), which egress from thousands
+    of shared Azure ranges, so they can only reach an API server open to the internet.
+    """
+
+    group: str | None = Field(default=None, pattern=_NAME, max_length=255)
+    """A GitHub-hosted runner group with Azure private networking (its network configuration
+    puts the runners in a subnet of an Azure VNet the bootstrap owner set up)."""
+    labels: list[str] = Field(default_factory=list)
+    """Self-hosted runner labels (``runs-on``), e.g. ``[self-hosted, airflow-aks-prod]``."""
+    egress_ips: list[str] = Field(default_factory=list)
+    """Public egress CIDRs of those runners (the runner subnet's NAT gateway): each must lie
+    inside the stage's ``aks.authorizedIpRanges``."""
+    private_api_reachable: bool = False
+    """The runners resolve and route to a *private* API server (VNet peered with the
+    cluster's, its private DNS zone linked). Only a group or self-hosted runners can."""
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> RunnerConfig:
+        if self.group and self.labels:
+            raise ValueError("set group (GitHub-hosted, private networking) or labels, not both")
+        if (self.egress_ips or self.private_api_reachable) and not (self.group or self.labels):
+            raise ValueError(
+                "egressIps / privateApiReachable describe a runner group or self-hosted "
+                "runners: set group or labels"
+            )
+        return self
+
+    @property
+    def hosted_public(self) -> bool:
+        return not (self.group or self.labels)
+
+
 class StageConfig(StrictModel):
     """One stack the pipeline deploys, in order."""
 
@@ -30,6 +65,8 @@ class StageConfig(StrictModel):
     """The deploy environment must be protected by required reviewers (set in GitHub)."""
     after: str | None = None
     """Stage whose `up` must succeed first (e.g. prod after dev)."""
+    runner: RunnerConfig = Field(default_factory=RunnerConfig)
+    """Where its jobs run (the network path to the API server)."""
 
     @property
     def deploy_env(self) -> str:

@@ -17,8 +17,10 @@ administrator: the identity that deploys a stack is not managed by that stack.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -43,6 +45,99 @@ def subjects(cfg: PipelineConfig, stage: StageConfig) -> dict[str, list[str]]:
         if cfg.trust_name_subjects:
             out[job].append(github_subject(cfg.repository, environment=env))
     return out
+
+
+@dataclass(frozen=True)
+class ApiAccess:
+    """How a stack's API server can be reached (from its ``aks`` config)."""
+
+    private: bool
+    authorized_ranges: tuple[str, ...]
+
+
+def network_path_problem(index: int, stage: StageConfig, api: ApiAccess) -> str | None:
+    """Why the stage's jobs cannot reach its API server, or None.
+
+    Facts (2026-12-07): AKS takes at most 200 authorized ranges (aks-docs
+    api-server-authorized-ip-ranges.md); GitHub's standard hosted runners egress from
+    thousands of shared Azure ranges and GitHub advises against allow-listing them
+    (docs.github.com "About GitHub's IP addresses"). A runner group with Azure private
+    networking puts runners in a subnet of your VNet (docs.github.com, "About Azure private
+    networking for GitHub-hosted runners"; org level needs the Team plan), so a NAT gateway
+    gives them a fixed egress IP, or a peered VNet a private route.
+    """
+    r = stage.runner
+    where = f"delivery.yaml:stages[{index}].runner"
+    if api.private:
+        if r.private_api_reachable:
+            return None
+        return (
+            f"{where}: stack {stage.stack!r} has a private API server (aks.privateCluster); "
+            "its jobs need runners with a route and DNS to it: a runner group with Azure "
+            "private networking or self-hosted runners in a VNet peered with the cluster's "
+            "and linked to its private DNS zone, then privateApiReachable: true"
+        )
+    ranges = api.authorized_ranges
+    if not ranges:
+        return None
+    if r.hosted_public:
+        return (
+            f"{where}: stack {stage.stack!r} admits only aks.authorizedIpRanges {list(ranges)} "
+            "to its API server; GitHub's standard hosted runners egress from thousands of "
+            "shared ranges (AKS allows 200), so preview and up could never reach it. Set "
+            "group (a runner group with Azure private networking) or labels (self-hosted) "
+            "and egressIps (their NAT gateway's public IPs, inside those ranges)"
+        )
+    if not r.egress_ips:
+        return f"{where}: name the runners' egressIps to check them against aks.authorizedIpRanges"
+    nets = [ipaddress.ip_network(x, strict=False) for x in ranges]
+    outside = [
+        ip
+        for ip in r.egress_ips
+        if not any(
+            ipaddress.ip_network(ip, strict=False).subnet_of(n)  # type: ignore[arg-type]
+            for n in nets
+            if n.version == ipaddress.ip_network(ip, strict=False).version
+        )
+    ]
+    if outside:
+        return (
+            f"{where}: egressIps {outside} lie outside stack {stage.stack!r}'s "
+            f"aks.authorizedIpRanges {list(ranges)}: add them there"
+        )
+    return None
+
+
+def runs_on(stage: StageConfig) -> Any:
+    """``runs-on`` of a stage's cloud jobs (preview, up)."""
+    if stage.runner.group:
+        return {"group": stage.runner.group}
+    if stage.runner.labels:
+        return list(stage.runner.labels)
+    return "ubuntu-24.04"
+
+
+# Azure/kubelogin: newest release tag in the repository snapshot read 2026-12-07 (v0.2.19,
+# tagged 2026-06-23); its release workflow publishes kubelogin-linux-amd64.zip with a
+# .sha256 beside it. GitHub's runner images do not ship kubelogin (actions/runner-images).
+KUBELOGIN_VERSION = "v0.2.19"
+
+
+def _kubelogin() -> dict[str, Any]:
+    base = f"https://github.com/Azure/kubelogin/releases/download/{KUBELOGIN_VERSION}"
+    return {
+        "name": f"kubelogin {KUBELOGIN_VERSION} (the kubeconfig's exec plugin)",
+        "run": (
+            "set -euo pipefail\n"
+            'cd "$RUNNER_TEMP"\n'
+            f"curl -fsSLO {base}/kubelogin-linux-amd64.zip\n"
+            f"curl -fsSLO {base}/kubelogin-linux-amd64.zip.sha256\n"
+            "sha256sum -c kubelogin-linux-amd64.zip.sha256\n"
+            'unzip -jo kubelogin-linux-amd64.zip bin/linux_amd64/kubelogin -d "$RUNNER_TEMP/bin"\n'
+            'echo "$RUNNER_TEMP/bin" >> "$GITHUB_PATH"\n'
+            '"$RUNNER_TEMP/bin/kubelogin" --version\n'
+        ),
+    }
 
 
 CI_DEPLOYER = "ServicePrincipal"
@@ -278,7 +373,7 @@ def pull_request_workflow(cfg: PipelineConfig) -> dict[str, Any]:
             # Forks get no OIDC token for this repository; skip rather than fail.
             "if": "vars.AZURE_TENANT_ID != '' && "
             "github.event.pull_request.head.repo.full_name == github.repository",
-            "runs-on": "ubuntu-24.04",
+            "runs-on": runs_on(stage),
             "timeout-minutes": 45,
             # The subject of this job's token: repo:<repo>:environment:<preview env>.
             "environment": stage.preview_env,
@@ -287,6 +382,7 @@ def pull_request_workflow(cfg: PipelineConfig) -> dict[str, Any]:
             "steps": [
                 *_setup(cfg),
                 *_cloud_login(cfg),
+                _kubelogin(),
                 _pulumi(
                     cfg,
                     "preview",
@@ -314,7 +410,7 @@ def deploy_workflow(cfg: PipelineConfig) -> dict[str, Any]:
     for stage in cfg.stages:
         job: dict[str, Any] = {
             "name": f"pulumi up ({stage.stack})",
-            "runs-on": "ubuntu-24.04",
+            "runs-on": runs_on(stage),
             "timeout-minutes": 90,
             # The subject of this job's token: repo:<repo>:environment:<deploy env>; the
             # environment carries the required reviewers where the stage asks for them.
@@ -330,6 +426,7 @@ def deploy_workflow(cfg: PipelineConfig) -> dict[str, Any]:
                     "run": f".venv/bin/airflow-aks plan --stack {stage.stack} --json plan.json",
                 },
                 *_cloud_login(cfg),
+                _kubelogin(),
                 _pulumi(cfg, "up", stage.stack),
             ],
         }
