@@ -130,7 +130,12 @@ def test_dev_plan_has_no_entrance(dev_plan: dict[str, Any]) -> None:
     assert values["createUserJob"]["enabled"] is True
 
 
-def test_kuma_entrance_installs_cert_manager_and_delegates_the_gateway(tmp_path: Path) -> None:
+def test_kuma_entrance_uses_the_mesh_cert_manager_and_delegates_the_gateway(
+    tmp_path: Path,
+) -> None:
+    """Kuma's component installs cert-manager (its webhook certificate), so the entrance
+    installs no second one (two charts would both own the ``cert-manager`` namespace and
+    its objects); the entrance waits for the mesh, cert-manager before it."""
     stack = yaml.safe_load((ROOT / "examples/Pulumi.dev-kuma.yaml").read_text())
     stack["config"]["airflow-aks:entrance"] = {
         "host": "airflow.dev.example.com",
@@ -146,9 +151,11 @@ def test_kuma_entrance_installs_cert_manager_and_delegates_the_gateway(tmp_path:
         "service.beta.kubernetes.io/azure-load-balancer-internal": "true",
     }
     assert gw["labels"]["kuma.io/sidecar-injection"] == "enabled"
-    cm = one(export, "kubernetes:helm.sh/v4:Chart", "entrance-cert-manager")
-    cert = one(export, CERT, "entrance-certificate")
-    assert cm["urn"] in cert["dependencies"]
+    charts = {r["name"]: r for r in by_type(export, "kubernetes:helm.sh/v4:Chart")}
+    assert [n for n in charts if "cert-manager" in n] == ["mesh-cert-manager"]
+    (entrance,) = by_type(export, "airflow-aks:index:Entrance")
+    assert charts["mesh-control-plane"]["urn"] in entrance["dependencies"]
+    one(export, CERT, "entrance-certificate")
     perms = [
         r["inputs"]["spec"]
         for r in export["resources"]

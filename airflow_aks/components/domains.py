@@ -226,8 +226,9 @@ class DataDomainArgs(TypedDict, total=False):
     tags: dict[str, str]
     """Azure tags of the identity."""
     mesh_provider: str
-    """``linkerd``, ``kuma`` or ``none`` (default): the mesh whose authorization objects the
-    domain gets. From Python, passing ``mesh=`` to :class:`DataDomain` sets it."""
+    """A registered mesh (``components/mesh/registry.py``) or ``none`` (default): the
+    mesh whose authorization objects the domain gets. From Python, passing ``mesh=`` to
+    :class:`DataDomain` sets it."""
 
 
 # ---------------------------------------------------------------- pure decisions
@@ -465,7 +466,7 @@ class DataDomain(pulumi.ComponentResource):
         if mesh is None:
             deps = opts.depends_on if opts else None
             ready = [deps] if isinstance(deps, pulumi.Resource) else list(deps or [])  # type: ignore[arg-type]
-            mesh = detached_mesh(args.get("mesh_provider", "none"), ready)  # type: ignore[arg-type]
+            mesh = detached_mesh(args.get("mesh_provider", "none"), ready)
         rules = mesh_rules(args)
         needs = mesh.network_needs()
         policies = network_policies(

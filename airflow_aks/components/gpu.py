@@ -23,6 +23,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from airflow_aks.components import netpol
+from airflow_aks.components.mesh import injection_opt_out
 from airflow_aks.components.scheduling import PodPlacement, PodPlacementArgs, from_args
 from airflow_aks.components.tokens import type_token
 
@@ -83,16 +84,15 @@ class NvidiaDevicePlugin(pulumi.ComponentResource):
         }
         super().__init__(type_token(NvidiaDevicePlugin), name, {}, opts)
         ns_name = args.get("namespace", NAMESPACE)
+        # A node-level add-on: never meshed, whichever mesh runs (every registered
+        # mesh's opt-out).
+        opt_out_labels, opt_out_annotations = injection_opt_out()
         ns = k8s.core.v1.Namespace(
             f"{name}-ns",
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=ns_name,
-                # A node-level add-on: never meshed, whichever mesh runs.
-                labels={
-                    "app.kubernetes.io/part-of": "airflow-aks",
-                    "kuma.io/sidecar-injection": "disabled",
-                },
-                annotations={"linkerd.io/inject": "disabled"},
+                labels={"app.kubernetes.io/part-of": "airflow-aks", **opt_out_labels},
+                annotations=opt_out_annotations,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

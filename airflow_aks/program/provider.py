@@ -13,8 +13,7 @@ import pulumi
 from airflow_aks.components.airflow.component import Airflow
 from airflow_aks.components.aks import Cluster
 from airflow_aks.components.identity import WorkloadIdentity
-from airflow_aks.components.mesh.kuma import Kuma
-from airflow_aks.components.mesh.linkerd import Linkerd
+from airflow_aks.components.mesh import components as mesh_components
 from airflow_aks.components.secrets import Vault
 from airflow_aks.components.tokens import PACKAGE
 from airflow_aks.program.platform import Platform
@@ -23,8 +22,7 @@ COMPONENTS: list[type[pulumi.ComponentResource]] = [
     Cluster,
     WorkloadIdentity,
     Vault,
-    Linkerd,
-    Kuma,
+    *mesh_components(),
     Airflow,
     Platform,
 ]

@@ -27,7 +27,7 @@ from airflow_aks.components.domains import DataDomain
 from airflow_aks.components.entrance import Entrance
 from airflow_aks.components.gitops import GitOps
 from airflow_aks.components.gpu import NvidiaDevicePlugin
-from airflow_aks.components.mesh import Mesh, build_mesh
+from airflow_aks.components.mesh import Mesh, build_mesh, installs_cert_manager
 from airflow_aks.components.secrets import Vault
 from airflow_aks.components.signin import EntraSignIn
 from airflow_aks.components.storage import LogStorage
@@ -237,7 +237,9 @@ def build(cfg: StackConfig) -> dict[str, Any]:
             # After Airflow: its namespace and the API server's mesh authorisation exist first.
             entrance = Entrance(
                 "entrance",
-                A.entrance_args(cfg, mesh, mesh_has_cert_manager=mesh.provider == "linkerd"),
+                A.entrance_args(
+                    cfg, mesh, mesh_has_cert_manager=installs_cert_manager(mesh.provider)
+                ),
                 _opts(provider=cluster.provider, depends_on=[airflow, *mesh.ready]),
             )
             outputs["airflowUrl"] = entrance.url

@@ -33,7 +33,7 @@ from airflow_aks.components.airflow.network_policies import (
 from airflow_aks.components.airflow.signin_config import SignInSettings
 from airflow_aks.components.identity import WorkloadIdentity, role_assignment
 from airflow_aks.components.mesh import detached_mesh
-from airflow_aks.components.mesh.base import AllowRule, Client, Mesh, NetworkNeeds
+from airflow_aks.components.mesh.base import PROVIDERS, AllowRule, Client, Mesh, NetworkNeeds
 from airflow_aks.components.netpol import Manifest, Peer, network_policy
 from airflow_aks.components.scheduling import PodPlacementArgs, from_args
 from airflow_aks.components.secrets import create_secret_provider_class, secret_provider_class
@@ -108,7 +108,6 @@ class GitSyncArgs(TypedDict, total=False):
 
 
 ENVIRONMENTS = ("dev", "prod")
-MESH_PROVIDERS = ("linkerd", "kuma", "none")
 
 
 class DomainTasksArgs(TypedDict):
@@ -181,8 +180,9 @@ class AirflowArgs(TypedDict, total=False):
     task_secret_names: Sequence[str]
     """Key Vault secrets task pods may read (scoped grants; must exist before deploy)."""
     mesh_provider: str
-    """``linkerd``, ``kuma`` or ``none`` (default): the mesh whose authorization objects
-    open Airflow's in-mesh paths. From Python, passing ``mesh=`` to :class:`Airflow` sets it."""
+    """A registered mesh (``components/mesh/registry.py``) or ``none`` (default): the
+    mesh whose authorization objects open Airflow's in-mesh paths. From Python, passing
+    ``mesh=`` to :class:`Airflow` sets it."""
     release_name: str
     """Helm release name (default ``airflow``)."""
     chart_version: str
@@ -243,7 +243,7 @@ def values_input(args: AirflowArgs) -> V.AirflowValuesInput:
         if not args.get(key):
             raise ValueError(f"airflow args: {key} is required")
     environment = _one_of(args, "environment", ENVIRONMENTS, None)
-    _one_of(args, "mesh_provider", MESH_PROVIDERS, "none")
+    _one_of(args, "mesh_provider", PROVIDERS, "none")
     git = args.get("git_sync")
     if git is not None and not git.get("repo"):
         raise ValueError("airflow args: git_sync.repo is required when git_sync is set")
@@ -470,7 +470,7 @@ class Airflow(pulumi.ComponentResource):
         inp = values_input(args)  # validates everything before any resource exists
         built = V.build_values(inp)
         if mesh is None and args.get("mesh_provider", "none") != "none":
-            mesh = detached_mesh(args.get("mesh_provider", "none"), _depends_on(opts))  # type: ignore[arg-type]
+            mesh = detached_mesh(args.get("mesh_provider", "none"), _depends_on(opts))
         netpols = network_manifests(args, inp, mesh, built)
         super().__init__(type_token(Airflow), name, {}, opts)
         self.values = built
