@@ -77,7 +77,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
         render,  # rendered chart objects join the export first, so the pack sees them
     )
 
-    charts = render.attach(export, render.options_from_args(args))
+    render_options = render.options_from_args(args)
+    charts = render.attach(export, render_options)
     from airflow_aks.offline import policy_report  # the policy pack over the same plan
 
     try:
@@ -96,6 +97,15 @@ def cmd_plan(args: argparse.Namespace) -> int:
     print(summarize(export))
     print()
     print(render.format_report(charts))
+    # Asked to render (--render / --pull) and a chart was not: the pack never saw its objects.
+    unrendered = [r.chart for r in charts.unrendered] if render_options.required else []
+    if unrendered:
+        print(
+            f"error: rendering was requested but {len(unrendered)} chart(s) were not rendered: "
+            + ", ".join(unrendered)
+            + (f" ({charts.unrendered[0].reason})" if charts.unrendered[0].reason else ""),
+            file=sys.stderr,
+        )
     print()
     print(policy_report.format_results(policy))
     print()
@@ -105,7 +115,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         print(f"\nPlan written to {args.json}")
     if args.diff and (code := print_diff(args.diff, export, args.diff_markdown)) != EXIT_OK:
         return code
-    return EXIT_OK if policy.ok and not charts.failed else EXIT_FAIL
+    return EXIT_OK if policy.ok and not charts.failed and not unrendered else EXIT_FAIL
 
 
 def print_diff(base_path: str, export: dict[str, Any], markdown_path: str | None) -> int:
@@ -114,7 +124,8 @@ def print_diff(base_path: str, export: dict[str, Any], markdown_path: str | None
 
     try:
         base = json.loads(Path(base_path).read_text())
-        text = plan_diff.markdown(plan_diff.diff(base, export), export["stack"])
+        change = plan_diff.diff(base, export)
+        text = plan_diff.markdown(change, export["stack"])
     except (OSError, ValueError, AttributeError) as err:  # JSONDecodeError is a ValueError
         print(f"error: --diff {base_path}: {err}", file=sys.stderr)
         return EXIT_CONFIG
@@ -122,6 +133,13 @@ def print_diff(base_path: str, export: dict[str, Any], markdown_path: str | None
     print(text, end="")
     if markdown_path:
         Path(markdown_path).write_text(text)
+    if change.blocked:
+        print(
+            f"error: the change replaces or deletes {len(change.blocked)} protected "
+            "resource(s): " + ", ".join(change.blocked),
+            file=sys.stderr,
+        )
+        return EXIT_FAIL
     return EXIT_OK
 
 

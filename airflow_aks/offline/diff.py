@@ -55,6 +55,8 @@ class ResourceChange:
     urn: str
     type: str
     changes: list[Change] = field(default_factory=list)
+    protected: bool = False
+    """The resource is protected (``protect``): ``pulumi up`` refuses to replace it."""
 
     @property
     def replace(self) -> bool:
@@ -75,6 +77,14 @@ class PlanDiff:
     @property
     def empty(self) -> bool:
         return not (self.added or self.removed or self.changed or self.outputs)
+
+    @property
+    def blocked(self) -> list[str]:
+        """URNs of protected resources this change would replace or delete: ``pulumi up``
+        stops on them (protect), so the change cannot deploy as it stands."""
+        return [c.urn for c in self.replaced if c.protected] + [
+            r["urn"] for r in self.removed if r.get("protect")
+        ]
 
 
 _MISSING = object()
@@ -148,7 +158,8 @@ def diff(base: Mapping[str, Any], head: Mapping[str, Any]) -> PlanDiff:
             old[urn].get("inputs", {}), new[urn].get("inputs", {}), replace_paths(new[urn])
         )
         if changes:
-            result.changed.append(ResourceChange(urn, new[urn]["type"], changes))
+            protected = bool(old[urn].get("protect") or new[urn].get("protect"))
+            result.changed.append(ResourceChange(urn, new[urn]["type"], changes, protected))
     result.outputs = _diff_values(base.get("outputs", {}), head.get("outputs", {}), ())
     return result
 
@@ -159,11 +170,34 @@ def _short(urn: str) -> str:
     return f"{urn.rsplit('::', 1)[-1]} ({typ})" if typ else urn
 
 
-def _cell(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
-    if len(text) > _MAX_VALUE:
-        text = text[: _MAX_VALUE - 1] + "…"
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+
+
+def _window(text: str, start: int) -> str:
+    """At most ``_MAX_VALUE`` characters of ``text`` from ``start``, "…" where cut."""
+    body = text[start : start + _MAX_VALUE - 2]
+    return ("…" if start else "") + body + ("…" if start + len(body) < len(text) else "")
+
+
+def _code(text: str) -> str:
     return "`" + text.replace("|", "\\|").replace("`", "'") + "`"
+
+
+def _cells(before: Any, after: Any) -> tuple[str, str]:
+    """Before and after cells of a change. A long value is cut around where the two first
+    differ, so two different values never look the same."""
+    a, b = _text(before), _text(after)
+    if max(len(a), len(b)) <= _MAX_VALUE:
+        return _code(a), _code(b)
+    same = next(
+        (i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b))
+    )
+    start = max(0, same - _MAX_VALUE // 3)
+    left, right = _window(a, start), _window(b, start)
+    if left == right:  # pragma: no cover - differing texts differ inside the window
+        left, right = a, b
+    return _code(left), _code(right)
 
 
 def markdown(d: PlanDiff, stack: str) -> str:
@@ -179,6 +213,14 @@ def markdown(d: PlanDiff, stack: str) -> str:
     if d.empty:
         lines += ["", "No change to the platform."]
         return "\n".join(lines) + "\n"
+    if d.blocked:
+        lines += [
+            "",
+            "> [!CAUTION]",
+            "> Protected resources would be replaced or deleted; `pulumi up` refuses while "
+            "they are protected (and their data would be lost):",
+        ]
+        lines += [f"> - {_short(u)}" for u in d.blocked]
     if d.replaced:
         lines += ["", "> [!WARNING]", "> Replacements delete and recreate these resources:"]
         lines += [f"> - {_short(c.urn)}" for c in d.replaced]
@@ -194,9 +236,12 @@ def markdown(d: PlanDiff, stack: str) -> str:
             lines += ["|---|---|---|---|"]
             for ch in c.changes:
                 flag = "forces replacement" if ch.forces_replace else ""
-                lines.append(f"| `{ch.path}` | {_cell(ch.before)} | {_cell(ch.after)} | {flag} |")
+                before, after = _cells(ch.before, ch.after)
+                lines.append(f"| `{ch.path}` | {before} | {after} | {flag} |")
             lines.append("")
     if d.outputs:
         lines += ["", "#### Stack outputs", "", "| output | before | after |", "|---|---|---|"]
-        lines += [f"| `{o.path}` | {_cell(o.before)} | {_cell(o.after)} |" for o in d.outputs]
+        for o in d.outputs:
+            before, after = _cells(o.before, o.after)
+            lines.append(f"| `{o.path}` | {before} | {after} |")
     return "\n".join(lines).rstrip() + "\n"

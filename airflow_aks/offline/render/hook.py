@@ -21,6 +21,9 @@ class Options:
     cache: Path | None = None
     pull: bool = False
     probe_keys: bool = True
+    required: bool = False
+    """Rendering was asked for (``--render`` given, or ``--pull``): a chart left unrendered
+    fails the plan instead of passing with the pack blind to its objects."""
 
 
 @dataclass
@@ -33,6 +36,10 @@ class Report:
     @property
     def failed(self) -> list[ChartResult]:
         return [r for r in self.results if r.status == "failed"]
+
+    @property
+    def unrendered(self) -> list[ChartResult]:
+        return [r for r in self.results if r.status == "not-rendered"]
 
     @property
     def findings(self) -> list[Finding]:
@@ -183,8 +190,9 @@ def add_arguments(p: Any) -> None:
     p.add_argument(
         "--render",
         action=argparse.BooleanOptionalAction,
-        default=True,
-        help="render every helm.v4.Chart with its values (default: on where charts are found)",
+        default=None,
+        help="render every helm.v4.Chart with its values (default: on where charts are "
+        "found; given explicitly, or with --pull, a chart not rendered fails the plan)",
     )
     p.add_argument(
         "--chart-dir",
@@ -213,9 +221,10 @@ def add_arguments(p: Any) -> None:
 
 def options_from_args(args: Any) -> Options:
     return Options(
-        enabled=bool(getattr(args, "render", True)),
+        enabled=getattr(args, "render", None) is not False,
         chart_dirs=tuple(Path(d) for d in getattr(args, "chart_dir", []) or []),
         cache=Path(args.chart_cache) if getattr(args, "chart_cache", None) else None,
         pull=bool(getattr(args, "pull", False)),
         probe_keys=bool(getattr(args, "probe_keys", True)),
+        required=getattr(args, "render", None) is True or bool(getattr(args, "pull", False)),
     )
