@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from airflow_aks.components.airflow import values as V
+from airflow_aks.components.airflow.signin_config import SignInSettings
 from airflow_aks.components.mesh import NoMesh
 from airflow_aks.components.mesh import kuma as kuma_mesh
 from airflow_aks.components.mesh import linkerd as linkerd_mesh
@@ -489,7 +490,11 @@ def test_jobs_are_plain_jobs_without_helm_hooks(key: str) -> None:
 def test_metrics_on_with_dag_tags() -> None:
     v = V.build_values(make())
     assert v["statsd"]["enabled"] is True
-    assert v["config"]["metrics"] == {"statsd_on": "True", "statsd_datadog_enabled": "True"}
+    assert v["config"]["metrics"] == {
+        "statsd_on": "True",
+        "statsd_datadog_enabled": "True",
+        "statsd_host": "airflow-statsd.airflow.svc.cluster.local",
+    }
 
 
 def test_no_in_cluster_state_services() -> None:
@@ -566,12 +571,16 @@ def test_helm_values_merge_last() -> None:
     )
     assert v["scheduler"]["replicas"] == 5
     assert v["scheduler"]["serviceAccount"]["name"] == "airflow-scheduler"  # merged, not replaced
-    assert v["config"]["core"] == {"load_examples": "False", "parallelism": 64}
+    assert v["config"]["core"] == {
+        "load_examples": "False",
+        "execution_api_server_url": V.execution_api_url("airflow", "airflow"),
+        "parallelism": 64,
+    }
 
 
 def test_platform_env_for_dags() -> None:
     env = {e["name"]: e["value"] for e in V.build_values(make(**GIT_TOKEN))["env"]}
-    assert env["AIRFLOW_AKS_NAMESPACE"] == "airflow"
+    assert env["AIRFLOW_AKS_NAMESPACE"] == "airflow-tasks"
     assert env["AIRFLOW_AKS_TASK_SERVICE_ACCOUNT"] == "airflow-tasks"
     assert env["AIRFLOW_AKS_KEY_VAULT_URL"] == "https://kv-airflow-dev.vault.azure.net/"
     assert env["AIRFLOW_AKS_STORAGE_ACCOUNT"] == "stairflowdev"
@@ -588,7 +597,7 @@ def test_dags_helper_reads_what_values_write() -> None:
     env = {e["name"]: e["value"] for e in V.build_values(make(mesh="kuma"))["env"]}
     m = mesh_of("kuma")
     assert _platform.task_service_account(env) == "airflow-tasks"
-    assert _platform.namespace(env) == "airflow"
+    assert _platform.namespace(env) == "airflow-tasks"
     assert _platform.task_pod_annotations(env) == dict(m.job_annotations)
     assert _platform.task_pod_labels(env)[V.WORKLOAD_IDENTITY_LABEL] == "true"
 
@@ -725,3 +734,55 @@ def test_both_worker_levels_carry_the_same_pod_template(mesh: str, extra: dict) 
         assert w[key] == w["kubernetes"][key], key
     assert w["resources"] == V.resources_for(make(), "workers")
     assert [e["name"] for e in w["env"]] == ["AIRFLOW_CONN_WASB_LOGS"]
+
+
+# ------------------------------------------------------------- issue 21 (first contact 2)
+
+
+def test_urls_task_pods_use_are_fully_qualified() -> None:
+    """Defect 4: task pods run outside the Airflow namespace; the chart's defaults (short
+    Service names) do not resolve there. The old values had no statsd_host (chart default
+    ``airflow-statsd``) and the execution API URL only with sign-in, as a short name."""
+    for sign_in in (None, SignInSettings("af.example.com", "@@c@@", "@@t@@")):
+        cfg = V.build_values(make(sign_in=sign_in))["config"]
+        url = cfg["core"]["execution_api_server_url"]
+        assert url == "http://airflow-api-server.airflow.svc.cluster.local:8080/execution/"
+        assert cfg["metrics"]["statsd_host"] == "airflow-statsd.airflow.svc.cluster.local"
+
+
+@pytest.mark.parametrize(
+    ("release", "fullname"),
+    [("airflow", "airflow"), ("my-airflow", "my-airflow"), ("orchestrator", "orchestrator-airflow")],
+)
+def test_chart_fullname(release: str, fullname: str) -> None:
+    assert V.chart_fullname(release) == fullname
+    assert V.statsd_host(release, "ns") == f"{fullname}-statsd.ns.svc.cluster.local"
+
+
+def test_tasks_run_outside_the_control_plane_namespace() -> None:
+    """Defect 12: no pod-launching RBAC from the chart; tasks in their own namespace."""
+    v = V.build_values(make())
+    assert v["allowPodLaunching"] is False
+    assert v["apiServer"]["allowPodLogReading"] is False
+    kx = v["config"]["kubernetes_executor"]
+    assert kx["namespace"] == "airflow-tasks" and kx["multi_namespace_mode"] == "False"
+    kx = V.build_values(make(task_namespaces=("finance",)))["config"]["kubernetes_executor"]
+    assert kx["multi_namespace_mode_namespace_list"] == "airflow-tasks,finance"
+    assert V.task_pod_namespaces(make(task_namespaces=("finance",))) == ["airflow-tasks", "finance"]
+    with pytest.raises(ValueError, match="control plane's namespace"):
+        V.build_values(make(tasks_namespace="airflow"))
+
+
+def test_workload_identity_label_is_global() -> None:
+    """Defect 11: the chart's dag-processor pod gets only the global labels."""
+    assert V.build_values(make())["labels"][V.WORKLOAD_IDENTITY_LABEL] == "true"
+
+
+def test_rotated_secrets_restart_their_readers() -> None:
+    """Defect 9: a new secret version changes the control-plane pod templates."""
+    a = V.build_values(make(secrets_checksum="aaa"))
+    b = V.build_values(make(secrets_checksum="bbb"))
+    for key in V.CONTROL_PLANE:
+        ann_a = a[key]["podAnnotations"][V.SECRETS_CHECKSUM_ANNOTATION]
+        assert ann_a == "aaa" and b[key]["podAnnotations"][V.SECRETS_CHECKSUM_ANNOTATION] == "bbb"
+    assert V.SECRETS_CHECKSUM_ANNOTATION not in V.build_values(make())["scheduler"]["podAnnotations"]

@@ -269,6 +269,12 @@ class AirflowValuesInput:
     ``multi_namespace_mode`` with exactly these namespaces plus Airflow's own)."""
     domains: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """Per data domain, the pod settings DAGs use (``AIRFLOW_AKS_DOMAINS``)."""
+    tasks_namespace: str | None = None
+    """Namespace of the default task pods and of the pods DAGs launch (KubernetesPodOperator):
+    no user code runs in the control plane's namespace (see :func:`tasks_namespace`)."""
+    secrets_checksum: str | None = None
+    """Digest of the versions of the secrets the control plane reads once per process
+    (pod annotation :data:`SECRETS_CHECKSUM_ANNOTATION`): a rotated value restarts them."""
 
 
 # ---------------------------------------------------------------- decisions
@@ -426,7 +432,8 @@ def log_connection_env(inp: AirflowValuesInput, client_id: str) -> dict[str, str
 def platform_env(inp: AirflowValuesInput) -> list[dict[str, str]]:
     """Non-secret settings the DAGs read (``dags/_platform.py``), on every Airflow pod."""
     env = {
-        "AIRFLOW_AKS_NAMESPACE": inp.namespace,
+        # pods DAGs launch go to the tasks namespace, never the control plane's
+        "AIRFLOW_AKS_NAMESPACE": tasks_namespace(inp),
         "AIRFLOW_AKS_TASK_SERVICE_ACCOUNT": inp.service_accounts.tasks,
         "AIRFLOW_AKS_TASK_POD_LABELS": json.dumps(identity_labels(inp.mesh.job_labels)),
         "AIRFLOW_AKS_TASK_POD_ANNOTATIONS": json.dumps(dict(inp.mesh.job_annotations)),
@@ -445,25 +452,51 @@ def platform_env(inp: AirflowValuesInput) -> list[dict[str, str]]:
     return [{"name": k, "value": v} for k, v in env.items()]
 
 
+def tasks_namespace(inp: AirflowValuesInput) -> str:
+    """Where default task pods (and the pods DAGs launch) run: never the control plane's
+    namespace. The chart's ``pod-launcher`` RoleBinding (``templates/rbac/pod-launcher-
+    rolebinding.yaml``, apache/airflow stored commit 4ff4f33a, read 2026-12-07) binds the
+    scheduler, the worker and the triggerer ServiceAccounts to pods create/patch/delete and
+    ``pods/exec`` in the release namespace when the executor is KubernetesExecutor: task code
+    could exec into the scheduler or start a pod as a control-plane ServiceAccount. So the
+    chart renders no pod-launching RBAC (``allowPodLaunching: false``) and the task pods'
+    rights live in their own namespace (issue 21, defect 12)."""
+    ns = inp.tasks_namespace or f"{inp.namespace}-tasks"
+    if ns == inp.namespace:
+        raise ValueError(
+            f"tasks namespace {ns!r} is the Airflow control plane's namespace: task code must "
+            "not run beside the scheduler (choose another airflow.tasksNamespace)"
+        )
+    return ns
+
+
 def multi_namespace_config(inp: AirflowValuesInput) -> dict[str, str]:
-    """KubernetesExecutor in multi-namespace mode restricted to a namespace list: the
-    scheduler watches and launches pods only there, with namespaced Roles (no ClusterRole:
-    the chart's ``multiNamespaceMode`` stays false). Keys from
-    apache-airflow-providers-cncf-kubernetes 10.25.0 (get_provider_info.py:
-    ``multi_namespace_mode``, ``multi_namespace_mode_namespace_list``), read 2026-12."""
-    if not inp.task_namespaces:
-        return {}
-    namespaces = list(dict.fromkeys([inp.namespace, *inp.task_namespaces]))
+    """KubernetesExecutor namespaces: default task pods in :func:`tasks_namespace`; with data
+    domains, multi-namespace mode restricted to exactly those namespaces (the scheduler
+    watches and launches pods only there, with namespaced Roles, no ClusterRole: the chart's
+    ``multiNamespaceMode`` stays false). The executor puts a pod in ``[kubernetes_executor]
+    namespace`` unless its ``pod_override`` names another (cncf.kubernetes 10.25.0
+    ``kubernetes_executor.py`` ``_get_pod_namespace``, ``pod_generator.py``
+    ``construct_pod``; keys from ``get_provider_info.py``), read 2026-12-07."""
+    tasks = tasks_namespace(inp)
+    namespaces = list(dict.fromkeys([tasks, *inp.task_namespaces]))
+    if len(namespaces) == 1:
+        return {"namespace": tasks, "multi_namespace_mode": "False"}
     return {
+        "namespace": tasks,
         "multi_namespace_mode": "True",
         "multi_namespace_mode_namespace_list": ",".join(namespaces),
     }
 
 
+def task_pod_namespaces(inp: AirflowValuesInput) -> list[str]:
+    """Every namespace the executor's pod template is placed in."""
+    return list(dict.fromkeys([tasks_namespace(inp), *inp.task_namespaces]))
+
+
 def airflow_config(inp: AirflowValuesInput) -> dict[str, dict[str, Any]]:
     """``airflow.cfg`` sections (the chart's ``config``): remote logging, metrics, secrets."""
     config: dict[str, dict[str, Any]] = {
-        "core": {"load_examples": "False"},
         "logging": {
             "remote_logging": "True",
             "remote_base_log_folder": f"wasb://{REMOTE_LOG_PREFIX}",
@@ -471,10 +504,17 @@ def airflow_config(inp: AirflowValuesInput) -> dict[str, dict[str, Any]]:
             "delete_local_logs": "True",
         },
         "azure_remote_logging": {"remote_wasb_log_container": inp.logs_container},
+        "core": {
+            "load_examples": "False",
+            # Task pods run in other namespaces: the chart's defaults are short Service
+            # names that resolve only inside the release namespace (issue 21, defect 4).
+            "execution_api_server_url": execution_api_url(inp.release_name, inp.namespace),
+        },
         "metrics": {
             "statsd_on": "True",
             # DogStatsD tags: statsd-exporter turns dag_id/task_id tags into labels.
             "statsd_datadog_enabled": "True",
+            "statsd_host": statsd_host(inp.release_name, inp.namespace),
         },
         "kubernetes_executor": {
             "delete_worker_pods": "True",
@@ -552,7 +592,7 @@ def control_plane_component(inp: AirflowValuesInput, key: str) -> dict[str, Any]
         "replicas": n,
         "serviceAccount": {"create": False, "name": sa},
         "labels": identity_labels(inp.mesh.service_labels),
-        "podAnnotations": dict(inp.mesh.service_annotations),
+        "podAnnotations": {**inp.mesh.service_annotations, **secrets_checksum_annotation(inp)},
         "env": env,
         "extraVolumes": [csi_volume(inp.secret_provider_class)],
         "extraVolumeMounts": [csi_mount()],
@@ -587,7 +627,27 @@ def control_plane_component(inp: AirflowValuesInput, key: str) -> dict[str, Any]
         values["persistence"] = {"enabled": False}  # logs go to Blob; no PVC needed
     if key == "apiServer":
         values["service"] = {"type": "ClusterIP"}
+        # the chart's pod-log-reader RoleBinding covers only the release namespace, where no
+        # task runs; the component binds the API server where task pods run.
+        values["allowPodLogReading"] = False
     return values
+
+
+SECRETS_CHECKSUM_ANNOTATION = "airflow-aks.io/secret-versions"
+"""Pod annotation: digest of the Key Vault secret versions the pod reads once per process.
+
+Airflow reads ``sql_alchemy_conn``, ``fernet_key``, ``[api] secret_key`` and
+``[api_auth] jwt_secret`` once when a process starts (``*_CMD`` run at configuration load),
+so a rotated value (``secretsIssuedOn`` moved: new Postgres password, new JWT secret) would
+leave running pods with the old one. A changed annotation in a Deployment's pod template
+makes Kubernetes roll its pods (Deployment "Updating a Deployment": a rollout is triggered
+if and only if ``.spec.template`` changes) — the same mechanism as the chart's own
+``checksum/metadata-secret`` annotations (``dag-processor-deployment.yaml``, stored commit
+01d5bb62), which cannot see Key Vault values (issue 21, defect 9)."""
+
+
+def secrets_checksum_annotation(inp: AirflowValuesInput) -> dict[str, str]:
+    return {SECRETS_CHECKSUM_ANNOTATION: inp.secrets_checksum} if inp.secrets_checksum else {}
 
 
 def _component_label(key: str) -> str:
@@ -723,8 +783,13 @@ def build_values(inp: AirflowValuesInput) -> dict[str, Any]:
         "defaultAirflowTag": validate_image_tag(inp.image_tag, "airflow"),
         "images": images(inp),
         "executor": "KubernetesExecutor",
-        "allowPodLaunching": True,
-        "labels": {"app.kubernetes.io/part-of": "airflow-aks"},
+        # No chart pod-launcher / pod-log-reader RBAC in the control plane's namespace: the
+        # component grants launch and log-read rights only where task pods run.
+        "allowPodLaunching": False,
+        # The workload-identity label on every pod: the chart's dag-processor Deployment
+        # puts only the global labels on its pod (templates/dag-processor/dag-processor-
+        # deployment.yaml, stored commit 01d5bb62, read 2026-12-07; issue 21 defect 11).
+        "labels": identity_labels({"app.kubernetes.io/part-of": "airflow-aks"}),
         "uid": AIRFLOW_UID,
         "gid": 0,
         "securityContexts": {
@@ -770,11 +835,11 @@ def build_values(inp: AirflowValuesInput) -> dict[str, Any]:
     for key in JOBS:
         values[key] = job_component(inp, key)
     if inp.sign_in is not None:
-        values = sign_in_values(values, inp.sign_in, inp.release_name)
+        values = sign_in_values(values, inp.sign_in)
     return deep_merge(values, inp.helm_values)
 
 
-def sign_in_values(values: dict[str, Any], s: SignInSettings, release: str) -> dict[str, Any]:
+def sign_in_values(values: dict[str, Any], s: SignInSettings) -> dict[str, Any]:
     """Single sign-on on: the FAB auth manager with the generated ``webserver_config.py``
     (``apiServer.apiServerConfig``), the public base URL, and no built-in admin user (the
     user-creation Job is off; people get roles from Entra app roles only). The API server
@@ -784,10 +849,9 @@ def sign_in_values(values: dict[str, Any], s: SignInSettings, release: str) -> d
 
     ``[core] execution_api_server_url`` defaults to ``{[api] base_url}/execution/``
     (Airflow 3.3 config reference): with the public base URL, task pods would call the
-    execution API through the public entrance. It is pinned to the in-cluster Service, the
-    path the mesh allows (tasks -> API server :8080)."""
-    internal = {"core": {"execution_api_server_url": execution_api_url(release)}}
-    out = deep_merge(values, {"config": deep_merge(airflow_auth_config(s), internal)})
+    execution API through the public entrance. :func:`airflow_config` pins it to the
+    in-cluster Service, the path the mesh allows (tasks -> API server :8080)."""
+    out = deep_merge(values, {"config": airflow_auth_config(s)})
     api = dict(out["apiServer"])
     api["apiServerConfig"] = webserver_config(s)
     api["env"] = [*api["env"], *sign_in_env(s), {"name": "FORWARDED_ALLOW_IPS", "value": "*"}]
@@ -796,7 +860,27 @@ def sign_in_values(values: dict[str, Any], s: SignInSettings, release: str) -> d
     return out
 
 
-def execution_api_url(release: str) -> str:
-    """The execution API on the chart's API server Service (``<release>-api-server``,
-    ``ports.apiServer`` 8080), inside the namespace."""
-    return f"http://{release}-api-server:8080/execution/"
+def chart_fullname(release: str) -> str:
+    """The chart's ``airflow.fullname``: the release name when it contains ``airflow``, else
+    ``<release>-airflow`` (``templates/_helpers.yaml``, apache/airflow stored commit
+    002843d6, read 2026-12-07). Services are named after it."""
+    return release if "airflow" in release else f"{release}-airflow"
+
+
+def service_fqdn(service: str, namespace: str) -> str:
+    """A Service's cluster DNS name: short names resolve only in the pod's own namespace
+    (Kubernetes "DNS for Services and Pods": the search path starts with the pod's
+    namespace)."""
+    return f"{service}.{namespace}.svc.cluster.local"
+
+
+def execution_api_url(release: str, namespace: str) -> str:
+    """The execution API on the chart's API server Service (``<fullname>-api-server``,
+    ``ports.apiServer`` 8080), fully qualified: task pods run in other namespaces."""
+    return f"http://{service_fqdn(f'{chart_fullname(release)}-api-server', namespace)}:8080/execution/"
+
+
+def statsd_host(release: str, namespace: str) -> str:
+    """The chart's statsd Service (default ``config.metrics.statsd_host`` is the short name
+    ``<fullname>-statsd``, chart values.yaml), fully qualified for task pods elsewhere."""
+    return service_fqdn(f"{chart_fullname(release)}-statsd", namespace)
