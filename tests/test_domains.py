@@ -415,7 +415,7 @@ def test_prod_airflow_launches_only_the_declared_namespaces(prod_plan):
     values = chart["inputs"]["values"]
     kx = values["config"]["kubernetes_executor"]
     assert kx["multi_namespace_mode"] == "True"
-    assert kx["multi_namespace_mode_namespace_list"] == "airflow,finance,marketing"
+    assert kx["multi_namespace_mode_namespace_list"] == "airflow-tasks,finance,marketing"
     assert values.get("multiNamespaceMode") in (None, False)  # no ClusterRole
     env = {e["name"]: e["value"] for e in values["env"]}
     domains = json.loads(env["AIRFLOW_AKS_DOMAINS"])

@@ -99,9 +99,10 @@ def test_api_server_admits_the_gateway_in_the_prod_plan(prod_plan: dict[str, Any
         "name": "airflow-approuting-istio",
         "namespace": "airflow",
     } in (auth)
-    # Airflow's namespace, plus exactly the declared data domains' task pods (execution API)
+    # Airflow's namespace, plus exactly the task namespaces: the default one and the declared
+    # data domains' (execution API)
     domains = set(prod_plan["outputs"].get("domainNamespaces", {}).values())
-    assert {ref["namespace"] for ref in auth} == {"airflow"} | domains
+    assert {ref["namespace"] for ref in auth} == {"airflow", "airflow-tasks"} | domains
     domain_refs = [ref for ref in auth if ref["namespace"] != "airflow"]
     assert all(ref["name"].endswith("-tasks") for ref in domain_refs), domain_refs
     mesh = one(prod_plan, "kubernetes:helm.sh/v4:Chart", "mesh-crds")["inputs"]["values"]

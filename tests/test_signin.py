@@ -107,7 +107,7 @@ def test_sso_values_fab_auth_manager_no_builtin_admin() -> None:
     assert sso["config"]["api"]["base_url"] == "https://airflow.example.com/"
     # tasks keep calling the execution API inside the cluster, not through the entrance
     assert sso["config"]["core"]["execution_api_server_url"] == (
-        "http://airflow-api-server:8080/execution/"
+        "http://airflow-api-server.airflow.svc.cluster.local:8080/execution/"
     )
     assert sso["config"]["fab"]["cookie_secure"] == "True"
     assert sso["config"]["fab"]["session_max_lifetime_minutes"] == "720"

@@ -346,7 +346,7 @@ WEAKENINGS: list[W] = [
     # Airflow chart
     W("airflow-kubernetes-executor", "CeleryExecutor", put(AIRFLOW, "values.executor", "CeleryExecutor")),
     W("airflow-chart-secrets-referenced", "fernet key Secret name removed", drop(AIRFLOW, "values.fernetKeySecretName")),
-    W("airflow-workload-identity-label", "workload-identity label removed", put(AIRFLOW, "values.scheduler.labels", {})),
+    W("airflow-workload-identity-label", "workload-identity label only per component (dag-processor pod loses it)", put(AIRFLOW, "values.labels", {"app.kubernetes.io/part-of": "airflow-aks"})),
     W("airflow-builtin-secret-env-off", "fernet key env var back on", put(AIRFLOW, "values.enableBuiltInSecretEnvVars.AIRFLOW__CORE__FERNET_KEY", True)),
     W("airflow-builtin-secret-env-off", "built-in secret env block removed", drop(AIRFLOW, "values.enableBuiltInSecretEnvVars")),
     W("airflow-api-token-only-where-needed", "API server SA mounts a token", put(API_SA, "automountServiceAccountToken", True)),

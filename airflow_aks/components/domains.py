@@ -16,9 +16,10 @@ Each domain gets, as children of one component:
    execution API, the mesh control plane, its declared in-mesh calls and hosts, and
    ingress from the Airflow API server (logs) and its declared callers;
 6. a ResourceQuota and a LimitRange;
-7. RBAC: the Airflow scheduler may launch and watch pods here (KubernetesExecutor
-   ``multi_namespace_mode`` with a namespace list, so no ClusterRole), the domain's own
-   ServiceAccount may too (KubernetesPodOperator), and the API server may read pod logs.
+7. RBAC (:func:`pod_rbac_plan`): the Airflow scheduler may launch and watch pods here
+   (KubernetesExecutor ``multi_namespace_mode`` with a namespace list, so no ClusterRole),
+   the domain's own ServiceAccount may too (KubernetesPodOperator run from a task placed in
+   the domain), the API server may read pod logs and the triggerer watch deferred pods.
 
 Decisions (names, rules, manifests, grants) are pure functions below, tested table-driven.
 """
@@ -72,6 +73,22 @@ POD_LOG_READER_RULES: tuple[dict[str, list[str]], ...] = (
     {"apiGroups": [""], "resources": ["pods"], "verbs": ["list", "get", "watch"]},
     {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get", "list"]},
 )
+"""The API server reads running tasks' logs through the Kubernetes API: the
+KubernetesExecutor's ``get_task_log`` lists the pod by label selector and reads its log in
+the pod's namespace (cncf.kubernetes 10.25.0 ``executors/kubernetes_executor.py``
+``get_streaming_task_log``: ``list_namespaced_pod``, ``read_namespaced_pod_log``; read
+2026-12-07)."""
+POD_TRIGGER_WATCHER_RULES: tuple[dict[str, list[str]], ...] = (
+    {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch", "delete"]},
+    {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]},
+    {"apiGroups": [""], "resources": ["events"], "verbs": ["list"]},
+)
+"""The triggerer runs deferrable KubernetesPodOperator triggers: ``KubernetesPodTrigger``
+reads the pod, its log and events, and deletes it on kill or cleanup (cncf.kubernetes
+10.25.0 ``triggers/pod.py`` ``hook.get_pod`` / ``hook.delete_pod``, ``utils/pod_manager.py``
+``read_logs`` / ``get_pod_events``; read 2026-12-07)."""
+
+RbacPlan = list[tuple[str, tuple[dict[str, list[str]], ...], list[tuple[str, str]]]]
 
 
 class SecretGrantArgs(TypedDict):
@@ -168,6 +185,8 @@ class AirflowPeerArgs(TypedDict, total=False):
     """Launches the KubernetesExecutor task pods."""
     api_server_service_account: Required[str]
     """Serves the execution API and reads task logs."""
+    triggerer_service_account: str
+    """Runs deferrable KubernetesPodOperator triggers (watches and deletes their pods)."""
     api_server_labels: Required[dict[str, str]]
     """Pod labels of the API server."""
     api_server_port: Required[int]
@@ -435,6 +454,68 @@ def _snake(rule: Mapping[str, list[str]]) -> dict[str, list[str]]:
     return {"api_groups": rule["apiGroups"], "resources": rule["resources"], "verbs": rule["verbs"]}
 
 
+def pod_rbac_plan(af: AirflowPeerArgs, namespace: str, launcher_sa: str) -> RbacPlan:
+    """``(role name, rules, [(subject namespace, ServiceAccount)])`` for a namespace where task
+    pods run: the scheduler launches executor pods, the namespace's own task ServiceAccount
+    launches KubernetesPodOperator pods (the operator runs inside a task pod of this
+    namespace: its launcher is that pod's ServiceAccount), the API server reads live logs,
+    the triggerer watches deferred pods. Nothing here is granted in Airflow's namespace."""
+    plan: RbacPlan = [
+        (
+            "pod-launcher",
+            POD_LAUNCHER_RULES,
+            [(af["namespace"], af["scheduler_service_account"]), (namespace, launcher_sa)],
+        ),
+        (
+            "pod-log-reader",
+            POD_LOG_READER_RULES,
+            [(af["namespace"], af["api_server_service_account"])],
+        ),
+    ]
+    if triggerer := af.get("triggerer_service_account"):
+        plan.append(
+            ("pod-trigger-watcher", POD_TRIGGER_WATCHER_RULES, [(af["namespace"], triggerer)])
+        )
+    return plan
+
+
+def create_pod_rbac(
+    name: str,
+    release: str,
+    namespace: str,
+    plan: RbacPlan,
+    labels: Mapping[str, str],
+    opts: pulumi.ResourceOptions,
+) -> list[pulumi.Resource]:
+    """A Role and its RoleBinding per :func:`pod_rbac_plan` entry (``<name>-<role>``)."""
+    out: list[pulumi.Resource] = []
+    for role_name, rbac_rules, subjects in plan:
+        role_k8s_name = f"{release}-{role_name}"
+        rmeta = k8s.meta.v1.ObjectMetaArgs(
+            name=role_k8s_name, namespace=namespace, labels=dict(labels)
+        )
+        role = k8s.rbac.v1.Role(
+            f"{name}-{role_name}",
+            metadata=rmeta,
+            rules=[k8s.rbac.v1.PolicyRuleArgs(**_snake(r)) for r in rbac_rules],
+            opts=opts,
+        )
+        binding = k8s.rbac.v1.RoleBinding(
+            f"{name}-{role_name}",
+            metadata=rmeta,
+            role_ref=k8s.rbac.v1.RoleRefArgs(
+                api_group="rbac.authorization.k8s.io", kind="Role", name=role_k8s_name
+            ),
+            subjects=[
+                k8s.rbac.v1.SubjectArgs(kind="ServiceAccount", name=n, namespace=s_ns)
+                for s_ns, n in subjects
+            ],
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[role])),
+        )
+        out += [role, binding]
+    return out
+
+
 # ---------------------------------------------------------------------- component
 
 
@@ -556,39 +637,14 @@ class DataDomain(pulumi.ComponentResource):
         k8s.core.v1.ResourceQuota(f"{name}-quota", metadata=meta, spec=quota, opts=child(ns))
         k8s.core.v1.LimitRange(f"{name}-limits", metadata=meta, spec=limits, opts=child(ns))
 
-        af = args["airflow"]
-        for role_name, rbac_rules, subjects in (
-            (
-                "pod-launcher",
-                POD_LAUNCHER_RULES,
-                [(af["namespace"], af["scheduler_service_account"]), (ns_name, sa)],
-            ),
-            (
-                "pod-log-reader",
-                POD_LOG_READER_RULES,
-                [(af["namespace"], af["api_server_service_account"])],
-            ),
-        ):
-            role_k8s_name = f"{af['release']}-{role_name}"
-            rmeta = k8s.meta.v1.ObjectMetaArgs(name=role_k8s_name, namespace=ns_name, labels=labels)
-            role = k8s.rbac.v1.Role(
-                f"{name}-{role_name}",
-                metadata=rmeta,
-                rules=[k8s.rbac.v1.PolicyRuleArgs(**_snake(r)) for r in rbac_rules],
-                opts=child(ns),
-            )
-            k8s.rbac.v1.RoleBinding(
-                f"{name}-{role_name}",
-                metadata=rmeta,
-                role_ref=k8s.rbac.v1.RoleRefArgs(
-                    api_group="rbac.authorization.k8s.io", kind="Role", name=role_k8s_name
-                ),
-                subjects=[
-                    k8s.rbac.v1.SubjectArgs(kind="ServiceAccount", name=n, namespace=s_ns)
-                    for s_ns, n in subjects
-                ],
-                opts=child(ns, role),
-            )
+        create_pod_rbac(
+            name,
+            args["airflow"]["release"],
+            ns_name,
+            pod_rbac_plan(args["airflow"], ns_name, sa),
+            labels,
+            child(ns),
+        )
 
         self.namespace = ns.metadata.apply(lambda m: m.name or ns_name)
         self.service_account = sa

@@ -412,6 +412,7 @@ def airflow_peer_args(cfg: StackConfig) -> AirflowPeerArgs:
         release=release,
         scheduler_service_account=sas.scheduler,
         api_server_service_account=sas.api_server,
+        triggerer_service_account=sas.triggerer,
         api_server_labels={"component": "api-server", "release": release},
         api_server_port=mesh_paths.API_SERVER_PORT,
         worker_labels={"component": "worker", "release": release},

@@ -168,6 +168,22 @@ def secret_ids(state: State) -> dict[str, pulumi.Output[str]]:
     return out
 
 
+def secret_versions(state: State) -> dict[str, pulumi.Output[str]]:
+    """Key Vault secret name -> its current version URI (changes with every new value): the
+    Airflow component annotates the control-plane pods with their digest, so a rotation
+    restarts them (issue 21, defect 9)."""
+    out: dict[str, pulumi.Output[str]] = {}
+    for names, secrets in (
+        (state.vault.secret_names, state.vault.secrets),
+        (state.database.secret_names, state.database.secrets),
+    ):
+        for logical, kv_name in names.items():
+            out[kv_name] = secrets[logical].properties.apply(
+                lambda p: str(getattr(p, "secret_uri_with_version", None) or "")
+            )
+    return out
+
+
 def build_airflow(
     cfg: StackConfig,
     cluster: Cluster,
@@ -191,6 +207,7 @@ def build_airflow(
         sign_in_client_id=sign_in.client_id if sign_in is not None else None,
         domains=domains or [],
     )
+    args["secret_versions"] = secret_versions(state)
     deps: list[pulumi.Resource] = [*mesh.ready, *state.vault.secrets.values(), state.database]
     return Airflow("airflow", args, _opts(provider=cluster.provider, depends_on=deps), mesh=mesh)
 

@@ -24,13 +24,25 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from airflow_aks.components.airflow import values as V
-from airflow_aks.components.airflow.mesh_paths import allow_rules
+from airflow_aks.components.airflow.mesh_paths import (
+    API_SERVER_PORT,
+    WORKER_LOGS_PORT,
+    allow_rules,
+)
 from airflow_aks.components.airflow.network_policies import (
+    STATSD_INGEST_PORT,
     AirflowNetwork,
     GatewayPeer,
     airflow_network_policies,
 )
 from airflow_aks.components.airflow.signin_config import SignInSettings
+from airflow_aks.components.domains import (
+    AirflowPeerArgs,
+    create_pod_rbac,
+    mesh_rules,
+    pod_rbac_plan,
+)
+from airflow_aks.components.domains import network_policies as task_namespace_policies
 from airflow_aks.components.identity import WorkloadIdentity, role_assignment
 from airflow_aks.components.mesh import detached_mesh
 from airflow_aks.components.mesh.base import PROVIDERS, AllowRule, Client, Mesh, NetworkNeeds
@@ -45,6 +57,7 @@ _TASKS_CLIENT = "@@tasks-client-id@@"
 _TENANT = "@@tenant-id@@"
 _SIGN_IN_CLIENT = "@@sign-in-client-id@@"
 _KV_NAME = "@@key-vault-name@@"
+_SECRETS_CHECKSUM = "@@secret-versions-checksum@@"
 
 
 class SignInArgs(TypedDict):
@@ -222,6 +235,13 @@ class AirflowArgs(TypedDict, total=False):
     network_policies: NetworkPolicyArgs
     """Default-deny NetworkPolicies with the declared paths (the policy pack requires
     them); absent: none are created."""
+    tasks_namespace: str
+    """Namespace created for default task pods and the pods DAGs launch (default
+    ``<namespace>-tasks``); never the control plane's namespace."""
+    secret_versions: Mapping[str, pulumi.Input[str]]
+    """Key Vault secret name -> its current version (``secretUriWithVersion``) for each
+    secret the control plane reads once per process: their digest is a pod annotation, so
+    a rotation restarts those pods."""
 
 
 def _one_of(args: Mapping[str, Any], key: str, allowed: Sequence[str], default: str | None) -> str:
@@ -295,6 +315,8 @@ def values_input(args: AirflowArgs) -> V.AirflowValuesInput:
             else None
         ),
         task_namespaces=tuple(d["namespace"] for d in args.get("domains", ())),
+        tasks_namespace=args.get("tasks_namespace"),
+        secrets_checksum=_SECRETS_CHECKSUM if args.get("secret_versions") else None,
         domains={
             d["name"]: {k: v for k, v in d.items() if k != "name"} for d in args.get("domains", ())
         },
@@ -374,7 +396,10 @@ def substitute(obj: Any, outputs: Mapping[str, pulumi.Input[str]]) -> Any:
 
 def mesh_allow_rules(args: AirflowArgs, inp: V.AirflowValuesInput) -> list[AllowRule]:
     """Airflow's in-mesh paths (also the NetworkPolicy paths): see ``mesh_paths``."""
-    domain_tasks = [Client(d["namespace"], d["service_account"]) for d in args.get("domains", ())]
+    domain_tasks = [
+        Client(V.tasks_namespace(inp), inp.service_accounts.tasks),
+        *(Client(d["namespace"], d["service_account"]) for d in args.get("domains", ())),
+    ]
     return allow_rules(
         inp.release_name,
         args["namespace"],
@@ -415,7 +440,10 @@ def network_manifests(
         database_cidr=np.get("database_cidr"),
         mesh=mesh.network_needs() if mesh is not None else NetworkNeeds(),
         statsd=bool(values.get("statsd", {}).get("enabled", True)),  # helm_values may turn it off
-        domain_namespaces=tuple(d["namespace"] for d in args.get("domains", ())),
+        domain_namespaces=(
+            V.tasks_namespace(inp),
+            *(d["namespace"] for d in args.get("domains", ())),
+        ),
         gateway=gateway,
         scrapers=tuple(
             Peer(s["namespace"], (), dict(s.get("labels", {})))
@@ -423,6 +451,86 @@ def network_manifests(
         ),
     )
     return airflow_network_policies(net, mesh_allow_rules(args, inp))
+
+
+def control_plane_service_accounts(
+    values: Mapping[str, Any], sas: V.ServiceAccountNames
+) -> list[str]:
+    """The control plane's ServiceAccounts, without the create-user Job's when the chart
+    does not run that Job (sign-in on): no federated credential for a pod that never
+    exists (issue 21, item 13)."""
+    off = {
+        sa
+        for key, sa in sas.by_chart_key().items()
+        if key in V.JOBS and values.get(key, {}).get("enabled") is False
+    }
+    return [sa for sa in sas.control_plane() if sa not in off]
+
+
+def airflow_peer(inp: V.AirflowValuesInput) -> AirflowPeerArgs:
+    """Who launches, serves and reads task pods (chart labels, our ServiceAccounts)."""
+    release, sas = inp.release_name, inp.service_accounts
+    return AirflowPeerArgs(
+        namespace=inp.namespace,
+        release=release,
+        scheduler_service_account=sas.scheduler,
+        api_server_service_account=sas.api_server,
+        triggerer_service_account=sas.triggerer,
+        api_server_labels={"component": "api-server", "release": release},
+        api_server_port=API_SERVER_PORT,
+        worker_labels={"component": "worker", "release": release},
+        worker_logs_port=WORKER_LOGS_PORT,
+        statsd_labels={"component": "statsd", "release": release},
+        statsd_port=STATSD_INGEST_PORT,
+    )
+
+
+def tasks_namespace_manifests(
+    args: AirflowArgs, inp: V.AirflowValuesInput, mesh: Mesh | None
+) -> list[Manifest]:
+    """The tasks namespace's NetworkPolicies: the data-domain ones (default deny; DNS, the
+    API server, the execution API, statsd, HTTPS outside the cluster; live-log fetches
+    from the API server), without any declared call."""
+    np = args.get("network_policies")
+    if np is None:
+        return []
+    needs = mesh.network_needs() if mesh is not None else NetworkNeeds()
+    return task_namespace_policies(
+        {
+            "namespace": V.tasks_namespace(inp),
+            "airflow": airflow_peer(inp),
+            "cluster_cidrs": list(np.get("cluster_cidrs") or ()),
+        },  # type: ignore[typeddict-item]
+        needs.control_plane_namespace,
+        needs.control_plane_ports,
+        needs.inbound_proxy_ports,
+        needs.scrape_namespace,
+        needs.scrape_ports,
+    )
+
+
+def secrets_checksum(versions: Mapping[str, str]) -> str:
+    """Digest of ``name=version`` pairs (order-free): changes when any secret is rotated."""
+    import hashlib
+
+    text = "\n".join(f"{k}={v}" for k, v in sorted(versions.items()))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def chart_config_data(resources: Any, name: str) -> Any:
+    """The ``data`` of the chart's rendered ConfigMap ``name`` (airflow.cfg and the pod
+    template) among the Chart's ``resources`` output; ``{}`` while unknown (preview)."""
+    maps = [r for r in resources or [] if isinstance(r, k8s.core.v1.ConfigMap)]
+    if not maps:
+        return {}
+
+    def pick(pairs: list[Any]) -> dict[str, str]:
+        for meta, data in pairs:
+            if getattr(meta, "name", None) == name:
+                return dict(data or {})
+        return {}
+
+    return pulumi.Output.all(*[pulumi.Output.all(m.metadata, m.data) for m in maps]).apply(pick)
 
 
 def _depends_on(opts: pulumi.ResourceOptions | None) -> list[pulumi.Resource]:
@@ -472,6 +580,8 @@ class Airflow(pulumi.ComponentResource):
         if mesh is None and args.get("mesh_provider", "none") != "none":
             mesh = detached_mesh(args.get("mesh_provider", "none"), _depends_on(opts))
         netpols = network_manifests(args, inp, mesh, built)
+        tasks_ns_name = V.tasks_namespace(inp)
+        task_netpols = tasks_namespace_manifests(args, inp, mesh)
         super().__init__(type_token(Airflow), name, {}, opts)
         self.values = built
         self.chart_version = args.get("chart_version", V.CHART_VERSION)
@@ -494,6 +604,21 @@ class Airflow(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
+        # Task code runs here, never beside the control plane (issue 21, defect 12).
+        tasks_ns = k8s.core.v1.Namespace(
+            f"{name}-tasks-namespace",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=tasks_ns_name,
+                labels={
+                    **dict(args.get("mesh_namespace_labels", {})),
+                    "pod-security.kubernetes.io/warn": "restricted",
+                    "pod-security.kubernetes.io/audit": "restricted",
+                    "app.kubernetes.io/part-of": "airflow-aks",
+                },
+                annotations=dict(args.get("mesh_namespace_annotations", {})) or None,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
 
         common = {
             "resource_group_name": args["resource_group_name"],
@@ -507,7 +632,8 @@ class Airflow(pulumi.ComponentResource):
             {
                 **common,  # type: ignore[typeddict-item]
                 "identity_name": args["control_plane_identity_name"],
-                "service_accounts": sas.control_plane(),
+                # no ServiceAccount / federated credential for a Job the chart does not run
+                "service_accounts": control_plane_service_accounts(built, sas),
                 # the scheduler launches task pods (KubernetesExecutor)
                 "automount_token_for": [sas.scheduler],
             },
@@ -518,13 +644,14 @@ class Airflow(pulumi.ComponentResource):
             f"{name}-tasks",
             {
                 **common,  # type: ignore[typeddict-item]
+                "namespace": tasks_ns_name,
                 "identity_name": args["tasks_identity_name"],
                 "service_accounts": [sas.tasks],
                 # KubernetesPodOperator tasks launch pods of their own
                 "automount_token_for": [sas.tasks],
             },
             opts=pulumi.ResourceOptions(parent=self),
-            wait_for=[ns],
+            wait_for=[tasks_ns],
         )
         self.control_plane_client_id = control.client_id
         self.tasks_client_id = tasks.client_id
@@ -563,24 +690,28 @@ class Airflow(pulumi.ComponentResource):
 
         cp_spc, tasks_spc = spc_names(args)
         objects = inp.key_vault_objects
-        # (resource suffix, SecretProviderClass name, consumer identity, mounted objects)
-        spc_plan = [("control-plane", cp_spc, control, objects.control_plane_objects())]
+        # (suffix, SecretProviderClass name, namespace, consumer identity, mounted objects)
+        spc_plan = [
+            ("control-plane", cp_spc, ns_name, ns, control, objects.control_plane_objects())
+        ]
         if inp.tasks_secret_provider_class and objects.task_objects():
-            spc_plan.append(("tasks", tasks_spc, tasks, objects.task_objects()))
+            spc_plan.append(
+                ("tasks", tasks_spc, tasks_ns_name, tasks_ns, tasks, objects.task_objects())
+            )
         spcs = [
             create_secret_provider_class(
                 f"{name}-{suffix}-kv",
                 secret_provider_class(
                     spc,
-                    ns_name,
+                    spc_ns,
                     identity.client_id,
                     args["key_vault_name"],
                     args["tenant_id"],
                     spc_objects,
                 ),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[ns]),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[spc_ns_res]),
             )
-            for suffix, spc, identity, spc_objects in spc_plan
+            for suffix, spc, spc_ns, spc_ns_res, identity, spc_objects in spc_plan
         ]
 
         placeholders: dict[str, pulumi.Input[str]] = {
@@ -591,6 +722,10 @@ class Airflow(pulumi.ComponentResource):
         }
         if sign_in := args.get("sign_in"):
             placeholders[_SIGN_IN_CLIENT] = sign_in["client_id"]
+        if versions := args.get("secret_versions"):
+            placeholders[_SECRETS_CHECKSUM] = pulumi.Output.all(
+                **{k: pulumi.Output.from_input(v) for k, v in versions.items()}
+            ).apply(secrets_checksum)
         chart_values = substitute(built, placeholders)
         # The identity components as a whole: ServiceAccounts *and* federated credentials
         # exist before any pod asks for a token.
@@ -603,6 +738,14 @@ class Airflow(pulumi.ComponentResource):
             )
             for m in netpols
         ]
+        policies += [
+            network_policy(
+                f"{name}-tasks-netpol-{m['metadata']['name']}",
+                m,
+                pulumi.ResourceOptions(parent=self, depends_on=[tasks_ns]),
+            )
+            for m in task_netpols
+        ]
         if mesh is not None:
             for rule in mesh_allow_rules(args, inp):
                 policies += mesh.allow(
@@ -612,7 +755,37 @@ class Airflow(pulumi.ComponentResource):
                     rule.clients,
                     pulumi.ResourceOptions(parent=self, depends_on=[ns]),
                 )
-        deps: Sequence[pulumi.Resource] = [ns, control, tasks, *spcs, *grants, *policies]
+            peer = airflow_peer(inp)
+            for rule_name, target, clients in mesh_rules(
+                {"namespace": tasks_ns_name, "airflow": peer}  # type: ignore[typeddict-item]
+            ):
+                policies += mesh.allow(
+                    f"{name}-tasks-{rule_name}",
+                    tasks_ns_name,
+                    target,
+                    clients,
+                    pulumi.ResourceOptions(parent=self, depends_on=[tasks_ns]),
+                )
+        # Launch / log-read / trigger-watch rights only where task pods run (the chart
+        # renders none: allowPodLaunching and apiServer.allowPodLogReading are off).
+        rbac = create_pod_rbac(
+            f"{name}-tasks",
+            inp.release_name,
+            tasks_ns_name,
+            pod_rbac_plan(airflow_peer(inp), tasks_ns_name, sas.tasks),
+            {"app.kubernetes.io/part-of": "airflow-aks"},
+            pulumi.ResourceOptions(parent=self, depends_on=[tasks_ns]),
+        )
+        deps: Sequence[pulumi.Resource] = [
+            ns,
+            tasks_ns,
+            control,
+            tasks,
+            *spcs,
+            *grants,
+            *policies,
+            *rbac,
+        ]
         self.chart = k8s.helm.v4.Chart(
             f"{name}-chart",
             chart=V.CHART_NAME,
@@ -625,6 +798,27 @@ class Airflow(pulumi.ComponentResource):
             values=chart_values,
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(deps)),
         )
+        # The executor's pod template mounts the chart's ConfigMap (airflow.cfg) in every
+        # namespace a task pod runs in, but the chart renders it only in its own (pod-
+        # template-file.kubernetes-helm-yaml, configmaps/configmap.yaml, stored commit
+        # 00c4d758, read 2026-12-07; issue 21, defect 4): a copy of its rendered data
+        # in each task namespace, updated with it.
+        config_name = V.chart_config_map_name(inp.release_name)
+        config_data = self.chart.resources.apply(lambda rs: chart_config_data(rs, config_name))
+        for task_ns in V.task_pod_namespaces(inp):
+            k8s.core.v1.ConfigMap(
+                f"{name}-config-{task_ns}",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=config_name,
+                    namespace=task_ns,
+                    labels={
+                        "app.kubernetes.io/part-of": "airflow-aks",
+                        "release": inp.release_name,
+                    },
+                ),
+                data=config_data,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[tasks_ns, self.chart]),
+            )
         self.namespace = ns.metadata.apply(lambda m: m.name or ns_name)
         self.register_outputs(
             {

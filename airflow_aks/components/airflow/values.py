@@ -874,10 +874,20 @@ def service_fqdn(service: str, namespace: str) -> str:
     return f"{service}.{namespace}.svc.cluster.local"
 
 
+def chart_config_map_name(release: str) -> str:
+    """The chart's ConfigMap (airflow.cfg, pod template) that the executor's pod template
+    mounts: ``{{ template "airflow_config" . }}`` = ``<release>-airflow-config``
+    (``templates/_helpers.yaml``, apache/airflow stored commit 002843d6, read 2026-12-07;
+    the 1.22.0 tag itself could not be read)."""
+    return f"{release}-airflow-config"
+
+
 def execution_api_url(release: str, namespace: str) -> str:
     """The execution API on the chart's API server Service (``<fullname>-api-server``,
     ``ports.apiServer`` 8080), fully qualified: task pods run in other namespaces."""
-    return f"http://{service_fqdn(f'{chart_fullname(release)}-api-server', namespace)}:8080/execution/"
+    return (
+        f"http://{service_fqdn(f'{chart_fullname(release)}-api-server', namespace)}:8080/execution/"
+    )
 
 
 def statsd_host(release: str, namespace: str) -> str:

@@ -149,10 +149,14 @@ WI_USE = "azure.workload.identity/use"
     mirrors="AKS workload identity (azure.workload.identity/use label)",
     types=HELM_TYPES,
     description="""Airflow pods must carry the label azure.workload.identity/use: "true"
-    (values.labels or per component): without it the webhook injects no federated token, so
-    task code that calls DefaultAzureCredential without a client id falls through to the
-    node's IMDS endpoint (the kubelet identity every pod on the node shares) instead of the
-    pod's own least-privilege identity. The Microsoft Learn guide forgets the label.""",
+    in values.labels: without it the webhook injects no federated token, so task code that
+    calls DefaultAzureCredential without a client id falls through to the node's IMDS
+    endpoint (the kubelet identity every pod on the node shares) instead of the pod's own
+    least-privilege identity. Per-component labels are not enough: the chart's DAG-processor
+    Deployment puts only the global labels on its pod (templates/dag-processor/dag-processor-
+    deployment.yaml, apache/airflow stored commit 01d5bb62, read 2026-12-07), which breaks its
+    Key Vault secrets backend and remote logs. Source of the label: Microsoft Learn "Use
+    Microsoft Entra Workload ID with AKS" (pods need azure.workload.identity/use: "true").""",
 )
 def workload_identity_label(props: Mapping[str, Any], ctx: Context) -> list[str]:
     if not _is_airflow(props):
@@ -160,16 +164,11 @@ def workload_identity_label(props: Mapping[str, Any], ctx: Context) -> list[str]
     values = _values(props)
     if is_true(as_dict(values.get("labels")).get(WI_USE)):
         return []
-    missing = [
-        comp
-        for comp in ("scheduler", "apiServer", "workers", "triggerer", "dagProcessor")
-        if not is_true(as_dict(get(values, comp + ".labels")).get(WI_USE))
-    ]
-    if not missing:
+    if is_false(as_dict(values.get("dagProcessor")).get("enabled")):
         return []
     return [
-        f"label {WI_USE}: 'true' missing on {', '.join(missing)}; fix: set values.labels"
-        f".{WI_USE}: 'true' (or each component's labels)"
+        f"label {WI_USE}: 'true' missing from values.labels; the chart's dag-processor pod "
+        f"carries only the global labels; fix: set values.labels.{WI_USE}: 'true'"
     ]
 
 
@@ -211,12 +210,13 @@ def builtin_secret_env_off(props: Mapping[str, Any], ctx: Context) -> list[str]:
     ]
 
 
-# Airflow components that never call the Kubernetes API in this platform: the API server reads
-# task logs from the worker log server (allowed through the mesh) or Blob storage, the DAG
-# processor parses files, the Jobs migrate and create a user, statsd exports metrics. The
-# scheduler (KubernetesExecutor) and task pods (KubernetesPodOperator) do need a token; the
-# triggerer may (deferrable KubernetesPodOperator triggers poll pods), so neither is listed.
-NO_API_COMPONENTS = ("apiServer", "dagProcessor", "migrateDatabaseJob", "createUserJob", "statsd")
+# Airflow components that never call the Kubernetes API in this platform: the DAG processor
+# parses files, the Jobs migrate and create a user, statsd exports metrics. The scheduler
+# (KubernetesExecutor) and task pods (KubernetesPodOperator) need a token; so does the API
+# server, which reads running tasks' logs through the Kubernetes API (cncf.kubernetes 10.25.0
+# executors/kubernetes_executor.py get_streaming_task_log, read 2026-12-07; issue 21 defect
+# 6), and the triggerer (deferrable KubernetesPodOperator triggers, triggers/pod.py).
+NO_API_COMPONENTS = ("dagProcessor", "migrateDatabaseJob", "createUserJob", "statsd")
 
 
 @stack_rule(
@@ -224,12 +224,12 @@ NO_API_COMPONENTS = ("apiServer", "dagProcessor", "migrateDatabaseJob", "createU
     name="airflow-api-token-only-where-needed",
     level=MANDATORY,
     mirrors="CKV_K8S_38 (service account tokens only where necessary)",
-    description="""Airflow components that never call the Kubernetes API (API server, DAG
-    processor, migration and create-user Jobs, statsd) must run without a mounted
-    Kubernetes token: automountServiceAccountToken false on the ServiceAccount the chart
-    uses, whether the stack creates it or the chart does (the chart defaults to true). A
-    token in the API server, the one component users log in to, is a foothold into the
-    cluster API.""",
+    description="""Airflow components that never call the Kubernetes API (DAG processor,
+    migration and create-user Jobs, statsd) must run without a mounted Kubernetes token:
+    automountServiceAccountToken false on the ServiceAccount the chart uses, whether the
+    stack creates it or the chart does (the chart defaults to true). The API server is not
+    listed: it reads running tasks' logs through the Kubernetes API (cncf.kubernetes 10.25.0
+    kubernetes_executor.py, read 2026-12-07).""",
 )
 def api_token_only_where_needed(
     resources: list[dict[str, Any]], ctx: Context
