@@ -354,7 +354,11 @@ def domain_pod_kwargs(name: str, env: Mapping[str, str] | None = None) -> dict[s
         KubernetesPodOperator(task_id=..., image=..., **domain_pod_kwargs("finance"))
 
     :func:`pod_operator_defaults` with the domain's namespace, ServiceAccount, labels,
-    annotations, node selector and tolerations."""
+    annotations, node selector and tolerations — and the operator's own task placed in the
+    domain (``executor_config=in_domain(name)``): the operator creates its pod from inside
+    its task pod, so that pod's ServiceAccount is the launcher, and only the domain's
+    ServiceAccount may create pods in the domain's namespace (a task of the default
+    namespace gets 403 there)."""
     from kubernetes.client import models as k8s
 
     env = os.environ if env is None else env
@@ -367,4 +371,5 @@ def domain_pod_kwargs(name: str, env: Mapping[str, str] | None = None) -> dict[s
         "annotations": dict(d["annotations"]),
         "node_selector": dict(d["node_selector"]),
         "tolerations": [k8s.V1Toleration(**_snake(t)) for t in d["tolerations"]],
+        "executor_config": in_domain(name, env),
     }
