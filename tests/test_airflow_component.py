@@ -182,7 +182,10 @@ def test_identities_service_accounts_spc_and_grants() -> None:
             f"client-{name}-control-plane"
         )
         assert by_sa["airflow-scheduler"]["automountServiceAccountToken"] is True
-        assert by_sa["airflow-api-server"]["automountServiceAccountToken"] is False
+        # live task logs and deferred pod triggers go through the Kubernetes API (defect 6)
+        assert by_sa["airflow-api-server"]["automountServiceAccountToken"] is True
+        assert by_sa["airflow-triggerer"]["automountServiceAccountToken"] is True
+        assert by_sa["airflow-dag-processor"]["automountServiceAccountToken"] is False
 
         creds = of_type("azure-native:managedidentity:FederatedIdentityCredential", name)
         subjects = {c["inputs"]["subject"] for c in creds.values()}

@@ -752,7 +752,11 @@ def test_urls_task_pods_use_are_fully_qualified() -> None:
 
 @pytest.mark.parametrize(
     ("release", "fullname"),
-    [("airflow", "airflow"), ("my-airflow", "my-airflow"), ("orchestrator", "orchestrator-airflow")],
+    [
+        ("airflow", "airflow"),
+        ("my-airflow", "my-airflow"),
+        ("orchestrator", "orchestrator-airflow"),
+    ],
 )
 def test_chart_fullname(release: str, fullname: str) -> None:
     assert V.chart_fullname(release) == fullname
@@ -785,4 +789,6 @@ def test_rotated_secrets_restart_their_readers() -> None:
     for key in V.CONTROL_PLANE:
         ann_a = a[key]["podAnnotations"][V.SECRETS_CHECKSUM_ANNOTATION]
         assert ann_a == "aaa" and b[key]["podAnnotations"][V.SECRETS_CHECKSUM_ANNOTATION] == "bbb"
-    assert V.SECRETS_CHECKSUM_ANNOTATION not in V.build_values(make())["scheduler"]["podAnnotations"]
+    assert (
+        V.SECRETS_CHECKSUM_ANNOTATION not in V.build_values(make())["scheduler"]["podAnnotations"]
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,6 +63,53 @@ UAI_URN = urn(c.USER_ASSIGNED_IDENTITY, "airflow-id")
 SA_URN = urn(c.SERVICE_ACCOUNT, "airflow-id-airflow-worker")
 
 
+ROTATION = {"airflow-aks.io/secret-versions": "[unknown]"}
+_RB = "kubernetes:rbac.authorization.k8s.io/v1:"
+_POD_RIGHTS = [
+    {
+        "apiGroups": [""],
+        "resources": ["pods"],
+        "verbs": ["create", "get", "list", "watch", "delete"],
+    },
+    {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]},
+]
+TASK_NAMESPACE_RBAC = [
+    res(
+        _RB + "Role",
+        "tasks-pods",
+        {"metadata": {"name": "pods", "namespace": "airflow-tasks"}, "rules": _POD_RIGHTS},
+    ),
+    res(
+        _RB + "RoleBinding",
+        "tasks-pods",
+        {
+            "metadata": {"name": "pods", "namespace": "airflow-tasks"},
+            "roleRef": {"kind": "Role", "name": "pods"},
+            "subjects": [
+                {"kind": "ServiceAccount", "name": sa, "namespace": ns}
+                for ns, sa in (
+                    ("airflow", "airflow-scheduler"),
+                    ("airflow", "airflow-api-server"),
+                    ("airflow", "airflow-triggerer"),
+                    ("airflow-tasks", "airflow-worker"),
+                )
+            ],
+        },
+    ),
+]
+
+
+def tasks_quota(pods: str) -> dict[str, Any]:
+    return res(
+        "kubernetes:core/v1:ResourceQuota",
+        "tasks-quota",
+        {
+            "metadata": {"name": "tasks", "namespace": "airflow-tasks"},
+            "spec": {"hard": {"limits.cpu": "8", "limits.memory": "16Gi", "pods": pods}},
+        },
+    )
+
+
 def good_stack() -> list[dict[str, Any]]:
     """A meshed, correctly wired stack: every stack rule passes."""
     job_pod = {
@@ -113,7 +161,7 @@ def good_stack() -> list[dict[str, Any]]:
             {
                 "resourceName": "id-airflow-dev",
                 "issuer": "[unknown]",
-                "subject": "system:serviceaccount:airflow:airflow-worker",
+                "subject": "system:serviceaccount:airflow-tasks:airflow-worker",
                 "audiences": ["api://AzureADTokenExchange"],
             },
             deps=(UAI_URN,),
@@ -124,7 +172,7 @@ def good_stack() -> list[dict[str, Any]]:
             {
                 "metadata": {
                     "name": "airflow-worker",
-                    "namespace": "airflow",
+                    "namespace": "airflow-tasks",
                     "annotations": {"azure.workload.identity/client-id": "[unknown]"},
                 },
                 "automountServiceAccountToken": True,
@@ -136,9 +184,18 @@ def good_stack() -> list[dict[str, Any]]:
             "airflow-api-server",
             {
                 "metadata": {"name": "airflow-api-server", "namespace": "airflow"},
-                "automountServiceAccountToken": False,
+                # reads live task logs through the Kubernetes API (issue 21, defect 6)
+                "automountServiceAccountToken": True,
             },
         ),
+        # Task pods in their own namespace: the chart's ConfigMap copied there, launch /
+        # log-read / trigger-watch rights there only (issue 21).
+        res(
+            "kubernetes:core/v1:ConfigMap",
+            "airflow-config-airflow-tasks",
+            {"metadata": {"name": "airflow-airflow-config", "namespace": "airflow-tasks"}},
+        ),
+        *TASK_NAMESPACE_RBAC,
         res(
             c.JOB,
             "seed",
@@ -152,13 +209,40 @@ def good_stack() -> list[dict[str, Any]]:
                 "namespace": "airflow",
                 "values": {
                     "executor": "KubernetesExecutor",
+                    "allowPodLaunching": False,
+                    "enableBuiltInSecretEnvVars": {
+                        env: False
+                        for env in (
+                            "AIRFLOW__CORE__FERNET_KEY",
+                            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
+                            "AIRFLOW_CONN_AIRFLOW_DB",
+                            "AIRFLOW__API__SECRET_KEY",
+                            "AIRFLOW__API_AUTH__JWT_SECRET",
+                        )
+                    },
+                    "config": {
+                        "kubernetes_executor": {"namespace": "airflow-tasks"},
+                        "core": {
+                            "execution_api_server_url": (
+                                "http://airflow-api-server.airflow.svc.cluster.local:8080/execution/"
+                            )
+                        },
+                        "metrics": {"statsd_host": "airflow-statsd.airflow.svc.cluster.local"},
+                    },
+                    "scheduler": {"podAnnotations": ROTATION},
+                    "triggerer": {"podAnnotations": ROTATION},
                     "workers": {"serviceAccount": {"create": False, "name": "airflow-worker"}},
                     "apiServer": {
-                        "serviceAccount": {"create": False, "name": "airflow-api-server"}
+                        "serviceAccount": {"create": False, "name": "airflow-api-server"},
+                        "podAnnotations": ROTATION,
                     },
                     **{
                         comp: {"serviceAccount": {"automountServiceAccountToken": False}}
                         for comp in ("dagProcessor", "migrateDatabaseJob", "statsd")
+                    },
+                    "dagProcessor": {
+                        "serviceAccount": {"automountServiceAccountToken": False},
+                        "podAnnotations": ROTATION,
                     },
                     "createUserJob": {"enabled": False},
                 },
@@ -556,6 +640,12 @@ STACK_CASES: list[StackCase] = [
         "stack-federated-subject-has-serviceaccount",
         "sa-from-chart",
         set_in("airflow", "inputs.values.workers.serviceAccount.create", True),
+        # the chart creates its worker ServiceAccount in the release namespace
+        set_in(
+            "airflow-id-airflow-worker",
+            "inputs.subject",
+            "system:serviceaccount:airflow:airflow-worker",
+        ),
         lambda rs: rs.remove(next(r for r in rs if r["type"] == c.SERVICE_ACCOUNT)),
     ),
     sc_bad(
@@ -676,15 +766,9 @@ STACK_CASES: list[StackCase] = [
         set_in("airflow", "inputs.values.statsd", {"enabled": False}),
     ),
     sc_bad(
-        "airflow-api-token-only-where-needed",
-        "api-server-sa-mounts",
-        set_in("airflow-api-server", "inputs.automountServiceAccountToken", True),
-        urn=urn(c.SERVICE_ACCOUNT, "airflow-api-server"),
-    ),
-    sc_bad(
-        "airflow-api-token-only-where-needed",
-        "api-server-sa-default",
-        lambda rs: find(rs, "airflow-api-server")["inputs"].pop("automountServiceAccountToken"),
+        "k8s-user-code-rbac",
+        "api-server-without-token",
+        set_in("airflow-api-server", "inputs.automountServiceAccountToken", False),
         urn=urn(c.SERVICE_ACCOUNT, "airflow-api-server"),
     ),
     sc_bad(
@@ -702,6 +786,141 @@ STACK_CASES: list[StackCase] = [
             True,
         ),
         urn=urn(c.HELM_CHART, "airflow"),
+    ),
+    # Issue 21: references resolve where the pod runs
+    sc_ok("k8s-pod-references-resolve", "good"),
+    sc_bad(
+        "k8s-pod-references-resolve",
+        "executor-config-map-missing",
+        drop("airflow-config-airflow-tasks"),
+        urn=urn(c.HELM_CHART, "airflow"),
+    ),
+    sc_bad(
+        "k8s-pod-references-resolve",
+        "short-execution-api-url",
+        set_in(
+            "airflow",
+            "inputs.values.config.core.execution_api_server_url",
+            "http://airflow-api-server:8080/execution/",
+        ),
+    ),
+    sc_bad(
+        "k8s-pod-references-resolve",
+        "statsd-host-chart-default",
+        lambda rs: find(rs, "airflow")["inputs"]["values"]["config"]["metrics"].clear(),
+    ),
+    sc_bad(
+        "k8s-pod-references-resolve",
+        "task-secret-provider-class-only-in-airflow",
+        set_in(
+            "airflow",
+            "inputs.values.workers.extraVolumes",
+            [
+                {
+                    "name": "kv",
+                    "csi": {
+                        "driver": "secrets-store.csi.k8s.io",
+                        "volumeAttributes": {"secretProviderClass": "airflow-tasks-kv"},
+                    },
+                }
+            ],
+        ),
+    ),
+    sc_bad(
+        "k8s-pod-references-resolve",
+        "domain-service-account-missing",
+        set_in(
+            "airflow",
+            "inputs.values.env",
+            [
+                {
+                    "name": "AIRFLOW_AKS_DOMAINS",
+                    "value": json.dumps(
+                        {"finance": {"namespace": "finance", "service_account": "finance-tasks"}}
+                    ),
+                }
+            ],
+        ),
+    ),
+    # Issue 21: who may do what in Kubernetes
+    sc_ok("k8s-user-code-rbac", "good"),
+    sc_bad(
+        "k8s-user-code-rbac",
+        "tasks-beside-the-scheduler-with-chart-rbac",
+        set_in("airflow", "inputs.values.allowPodLaunching", True),
+        set_in("airflow", "inputs.values.config.kubernetes_executor.namespace", "airflow"),
+        urn=urn(c.HELM_CHART, "airflow"),
+    ),
+    sc_bad(
+        "k8s-user-code-rbac",
+        "launch-rights-missing",
+        drop("tasks-pods"),
+        urn=urn(c.HELM_CHART, "airflow"),
+    ),
+    sc_bad(
+        "k8s-user-code-rbac",
+        "task-sa-may-read-secrets-in-airflow",
+        add(
+            res(
+                _RB + "Role",
+                "read-secrets",
+                {
+                    "metadata": {"name": "read-secrets", "namespace": "airflow"},
+                    "rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}],
+                },
+            )
+        ),
+        add(
+            res(
+                _RB + "RoleBinding",
+                "read-secrets",
+                {
+                    "metadata": {"name": "read-secrets", "namespace": "airflow"},
+                    "roleRef": {"kind": "Role", "name": "read-secrets"},
+                    "subjects": [
+                        {
+                            "kind": "ServiceAccount",
+                            "name": "airflow-worker",
+                            "namespace": "airflow-tasks",
+                        }
+                    ],
+                },
+            )
+        ),
+        urn=urn(_RB + "RoleBinding", "read-secrets"),
+    ),
+    # Issue 21: rotation, credentials for absent pods, reachable quotas
+    sc_ok("airflow-secret-rotation-restarts", "good"),
+    sc_bad(
+        "airflow-secret-rotation-restarts",
+        "scheduler-not-restarted",
+        set_in("airflow", "inputs.values.scheduler.podAnnotations", {}),
+    ),
+    sc_ok("identity-no-credential-for-absent-pods", "good"),
+    sc_bad(
+        "identity-no-credential-for-absent-pods",
+        "create-user-job-off-but-trusted",
+        add(
+            res(
+                c.FEDERATED_CREDENTIAL,
+                "create-user",
+                {"subject": "system:serviceaccount:airflow:airflow-create-user-job"},
+            )
+        ),
+        urn=urn(c.FEDERATED_CREDENTIAL, "create-user"),
+    ),
+    sc_ok(
+        "k8s-task-quota-reachable",
+        "quota-fits",
+        set_in("airflow", "inputs.values.workers.resources.limits", {"cpu": "2", "memory": "2Gi"}),
+        add(tasks_quota(pods="4")),
+    ),
+    sc_bad(
+        "k8s-task-quota-reachable",
+        "pods-beyond-the-cpu-limit",
+        set_in("airflow", "inputs.values.workers.resources.limits", {"cpu": "2", "memory": "2Gi"}),
+        add(tasks_quota(pods="40")),
+        urn=urn("kubernetes:core/v1:ResourceQuota", "tasks-quota"),
     ),
     sc_ok("stack-protect-stateful-in-prod", "prod-protected", add(VAULT_RES), production=True),
     sc_ok(

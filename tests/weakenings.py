@@ -108,6 +108,16 @@ def remove(on: On) -> Edit:
     return edit
 
 
+def both(*edits: Edit) -> Edit:
+    """Several edits as one weakening (the URN of the first that names one)."""
+
+    def edit(export: Export) -> str | None:
+        urns = [e(export) for e in edits]
+        return next((u for u in urns if u), None)
+
+    return edit
+
+
 def _remove_all(typ: str, prefix: str) -> Edit:
     """Remove every resource of ``typ`` whose name starts with ``prefix`` (at least one)."""
 
@@ -168,6 +178,7 @@ SCHED_FIC = On(
     "managedidentity:FederatedIdentityCredential", "airflow-control-plane-airflow-scheduler"
 )
 API_SA = On("core/v1:ServiceAccount", "airflow-control-plane-airflow-api-server")
+DP_SA = On("core/v1:ServiceAccount", "airflow-control-plane-airflow-dag-processor")
 FIN_KV = On("authorization:RoleAssignment", "domain-finance-kv-finance-warehouse-dsn")
 FIN_DENY = On("networking.k8s.io/v1:NetworkPolicy", "domain-finance-netpol-default-deny")
 FIN_NS = On("core/v1:Namespace", "domain-finance-namespace")
@@ -258,6 +269,48 @@ def _placement(key: str) -> Edit:
 
 ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role"
 ROLE_META = {"name": "widened", "namespace": "airflow"}
+ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding"
+RB = "rbac.authorization.k8s.io/v1:RoleBinding"
+TASKS_CONFIG = On("core/v1:ConfigMap", "airflow-config-airflow-tasks")
+TASKS_LOG_READER = On(RB, "airflow-tasks-pod-log-reader")
+TASKS_TRIGGER_WATCHER = On(RB, "airflow-tasks-pod-trigger-watcher")
+MARKETING_LAUNCHER = On(RB, "domain-marketing-pod-launcher")
+FINANCE_QUOTA = On("core/v1:ResourceQuota", "domain-finance-quota")
+SCHEDULER_ONLY = [{"kind": "ServiceAccount", "name": "airflow-scheduler", "namespace": "airflow"}]
+EXEC_IN_AIRFLOW = both(
+    add(
+        ROLE,
+        "tasks-exec",
+        {
+            "metadata": {"name": "tasks-exec", "namespace": "airflow"},
+            "rules": [{"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create"]}],
+        },
+    ),
+    add(
+        ROLE_BINDING,
+        "tasks-exec",
+        {
+            "metadata": {"name": "tasks-exec", "namespace": "airflow"},
+            "roleRef": {"kind": "Role", "name": "tasks-exec"},
+            "subjects": [
+                {"kind": "ServiceAccount", "name": "airflow-tasks", "namespace": "airflow-tasks"}
+            ],
+        },
+    ),
+)
+TASKS_BESIDE_SCHEDULER = both(
+    put(AIRFLOW, "values.config.kubernetes_executor.namespace", "airflow"),
+    put(AIRFLOW, "values.allowPodLaunching", True),
+)
+CREATE_USER_FIC = add(
+    "azure-native:managedidentity:FederatedIdentityCredential",
+    "create-user-fic",
+    {
+        "subject": "system:serviceaccount:airflow:airflow-create-user",
+        "issuer": "[unknown]",
+        "audiences": ["api://AzureADTokenExchange"],
+    },
+)
 
 # ------------------------------------------------------------------ the table
 # fmt: off
@@ -349,8 +402,21 @@ WEAKENINGS: list[W] = [
     W("airflow-workload-identity-label", "workload-identity label only per component (dag-processor pod loses it)", put(AIRFLOW, "values.labels", {"app.kubernetes.io/part-of": "airflow-aks"})),
     W("airflow-builtin-secret-env-off", "fernet key env var back on", put(AIRFLOW, "values.enableBuiltInSecretEnvVars.AIRFLOW__CORE__FERNET_KEY", True)),
     W("airflow-builtin-secret-env-off", "built-in secret env block removed", drop(AIRFLOW, "values.enableBuiltInSecretEnvVars")),
-    W("airflow-api-token-only-where-needed", "API server SA mounts a token", put(API_SA, "automountServiceAccountToken", True)),
+    W("airflow-api-token-only-where-needed", "DAG processor SA mounts a token", put(DP_SA, "automountServiceAccountToken", True)),
     W("airflow-api-token-only-where-needed", "statsd SA token back (chart default)", drop(AIRFLOW, "values.statsd.serviceAccount.automountServiceAccountToken")),
+    # Issue 21 (first contact 2): where task pods run, who may launch them, rotation, quotas
+    W("k8s-pod-references-resolve", "executor pod template's ConfigMap missing in the tasks namespace", remove(TASKS_CONFIG), anywhere=True),
+    W("k8s-pod-references-resolve", "execution API URL a short Service name", put(AIRFLOW, "values.config.core.execution_api_server_url", "http://airflow-api-server:8080/execution/")),
+    W("k8s-pod-references-resolve", "statsd host back to the chart's short default", drop(AIRFLOW, "values.config.metrics.statsd_host")),
+    W("k8s-user-code-rbac", "domain pod-launcher binds only the scheduler (KubernetesPodOperator 403)", put(MARKETING_LAUNCHER, "subjects", SCHEDULER_ONLY), PROD, anywhere=True),
+    W("k8s-user-code-rbac", "API server without a Kubernetes token (no live logs)", put(API_SA, "automountServiceAccountToken", False)),
+    W("k8s-user-code-rbac", "no log-read rights for the API server where tasks run", remove(TASKS_LOG_READER), anywhere=True),
+    W("k8s-user-code-rbac", "triggerer cannot watch deferred pods", remove(TASKS_TRIGGER_WATCHER), anywhere=True),
+    W("k8s-user-code-rbac", "tasks back beside the scheduler with the chart's pod-launcher RBAC", TASKS_BESIDE_SCHEDULER, anywhere=True),
+    W("k8s-user-code-rbac", "task pods may exec into the Airflow namespace", EXEC_IN_AIRFLOW, anywhere=True),
+    W("airflow-secret-rotation-restarts", "secret-version annotation dropped from the scheduler", drop(AIRFLOW, ("values", "scheduler", "podAnnotations", "airflow-aks.io/secret-versions"))),
+    W("identity-no-credential-for-absent-pods", "federated credential for the disabled create-user Job", CREATE_USER_FIC, PROD),
+    W("k8s-task-quota-reachable", "finance quota promises 40 pods its CPU limit cannot hold", put(FINANCE_QUOTA, "spec.hard.pods", "40"), PROD),
     W("helm-no-secret-literals", "default user password literal", put(AIRFLOW, "values.createUserJob.defaultUser.password", "admin123")),
     # Mesh
     W("mesh-app-namespaces-injected", "Airflow namespace not injected (Linkerd)", drop(APP_NS, ("metadata", "annotations", "linkerd.io/inject")), LINKERD),

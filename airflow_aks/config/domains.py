@@ -13,7 +13,7 @@ Shape (camelCase, like every stack key)::
         meshCalls:                    # in-mesh services of another domain it may call
           - {domain: marketing, labels: {app: segments}, port: 8080}
         hosts: ["api.example.com:443"]  # external host:port egress
-        quota: {requestsCpu: "8", requestsMemory: 16Gi, pods: 50}
+        quota: {requestsCpu: "8", requestsMemory: 16Gi, pods: 5}
         pool: tasks                   # AKS pool its pods run on (tasks | gpu | ...)
 
 Field errors come from pydantic with their path (``airflow-aks:domains[1].hosts[0]``);
@@ -105,9 +105,11 @@ class QuotaConfig(StrictModel):
 
     requests_cpu: str = Field(default="4", pattern=QUANTITY)
     requests_memory: str = Field(default="8Gi", pattern=QUANTITY)
-    limits_cpu: str = Field(default="8", pattern=QUANTITY)
+    # Defaults the limits can fill: 16 CPU admits 5 prod task pods (2 CPU task + 1 CPU
+    # Linkerd proxy limit each) and 8 dev ones; policy k8s-task-quota-reachable (issue 21).
+    limits_cpu: str = Field(default="16", pattern=QUANTITY)
     limits_memory: str = Field(default="16Gi", pattern=QUANTITY)
-    pods: int = Field(default=50, ge=1, le=10000)
+    pods: int = Field(default=5, ge=1, le=10000)
     default_request_cpu: str = Field(default="100m", pattern=QUANTITY)
     default_request_memory: str = Field(default="256Mi", pattern=QUANTITY)
     default_limit_cpu: str = Field(default="1", pattern=QUANTITY)

@@ -21,13 +21,13 @@ class PlatformQuotaArgs(TypedDict, total=False):
     """``airflow-aks:domains.quota.requestsMemory`` Model default ``'8Gi'`` (a profile may set
     another)."""
     limits_cpu: str
-    """``airflow-aks:domains.quota.limitsCpu`` Model default ``'8'`` (a profile may set
+    """``airflow-aks:domains.quota.limitsCpu`` Model default ``'16'`` (a profile may set
     another)."""
     limits_memory: str
     """``airflow-aks:domains.quota.limitsMemory`` Model default ``'16Gi'`` (a profile may set
     another)."""
     pods: int
-    """``airflow-aks:domains.quota.pods`` Model default ``50`` (a profile may set another)."""
+    """``airflow-aks:domains.quota.pods`` Model default ``5`` (a profile may set another)."""
     default_request_cpu: str
     """``airflow-aks:domains.quota.defaultRequestCpu`` Model default ``'100m'`` (a profile may
     set another)."""

@@ -634,8 +634,11 @@ class Airflow(pulumi.ComponentResource):
                 "identity_name": args["control_plane_identity_name"],
                 # no ServiceAccount / federated credential for a Job the chart does not run
                 "service_accounts": control_plane_service_accounts(built, sas),
-                # the scheduler launches task pods (KubernetesExecutor)
-                "automount_token_for": [sas.scheduler],
+                # the scheduler launches task pods (KubernetesExecutor); the API server reads
+                # running tasks' logs through the Kubernetes API (cncf.kubernetes 10.25.0
+                # kubernetes_executor.py get_streaming_task_log); the triggerer watches
+                # deferred KubernetesPodOperator pods (triggers/pod.py) — issue 21, defect 6
+                "automount_token_for": [sas.scheduler, sas.api_server, sas.triggerer],
             },
             opts=pulumi.ResourceOptions(parent=self),
             wait_for=[ns],

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from . import _airflow_workloads
 from ._core import (
     ADVISORY,
     HELM_TYPES,
@@ -274,3 +275,26 @@ def api_token_only_where_needed(
                     )
                 )
     return out
+
+
+# ------------------------------------------------ issue 21 (first contact, part 2)
+
+
+@stack_rule(
+    RULES,
+    name="airflow-secret-rotation-restarts",
+    level=MANDATORY,
+    mirrors="Airflow config reference (*_cmd read at start); Kubernetes Deployment rollout",
+    description="""Every Airflow control-plane component that reads its secrets from files
+    (built-in secret env vars off, *_CMD instead) must carry the secret-version annotation
+    airflow-aks.io/secret-versions in its podAnnotations: Airflow runs each *_cmd once when
+    the process loads its configuration (Airflow 3.3 configuration reference, "_cmd"
+    options), so a rotated database password or JWT secret is seen only by new pods, and a
+    Deployment rolls its pods if and only if its pod template changes (Kubernetes
+    "Deployments: Updating a Deployment"). Without it, moving secretsIssuedOn breaks every
+    database connection and token check until someone restarts the pods.""",
+)
+def secret_rotation_restarts(
+    resources: list[dict[str, Any]], ctx: Context
+) -> list[tuple[str, str]]:
+    return _airflow_workloads.secret_rotation_restarts(resources, ctx)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import azure_facts
+from . import _airflow_workloads, azure_facts
 from ._core import (
     ADVISORY,
     CUSTOM_RESOURCE,
@@ -363,3 +363,24 @@ def no_vault_wide_read(resources: list[dict[str, Any]], ctx: Context) -> list[tu
                     )
                 )
     return out
+
+
+# ------------------------------------------------ issue 21 (first contact, part 2)
+
+
+@stack_rule(
+    RULES,
+    name="identity-no-credential-for-absent-pods",
+    level=MANDATORY,
+    mirrors="Microsoft Entra workload identity federation (subject = ServiceAccount)",
+    description="""No federated identity credential may trust the ServiceAccount of an
+    Airflow Job the chart does not run (createUserJob or migrateDatabaseJob with enabled
+    false): any pod later started under that ServiceAccount would get the control plane's
+    Azure identity, and nothing needs it. The subject format
+    system:serviceaccount:<namespace>:<name> is Microsoft's ("Workload identity
+    federation", Kubernetes issuer).""",
+)
+def no_credential_for_absent_pods(
+    resources: list[dict[str, Any]], ctx: Context
+) -> list[tuple[str, str]]:
+    return _airflow_workloads.no_credential_for_absent_pods(resources, ctx)

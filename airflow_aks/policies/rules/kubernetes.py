@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from . import _airflow_workloads, _k8s_access, _pod_references
 from ._core import (
     ADVISORY,
     CLUSTER_ROLE,
@@ -31,6 +32,7 @@ from ._core import (
     is_unknown,
     resource_rule,
     show,
+    stack_rule,
     walk,
 )
 
@@ -699,3 +701,59 @@ def serviceaccount_automount_explicit(props: Mapping[str, Any], ctx: Context) ->
             "it false unless the pods call the Kubernetes API"
         ]
     return []
+
+
+# ------------------------------------------------ issue 21 (first contact, part 2)
+
+
+@stack_rule(
+    RULES,
+    name="k8s-pod-references-resolve",
+    level=MANDATORY,
+    mirrors="Kubernetes PodSpec (objects referenced in the pod's namespace); DNS for Services",
+    description="""Every ConfigMap, Secret, ServiceAccount, PersistentVolumeClaim and
+    SecretProviderClass a pod references must exist in the namespace the pod runs in — for
+    the plan's workloads and the Airflow chart's pods, including the KubernetesExecutor's pod
+    template in every namespace it places task pods in (the template mounts the chart's
+    ConfigMap, which the chart renders only in its own namespace); and the control-plane
+    URLs task pods in other namespaces use must be fully qualified. Sources: Kubernetes API
+    reference (PodSpec), "DNS for Services and Pods", the chart templates named in
+    policies/rules/_airflow_chart.py (read 2026-12-07).""",
+)
+def pod_references_resolve(resources: list[dict[str, Any]], ctx: Context) -> list[tuple[str, str]]:
+    return _pod_references.pod_references_resolve(resources, ctx)
+
+
+@stack_rule(
+    RULES,
+    name="k8s-user-code-rbac",
+    level=MANDATORY,
+    mirrors="Kubernetes RBAC good practices (workload creation, pods/exec, secrets, impersonation)",
+    description="""No ServiceAccount that runs user code (Airflow task pods of every task
+    namespace, i.e. the pods DAGs run and launch from) may hold pods create/update/patch,
+    pods/exec or attach, secrets read, token creation or impersonation in a namespace where
+    platform components run (any chart release's namespace, the system namespaces) or
+    cluster-wide — the Airflow chart's own pod-launcher RoleBinding (modelled from the
+    values) included; and every launcher holds what it needs where it launches (scheduler,
+    API server log reads, triggerer, the task ServiceAccount of each task namespace) with a
+    mounted token. Sources: Kubernetes "Role Based Access Control Good Practices"; chart
+    templates and cncf.kubernetes 10.25.0 sources named in this module (read 2026-12-07).""",
+)
+def user_code_rbac(resources: list[dict[str, Any]], ctx: Context) -> list[tuple[str, str]]:
+    return _k8s_access.user_code_rbac(resources, ctx)
+
+
+@stack_rule(
+    RULES,
+    name="k8s-task-quota-reachable",
+    level=MANDATORY,
+    mirrors="Kubernetes ResourceQuota (limits.cpu / limits.memory / pods)",
+    description="""A task namespace's ResourceQuota must be able to admit the pods it
+    promises: pods <= min(limits.cpu / per-pod CPU limit, limits.memory / per-pod memory
+    limit), per pod = the executor's task container limit plus the injected Linkerd proxy's
+    (Kubernetes "Resource Quotas": the sum of limits across non-terminal pods cannot exceed
+    limits.cpu / limits.memory, a pod that would exceed them is refused). Otherwise the
+    quota says 40 task slots while the fifth task pod is already refused.""",
+)
+def task_quota_reachable(resources: list[dict[str, Any]], ctx: Context) -> list[tuple[str, str]]:
+    return _airflow_workloads.task_quota_reachable(resources, ctx)
