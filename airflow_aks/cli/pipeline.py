@@ -23,6 +23,7 @@ from airflow_aks.delivery.grants import StackGrants, check, derive_grants, grant
 from airflow_aks.delivery.permissions import describe
 from airflow_aks.delivery.pipeline import (
     ApiAccess,
+    bootstrap_commands,
     network_path_problem,
     render_workflows,
     stack_file_for_ci,
@@ -96,6 +97,15 @@ def stale(files: Mapping[Path, str]) -> list[Path]:
     return [p for p, text in files.items() if not p.is_file() or p.read_text() != text]
 
 
+def stage_providers(root: Path, pipeline: PipelineConfig) -> list[str]:
+    """Resource providers the stages' plans need, sorted (the preflight's decision)."""
+    from airflow_aks.cli.preflight import requirements
+
+    return sorted(
+        {p for s in pipeline.stage_names for p in requirements(plan_stack(root, s)).providers}
+    )
+
+
 def cmd_pipeline(args: argparse.Namespace) -> int:
     root = project_root()
     plans: dict[str, dict[str, Any]] = {}
@@ -107,6 +117,9 @@ def cmd_pipeline(args: argparse.Namespace) -> int:
 
     try:
         pipeline = load_pipeline(root / "delivery.yaml")
+        if args.bootstrap_commands:
+            print("\n".join(bootstrap_commands(pipeline, stage_providers(root, pipeline))))
+            return EXIT_OK
         files, grants = expected_files(root, pipeline, plan_of)
         gaps = [] if args.write or args.grants else uncovered_grants(root, pipeline, plan_of)
     except (ConfigError, ValueError) as err:
@@ -143,4 +156,9 @@ def add_parser(sub: Any) -> None:
     g.add_argument("--write", action="store_true", help="regenerate the derived files")
     g.add_argument("--check", action="store_true", help="exit 1 if a derived file is stale")
     g.add_argument("--grants", action="store_true", help="print the grants table (Markdown)")
+    g.add_argument(
+        "--bootstrap-commands",
+        action="store_true",
+        help="print every command of the one-time bootstrap (docs/bootstrap.md)",
+    )
     p.set_defaults(func=cmd_pipeline)

@@ -140,6 +140,53 @@ def _kubelogin() -> dict[str, Any]:
     }
 
 
+def bootstrap_commands(cfg: PipelineConfig, providers: list[str]) -> list[str]:
+    """Every command of the one-time bootstrap, in order (docs/bootstrap.md lists them;
+    ``airflow-aks pipeline --bootstrap-commands`` prints them for this ``delivery.yaml``).
+
+    ``providers``: the resource providers the stages' plans need (preflight decides).
+    """
+    from airflow_aks.components.aks import ENCRYPTION_AT_HOST
+
+    repo = cfg.repository
+    ns, feature = ENCRYPTION_AT_HOST
+    out = [
+        "az login",
+        "az account set --subscription <subscription id>",
+        *(f"az provider register --namespace {p}" for p in providers),
+        f"az feature register --namespace {ns} --name {feature}",
+        f"az feature show --namespace {ns} --name {feature} --query properties.state",
+        f"gh repo create {repo} --private",
+        f"gh api repos/{repo} --jq '.owner.id, .id'",
+        "make venv",
+        ".venv/bin/airflow-aks pipeline --write",
+        ".venv/bin/airflow-aks pipeline --check",
+        "pulumi login",
+    ]
+    for stage in cfg.stages:
+        out += [
+            f"pulumi -C delivery stack init {stage.stack}",
+            f"pulumi -C delivery up --stack {stage.stack}",
+        ]
+        for env, output in (
+            (stage.deploy_env, "deployClientId"),
+            (stage.preview_env, "previewClientId"),
+        ):
+            out += [
+                f"gh api --method PUT repos/{repo}/environments/{env}",
+                f"gh variable set AZURE_CLIENT_ID --repo {repo} --env {env} --body "
+                f'"$(pulumi -C delivery stack output {output} --stack {stage.stack})"',
+            ]
+    out += [
+        *(
+            f'gh variable set {var} --repo {repo} --body "$(az account show --query {q} -o tsv)"'
+            for var, q in (("AZURE_TENANT_ID", "tenantId"), ("AZURE_SUBSCRIPTION_ID", "id"))
+        ),
+        "git push origin main",
+    ]
+    return out
+
+
 CI_DEPLOYER = "ServicePrincipal"
 _DEPLOYER_LINE = (
     "    deployerPrincipalType: ServicePrincipal  # CI deploys this stack (airflow-aks pipeline)"
