@@ -301,6 +301,23 @@ class Registration:
         }
 
 
+class DuplicateUrnError(RuntimeError):
+    """Two registrations under one URN: the engine would refuse the second one."""
+
+    def __init__(self, urn: str, first: str, second: str) -> None:
+        self.urn, self.first, self.second = urn, first, second
+        super().__init__(
+            f"two resources are registered under one URN, {urn} (the Pulumi engine refuses "
+            f"the second): first {first}; again {second}"
+        )
+
+
+def _describe(request: Any) -> str:
+    """A registration in words: its type and name, and its parent's."""
+    parent = request.parent.rsplit("::", 1)[-1] if request.parent else "the stack"
+    return f"{request.type} {request.name!r} (parent {parent})"
+
+
 @dataclass
 class PlanMonitor(mocks.MockMonitor):
     """A mock monitor that records the full registration request."""
@@ -314,6 +331,7 @@ class PlanMonitor(mocks.MockMonitor):
 
     def __post_init__(self) -> None:
         super().__init__(self.mocks_)
+        self._by_urn: dict[str, str] = {}
 
     def GetDeploymentInfo(self, request: Any) -> Any:
         info = super().GetDeploymentInfo(request)
@@ -332,6 +350,13 @@ class PlanMonitor(mocks.MockMonitor):
         return super().Invoke(request)
 
     def RegisterResource(self, request: Any) -> Any:
+        if request.type != "pulumi:pulumi:Stack":
+            # The engine refuses a second resource under one URN ("Duplicate resource URN"):
+            # refuse it here too, before the mocks answer, naming both registrations.
+            urn = self.make_urn(request.parent, request.type, request.name)
+            if first := self._by_urn.get(urn):
+                raise DuplicateUrnError(urn, first, _describe(request))
+            self._by_urn[urn] = _describe(request)
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
             return response
