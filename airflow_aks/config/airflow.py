@@ -19,7 +19,7 @@ from airflow_aks.components.secrets import (
     FERNET_KEY_SECRET,
     JWT_SECRET_SECRET,
 )
-from airflow_aks.config.base import StrictModel
+from airflow_aks.config.base import StrictModel, UniqueStrs
 
 # Generated secrets only the control plane reads; never grantable to task pods.
 CONTROL_PLANE_SECRETS = (
@@ -73,13 +73,13 @@ class AirflowConfig(StrictModel):
     # Key Vault secrets task pods may read (e.g. for keyless_blob); each must exist before
     # `pulumi up`. Task pods get no vault-wide access: the control plane's secrets (DB
     # connection, fernet key, API/JWT keys) stay out of every task's reach.
-    task_secret_names: list[str] = Field(default_factory=list)
+    task_secret_names: UniqueStrs = Field(default_factory=list)
     key_vault_secrets_backend: bool = True
     """Airflow connections/variables from Key Vault through workload identity."""
     # Secrets the Key Vault secrets backend may read (airflow-connections-<conn id>,
     # airflow-variables-<key>); each must exist before `pulumi up`. The control plane is
     # granted each secret it needs, never the whole vault (Azure RBAC cannot scope by prefix).
-    backend_secret_names: list[str] = Field(default_factory=list)
+    backend_secret_names: UniqueStrs = Field(default_factory=list)
     replicas: dict[str, int] = Field(default_factory=dict)
     """Per component (scheduler, apiServer, dagProcessor, triggerer); prod defaults to 2."""
     helm_values: dict[str, Any] = Field(default_factory=dict)

@@ -10,13 +10,13 @@ from __future__ import annotations
 import ipaddress
 import uuid
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from airflow_aks.policies.rules import azure_facts
 
-from .base import StrictModel
+from .base import StrictModel, UniqueStrs, problems_error, unique_list
 
 POOL_NAME = r"^[a-z][a-z0-9]{0,11}$"
 
@@ -41,11 +41,13 @@ class NodePoolConfig(StrictModel):
     os_disk_type: Literal["Ephemeral", "Managed"] = "Ephemeral"
     os_disk_size_gb: int = Field(default=64, ge=30, le=2048)
     os_sku: Literal["AzureLinux", "Ubuntu"] = "AzureLinux"
-    zones: list[Literal["1", "2", "3"]] = Field(default_factory=list)
+    zones: Annotated[list[Literal["1", "2", "3"]], AfterValidator(unique_list)] = Field(
+        default_factory=list
+    )
     encryption_at_host: bool = True
     spot: bool = False
     spot_max_price: float = Field(default=-1, description="-1 = pay up to on-demand price")
-    taints: list[str] = Field(default_factory=list)
+    taints: UniqueStrs = Field(default_factory=list)
     labels: dict[str, str] = Field(default_factory=dict)
     max_surge: str = Field(default="33%", pattern=r"^(\d{1,3}%|\d+)$")
 
@@ -110,7 +112,7 @@ class AksConfig(StrictModel):
         "(dated table: policies/rules/azure_facts.py).",
     )
     tier: Literal["Free", "Standard", "Premium"] = "Free"
-    admin_group_object_ids: list[str] = Field(default_factory=list)
+    admin_group_object_ids: UniqueStrs = Field(default_factory=list)
     tenant_id: str | None = None
     oidc_issuer: bool = True
     workload_identity: bool = True
@@ -136,7 +138,7 @@ class AksConfig(StrictModel):
         "loadBalancer"
     )
     private_cluster: bool = False
-    authorized_ip_ranges: list[str] = Field(default_factory=list)
+    authorized_ip_ranges: UniqueStrs = Field(default_factory=list)
     disable_run_command: bool = True
     upgrade_channel: Literal["stable", "patch", "rapid", "node-image", "none"] = "stable"
     node_os_upgrade_channel: Literal["NodeImage", "SecurityPatch", "Unmanaged", "None"] = (
@@ -231,7 +233,7 @@ class AksConfig(StrictModel):
                     f"(e.g. {{'airflow-aks/pool': '{pool.name}'}})"
                 )
         if errs:
-            raise ValueError("; ".join(errs))
+            raise problems_error(errs)
         return self
 
     def pools(self) -> list[NodePoolConfig]:
@@ -282,7 +284,7 @@ class NetworkConfig(StrictModel):
                 if a.overlaps(b):
                     errs.append(f"{ka} {a} overlaps {kb} {b}")
         if errs:
-            raise ValueError("; ".join(errs))
+            raise problems_error(errs)
         return self
 
     @property

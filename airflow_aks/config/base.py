@@ -9,10 +9,12 @@ closest valid one.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 
 from airflow_aks.components.merge import deep_merge as deep_merge  # re-exported for the config
@@ -85,10 +87,10 @@ def format_path(loc: Iterable[str | int], prefix: str = NAMESPACE) -> str:
     return f"{prefix}:{out}" if out else prefix
 
 
-def suggest(key: str, valid: Iterable[str]) -> str | None:
+def suggest(key: str, valid: Iterable[str], cutoff: float = 0.6) -> str | None:
     """The closest valid key to a misspelt one, or None when nothing is close."""
     lowered = {v.lower(): v for v in valid}
-    match = difflib.get_close_matches(key.lower(), list(lowered), n=1, cutoff=0.6)
+    match = difflib.get_close_matches(key.lower(), list(lowered), n=1, cutoff=cutoff)
     return lowered[match[0]] if match else None
 
 
@@ -116,3 +118,58 @@ def issues_from_validation(root: type[BaseModel], err: ValidationError) -> list[
             msg = e["msg"].removeprefix("Value error, ")
             issues.append(ConfigIssue(path, msg))
     return issues
+
+
+def repeated(values: Iterable[object]) -> list[str]:
+    """One message per value listed more than once, naming every index it appears at
+    (``"'x' is listed twice: [0] and [2]"``); empty when all values are distinct."""
+    where: dict[object, list[int]] = {}
+    for i, v in enumerate(values):
+        where.setdefault(v, []).append(i)
+    return [
+        f"{v!r} is listed {_times(len(ix))}: " + " and ".join(f"[{i}]" for i in ix)
+        for v, ix in where.items()
+        if len(ix) > 1
+    ]
+
+
+def _times(n: int) -> str:
+    return "twice" if n == 2 else f"{n} times"
+
+
+def unique_list(values: list[Any]) -> list[Any]:
+    if problems := repeated(values):
+        raise problems_error(problems)
+    return values
+
+
+UniqueStrs = Annotated[list[str], AfterValidator(unique_list)]
+"""A list key whose entries each create or grant something (a role assignment, a secret
+grant, a firewall rule): a repeated entry would register one resource twice."""
+
+# Model validators report several findings in one ValueError, one per line; the loader
+# splits them again (a "; " inside one finding's sentence stays in it).
+PROBLEM_SEP = "\n"
+
+
+def problems_error(problems: Iterable[str]) -> ValueError:
+    """One ValueError carrying several findings, each reported on its own."""
+    return ValueError(PROBLEM_SEP.join(problems))
+
+
+_LEADING_KEY = re.compile(r"^([a-z][A-Za-z0-9]*(?:\.[a-z][A-Za-z0-9]*|\[\d+\])*): (.+)$", re.S)
+
+
+def split_problems(issues: Iterable[ConfigIssue]) -> list[ConfigIssue]:
+    """One issue per finding (see :func:`problems_error`). A finding of the whole stack's
+    validator names its section first (``aks.tier: prod needs ...``): it is reported at
+    that key (``airflow-aks:aks.tier``)."""
+    out: list[ConfigIssue] = []
+    for issue in issues:
+        for message in filter(None, (m.strip() for m in issue.message.split(PROBLEM_SEP))):
+            m = _LEADING_KEY.match(message) if issue.path == NAMESPACE else None
+            if m:
+                out.append(ConfigIssue(f"{NAMESPACE}:{m.group(1)}", m.group(2)))
+            else:
+                out.append(ConfigIssue(issue.path, message))
+    return out

@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from .base import ConfigError, ConfigIssue, StrictModel, issues_from_validation
+from .credentials import file_credential_issues
+from .yamlfile import read_yaml
 
 _NAME = r"^[A-Za-z0-9_.-]+$"
 
@@ -132,10 +133,9 @@ class PipelineConfig(StrictModel):
 
 def load_pipeline(path: Path) -> PipelineConfig:
     """Validate ``delivery.yaml``; every problem reported at once with its key path."""
-    try:
-        data = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError([ConfigIssue(str(path), f"cannot read: {exc}")]) from None
+    data = read_yaml(path)
+    if found := file_credential_issues(data, path.name):
+        raise ConfigError(found)
     try:
         return PipelineConfig.model_validate(data)
     except ValidationError as err:

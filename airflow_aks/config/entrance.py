@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from airflow_aks.components.airflow.signin_config import ROLE_VALUES
-from airflow_aks.config.base import StrictModel
+from airflow_aks.config.base import StrictModel, UniqueStrs, problems_error, repeated
 
 _DNS = re.compile(r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _K8S_NAME = r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$"
@@ -35,7 +35,7 @@ class SignInConfig(StrictModel):
     enabled: bool = True
     groups: dict[str, list[str]] = Field(default_factory=dict)
     """App role (Admin, Op, User, Viewer) -> object ids of existing Entra groups."""
-    owners: list[str] = Field(default_factory=list)
+    owners: UniqueStrs = Field(default_factory=list)
     """Object ids of the app registration's owners (optional)."""
 
     @field_validator("groups")
@@ -45,6 +45,8 @@ class SignInConfig(StrictModel):
         if unknown:
             raise ValueError(f"unknown roles {unknown}; allowed: {', '.join(ROLE_VALUES)}")
         for role, ids in v.items():
+            if problems := repeated(ids):
+                raise problems_error(f"groups.{role}: {p}" for p in problems)
             for gid in ids:
                 _object_id(gid, f"groups.{role}")
         return v

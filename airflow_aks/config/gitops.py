@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import StrictModel
+from .base import StrictModel, UniqueStrs
 
 _K8S_NAME = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
 
@@ -16,7 +16,7 @@ class KustomizationConfig(StrictModel):
     """One Flux Kustomization of the platform repository."""
 
     path: str = Field(pattern=r"^\./[\w./-]*$", description="path in the repo, './…'")
-    depends_on: list[str] = Field(default_factory=list)
+    depends_on: UniqueStrs = Field(default_factory=list)
     prune: bool = True
     wait: bool = True
     sync_interval_seconds: int = Field(default=600, ge=60, le=86400)

@@ -24,7 +24,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from airflow_aks.config.base import StrictModel
+from airflow_aks.config.base import StrictModel, problems_error
 
 _SEMVER_V = re.compile(r"^v\d+\.\d+\.\d+$")
 _SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
@@ -100,5 +100,5 @@ class MeshConfig(StrictModel):
                 if on:
                     problems.append(f"{key} is a Linkerd option; provider is '{self.provider}'")
         if problems:
-            raise ValueError("; ".join(problems))
+            raise problems_error(problems)
         return self

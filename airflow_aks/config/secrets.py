@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import StrictModel
+from .base import StrictModel, UniqueStrs
 
 # Azure Database for PostgreSQL reserves these administrator logins.
 _RESERVED_PG_LOGINS = frozenset(
@@ -40,7 +40,7 @@ class KeyVaultConfig(StrictModel):
     """Reach the vault through a private endpoint (and ``privatelink.vaultcore.azure.net``)."""
     public_network_access: Literal["Enabled", "Disabled"] | None = None
     """Default: ``Disabled`` with a private endpoint, else ``Enabled`` behind a Deny ACL."""
-    allowed_ip_ranges: list[str] = Field(default_factory=list)
+    allowed_ip_ranges: UniqueStrs = Field(default_factory=list)
     """Extra CIDRs allowed through the vault firewall (operators); the AKS subnet always is."""
     secret_rotation_days: int = Field(default=180, ge=1, le=730)
     """Validity of each generated secret, counted from ``secretsIssuedOn``."""

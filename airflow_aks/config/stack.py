@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from .airflow import CONTROL_PLANE_SECRETS, AirflowConfig
@@ -25,13 +24,18 @@ from .base import (
     StrictModel,
     deep_merge,
     issues_from_validation,
+    problems_error,
+    split_problems,
+    suggest,
 )
+from .credentials import credential_issues
 from .domains import DomainConfig, domain_issues, name_domains
 from .entrance import EntranceConfig, entrance_issues
 from .gitops import GitOpsConfig
 from .mesh import MeshConfig
 from .profiles import PROFILES
 from .secrets import DatabaseConfig, KeyVaultConfig, StorageConfig, environment_issues
+from .yamlfile import read_yaml
 
 
 class ResourceGroupConfig(StrictModel):
@@ -116,7 +120,7 @@ class StackConfig(StrictModel):
                 "routing)"
             )
         if errs:
-            raise ValueError("; ".join(errs))
+            raise problems_error(errs)
         return self
 
     @property
@@ -156,6 +160,25 @@ def split_namespace(raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, A
     return ours, others
 
 
+def namespace_typos(raw: Mapping[str, Any]) -> list[ConfigIssue]:
+    """Keys whose namespace is a near miss of ``airflow-aks`` (``airflow_aks:gitops``):
+    the engine would hand them to no one, and the section would silently be off."""
+    issues: list[ConfigIssue] = []
+    for key in raw:
+        ns, sep, name = str(key).partition(":")
+        if ns == NAMESPACE and not name:
+            issues.append(ConfigIssue(str(key), "a key needs a name after 'airflow-aks:'"))
+        elif sep and ns != NAMESPACE and suggest(ns, [NAMESPACE], cutoff=0.75):
+            issues.append(
+                ConfigIssue(
+                    str(key),
+                    f"namespace {ns!r} is not this project's: did you mean "
+                    f"'{NAMESPACE}:{name}'? (as written, no program reads it)",
+                )
+            )
+    return issues
+
+
 def load(raw: Mapping[str, Any], stack: str) -> StackConfig:
     """Validate a stack's config map (``{"airflow-aks:aks": {...}, ...}``).
 
@@ -163,6 +186,11 @@ def load(raw: Mapping[str, Any], stack: str) -> StackConfig:
     known profile, and ``location`` to ``azure-native:location``. Raises ConfigError with
     every problem found.
     """
+    # Credentials first and alone: no other message may quote a value next to one.
+    if found := credential_issues(raw):
+        raise ConfigError(found)
+    if typos := namespace_typos(raw):
+        raise ConfigError(typos)
     ours, others = split_namespace(raw)
     ours.setdefault("environment", re.sub(r"[^a-z0-9]", "", stack.lower())[:8] or stack)
     if "location" not in ours and "azure-native:location" in others:
@@ -182,10 +210,7 @@ def load(raw: Mapping[str, Any], stack: str) -> StackConfig:
     try:
         cfg = StackConfig.model_validate(merged)
     except ValidationError as err:
-        issues: list[ConfigIssue] = []
-        for issue in issues_from_validation(StackConfig, err):
-            # Model validators join several findings with "; ": report each on its own.
-            issues.extend(ConfigIssue(issue.path, m) for m in _split(issue.message))
+        issues = split_problems(issues_from_validation(StackConfig, err))
         raise ConfigError(name_domains(issues, merged.get("domains"))) from None
     if problems := stack_domain_issues(cfg):
         raise ConfigError(problems)
@@ -206,18 +231,9 @@ def stack_domain_issues(cfg: StackConfig) -> list[ConfigIssue]:
     )
 
 
-def _split(message: str) -> list[str]:
-    if "did you mean" in message or "valid keys" in message:
-        return [message]
-    return [m.strip() for m in message.split("; ") if m.strip()]
-
-
 def read_stack_file(path: Path) -> dict[str, Any]:
     """The ``config:`` map of a ``Pulumi.<stack>.yaml`` file."""
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError([ConfigIssue(str(path), f"not valid YAML: {exc}")]) from None
+    data = read_yaml(path) or {}
     if not isinstance(data, dict):
         raise ConfigError([ConfigIssue(str(path), "a stack file must be a mapping")])
     config = data.get("config") or {}

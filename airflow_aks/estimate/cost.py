@@ -15,13 +15,15 @@ Analytics ingestion, Key Vault operations) are listed with their unit price.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+from airflow_aks.config.base import ConfigError
+from airflow_aks.config.yamlfile import read_json
 
 DEFAULT_TABLE = Path(__file__).resolve().parent / "data" / "prices.json"
 SCHEMA = 1
@@ -220,12 +222,12 @@ def load_table(
 ) -> PriceTable:
     """Read and validate the price table at ``path`` (default: the packaged one)."""
     p = path or DEFAULT_TABLE
+    if not p.is_file():
+        raise PriceTableError(f"price table {p} not found")
     try:
-        data = json.loads(p.read_text())
-    except FileNotFoundError:
-        raise PriceTableError(f"price table {p} not found") from None
-    except json.JSONDecodeError as exc:
-        raise PriceTableError(f"price table {p}: not valid JSON ({exc})") from None
+        data = read_json(p)  # UTF-8, repeated keys refused
+    except ConfigError as err:
+        raise PriceTableError("; ".join(str(i) for i in err.issues)) from None
     return parse_table(data, str(p), today, check_age)
 
 
