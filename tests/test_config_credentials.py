@@ -84,10 +84,7 @@ CASES = {
 @pytest.mark.parametrize("case", CASES, ids=list(CASES))
 def test_cli_refuses_before_printing_or_writing(case, tmp_path, capsys):
     key, value, path = CASES[case]
-    if key == "airflow-aks:tags" and "owner" in value:
-        secret = GH_TOKEN
-    else:
-        secret = SECRET
+    secret = GH_TOKEN if "owner" in value else SECRET
     stack = tmp_path / "Pulumi.dev.yaml"
     text = (ROOT / "Pulumi.dev.yaml").read_text()
     stack.write_text(text + f"  {key}: {json.dumps(value)}\n")

@@ -68,7 +68,7 @@ def test_aliases_are_bounded():
     laughs = "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
     for i, name in enumerate("bcdefghij"):
         prev = "abcdefghij"[i]
-        laughs += f"{name}: &{name} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
+        laughs += f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 10) + "]\n"
     assert len(laughs) < 1200
     (problem,) = problems(laughs)
     assert "through aliases (at most 200000)" in problem
