@@ -44,7 +44,11 @@ def test_dev_profile_is_cheap():
     assert cfg.aks.task_pool.min_count == 0 and cfg.aks.task_pool.spot
 
 
-PROD_ENTRANCE = {"host": "airflow.example.com", "issuer": {"name": "letsencrypt"}}
+PROD_ENTRANCE = {
+    "host": "airflow.example.com",
+    "issuer": {"name": "letsencrypt"},
+    "signIn": {"groups": {"Admin": ["7f3c2a9e-1b4d-4c8e-9f0a-2d6e5b8c1a47"]}},
+}
 
 
 def test_prod_profile_is_highly_available():

@@ -177,6 +177,7 @@ def test_allow_manifests_name_the_gateway_identity(module: Any) -> None:
 # ----------------------------------------------------------------------------- config
 
 ENTRANCE = {"host": HOST, "issuer": {"name": "letsencrypt-dns01"}}
+GROUP = "7f3c2a9e-1b4d-4c8e-9f0a-2d6e5b8c1a47"
 
 
 @pytest.mark.parametrize(
@@ -185,7 +186,7 @@ ENTRANCE = {"host": HOST, "issuer": {"name": "letsencrypt-dns01"}}
         ("dev", None, False),
         ("dev", {"host": HOST, "issuer": {"name": "x"}}, True),
         ("dev", {"enabled": False, "host": HOST}, False),
-        ("prod", ENTRANCE, True),
+        ("prod", {**ENTRANCE, "signIn": {"groups": {"Admin": [GROUP]}}}, True),
         ("prod", {**ENTRANCE, "enabled": False}, False),
     ],
 )
@@ -203,6 +204,8 @@ def test_entrance_default_off_in_dev_unless_host_on_in_prod(
     [
         ("prod", {}, "entrance.host"),
         ("prod", {"host": HOST}, "entrance.issuer"),
+        ("prod", {**ENTRANCE, "signIn": {"groups": {}}}, "entrance.signIn.groups"),
+        ("prod", {**ENTRANCE, "signIn": {"groups": {"Admin": []}}}, "entrance.signIn.groups"),
         ("dev", {"enabled": True}, "needs host"),
         ("dev", {"host": "Not A Host"}, "airflow-aks:entrance.host"),
         ("dev", {**ENTRANCE, "signIn": {"groups": {"Owner": []}}}, "unknown roles ['Owner']"),

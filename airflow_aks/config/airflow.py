@@ -20,6 +20,7 @@ from airflow_aks.components.secrets import (
     JWT_SECRET_SECRET,
 )
 from airflow_aks.config.base import StrictModel, UniqueStrs
+from airflow_aks.config.kinds import branch_problem, namespace_problem
 
 # Generated secrets only the control plane reads; never grantable to task pods.
 CONTROL_PLANE_SECRETS = (
@@ -37,11 +38,18 @@ class GitSyncConfig(StrictModel):
     """DAGs from Git. Omit the section to ship DAGs baked into the image."""
 
     repo: str = Field(pattern=r"^(https://|ssh://|git@)\S+$")
-    branch: str = Field(default="main", pattern=r"^[A-Za-z0-9._/-]{1,200}$")
+    branch: str = "main"
     sub_path: str = "dags"
     period: str = Field(default="60s", pattern=r"^\d+[smh]$")
     username: str | None = None
     """With a username, the password is the Key Vault secret ``gitTokenSecret``."""
+
+    @field_validator("branch")
+    @classmethod
+    def _branch(cls, v: str) -> str:
+        if problem := branch_problem(v):
+            raise ValueError(problem)
+        return v
 
     @field_validator("repo")
     @classmethod
@@ -56,7 +64,7 @@ class AirflowConfig(StrictModel):
     """The Airflow release."""
 
     enabled: bool = True
-    namespace: str = Field(default="airflow", pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+    namespace: str = "airflow"
     release_name: str = Field(default="airflow", pattern=r"^[a-z0-9]([-a-z0-9]{0,51}[a-z0-9])?$")
     # Pins (checked 2026-11-23).
     chart_version: str = V.CHART_VERSION
@@ -84,6 +92,13 @@ class AirflowConfig(StrictModel):
     """Per component (scheduler, apiServer, dagProcessor, triggerer); prod defaults to 2."""
     helm_values: dict[str, Any] = Field(default_factory=dict)
     """Escape hatch, deep-merged last into the chart values."""
+
+    @field_validator("namespace")
+    @classmethod
+    def _namespace(cls, v: str) -> str:
+        if problem := namespace_problem(v):
+            raise ValueError(problem)
+        return v
 
     @field_validator("chart_version", "airflow_version")
     @classmethod

@@ -8,7 +8,6 @@ overlay and ``networkPolicy: azure`` need the azure plugin, cilium needs overlay
 from __future__ import annotations
 
 import ipaddress
-import uuid
 from datetime import date
 from typing import Annotated, Literal
 
@@ -17,6 +16,7 @@ from pydantic import AfterValidator, Field, field_validator, model_validator
 from airflow_aks.policies.rules import azure_facts
 
 from .base import StrictModel, UniqueStrs, problems_error, unique_list
+from .kinds import guid_problem, label_problems, spot_price_problem, taint_problem
 
 POOL_NAME = r"^[a-z][a-z0-9]{0,11}$"
 
@@ -49,6 +49,28 @@ class NodePoolConfig(StrictModel):
     spot_max_price: float = Field(default=-1, description="-1 = pay up to on-demand price")
     taints: UniqueStrs = Field(default_factory=list)
     labels: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("spot_max_price")
+    @classmethod
+    def _spot_price(cls, v: float) -> float:
+        if problem := spot_price_problem(v):
+            raise ValueError(problem)
+        return v
+
+    @field_validator("taints")
+    @classmethod
+    def _taints(cls, v: list[str]) -> list[str]:
+        if problems := [p for t in v if (p := taint_problem(t))]:
+            raise problems_error(problems)
+        return v
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, v: dict[str, str]) -> dict[str, str]:
+        if problems := label_problems(v):
+            raise problems_error(problems)
+        return v
+
     max_surge: str = Field(default="33%", pattern=r"^(\d{1,3}%|\d+)$")
 
     @model_validator(mode="after")
@@ -61,9 +83,6 @@ class NodePoolConfig(StrictModel):
                 f"nodeCount ({n}) must lie within minCount..maxCount "
                 f"({self.min_count}..{self.max_count})"
             )
-        for t in self.taints:
-            if "=" not in t or ":" not in t:
-                raise ValueError(f"taint {t!r} must look like key=value:NoSchedule")
         return self
 
     @property
@@ -174,11 +193,15 @@ class AksConfig(StrictModel):
     @field_validator("admin_group_object_ids")
     @classmethod
     def _uuids(cls, v: list[str]) -> list[str]:
-        for g in v:
-            try:
-                uuid.UUID(g)
-            except ValueError:
-                raise ValueError(f"adminGroupObjectIds: {g!r} is not an object id (GUID)") from None
+        if problems := [p for g in v if (p := guid_problem(g, "group object id"))]:
+            raise problems_error(problems)
+        return v
+
+    @field_validator("tenant_id")
+    @classmethod
+    def _tenant(cls, v: str | None) -> str | None:
+        if v is not None and (problem := guid_problem(v, "tenant id")):
+            raise ValueError(problem)
         return v
 
     @field_validator("authorized_ip_ranges")

@@ -29,41 +29,23 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
-from airflow_aks.config.base import NAMESPACE, ConfigIssue, StrictModel
+from airflow_aks.config.base import NAMESPACE, ConfigIssue, StrictModel, problems_error
+from airflow_aks.config.kinds import PLATFORM_NAMESPACES as KINDS_PLATFORM_NAMESPACES
+from airflow_aks.config.kinds import label_problems, quantity
 
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
 DOMAIN_NAME = r"^[a-z][a-z0-9-]{0,18}[a-z0-9]$"
 KV_SECRET_NAME = r"^[0-9A-Za-z-]{1,127}$"
 # Azure Blob container names: 3-63 chars, lowercase letters, digits and single hyphens.
 CONTAINER_NAME = r"^[a-z0-9](-?[a-z0-9])+$"
-LABEL_KEY = re.compile(r"^([a-z0-9.-]{1,253}/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*$")
 QUANTITY = r"^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$"
 
 # Namespaces the platform or AKS own: never a domain's (whatever mesh runs, so switching
-# the mesh cannot suddenly collide). Sources: components/mesh/{linkerd,kuma}.py, the Flux
-# extension (flux-system), AKS system namespaces.
-PLATFORM_NAMESPACES = frozenset(
-    {
-        "default",
-        "kube-system",
-        "kube-public",
-        "kube-node-lease",
-        "linkerd",
-        "linkerd-viz",
-        "linkerd-cni",
-        "cert-manager",
-        "kuma-system",
-        "flux-system",
-        "gatekeeper-system",
-        "app-routing-system",
-        "aks-command",
-        "calico-system",
-        "tigera-operator",
-    }
-)
+# the mesh cannot suddenly collide). The list and its sources: config/kinds.py.
+PLATFORM_NAMESPACES = KINDS_PLATFORM_NAMESPACES
 
 
 class SecretClaim(StrictModel):
@@ -93,9 +75,9 @@ class MeshCall(StrictModel):
     @field_validator("labels")
     @classmethod
     def _labels(cls, v: dict[str, str]) -> dict[str, str]:
-        bad = [k for k in v if not LABEL_KEY.match(k)]
-        if bad:
-            raise ValueError(f"{bad} are not Kubernetes label keys")
+        # Selector labels: what the API server validates on NetworkPolicy and mesh objects.
+        if problems := label_problems(v):
+            raise problems_error(problems)
         return v
 
 
@@ -114,6 +96,39 @@ class QuotaConfig(StrictModel):
     default_request_memory: str = Field(default="256Mi", pattern=QUANTITY)
     default_limit_cpu: str = Field(default="1", pattern=QUANTITY)
     default_limit_memory: str = Field(default="1Gi", pattern=QUANTITY)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> QuotaConfig:
+        # The API server refuses a LimitRange whose defaultRequest exceeds its default
+        # (limit) (kubernetes/kubernetes#12492, LimitRange validation), and a container
+        # given a request above its limit is refused too; a quota whose requests exceed
+        # its limits admits nothing that uses them.
+        pairs = [
+            (
+                "defaultRequestCpu",
+                self.default_request_cpu,
+                "defaultLimitCpu",
+                self.default_limit_cpu,
+            ),
+            (
+                "defaultRequestMemory",
+                self.default_request_memory,
+                "defaultLimitMemory",
+                self.default_limit_memory,
+            ),
+            ("requestsCpu", self.requests_cpu, "limitsCpu", self.limits_cpu),
+            ("requestsMemory", self.requests_memory, "limitsMemory", self.limits_memory),
+            ("defaultLimitCpu", self.default_limit_cpu, "limitsCpu", self.limits_cpu),
+            ("defaultLimitMemory", self.default_limit_memory, "limitsMemory", self.limits_memory),
+        ]
+        problems = [
+            f"{a}: {va} is more than {b} ({vb})"
+            for a, va, b, vb in pairs
+            if quantity(va) > quantity(vb)
+        ]
+        if problems:
+            raise problems_error(problems)
+        return self
 
 
 class DomainConfig(StrictModel):
@@ -192,7 +207,7 @@ def domain_issues(
             issue(i, "name", d, f"duplicate domain name (also domains[{seen_name[d.name]}])")
         seen_name.setdefault(d.name, i)
         ns = d.effective_namespace
-        if ns in platform:
+        if ns in platform or ns.startswith("kube-"):
             issue(i, "namespace", d, f"namespace {ns!r} belongs to the platform; choose another")
         elif ns in seen_ns and seen_ns[ns] != d.name:
             issue(i, "namespace", d, f"namespace {ns!r} is already domain {seen_ns[ns]!r}'s")

@@ -9,13 +9,13 @@ reachable from outside the cluster must not fall back to the chart's built-in ad
 from __future__ import annotations
 
 import re
-import uuid
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from airflow_aks.components.airflow.signin_config import ROLE_VALUES
 from airflow_aks.config.base import StrictModel, UniqueStrs, problems_error, repeated
+from airflow_aks.config.kinds import guid_problem
 
 _DNS = re.compile(r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _K8S_NAME = r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$"
@@ -60,10 +60,8 @@ class SignInConfig(StrictModel):
 
 
 def _object_id(value: str, where: str) -> None:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        raise ValueError(f"{where}: {value!r} is not an Entra object id (GUID)") from None
+    if problem := guid_problem(value):
+        raise ValueError(f"{where}: {problem}")
 
 
 class EntranceConfig(StrictModel):
@@ -110,4 +108,13 @@ def entrance_issues(cfg: EntranceConfig, production: bool) -> list[tuple[str, st
         out.append(("entrance.host", "required: the entrance is on by default in prod"))
     if cfg.issuer is None:
         out.append(("entrance.issuer", "required when the entrance is on ({name, kind})"))
+    if production and cfg.sign_in.enabled and not any(cfg.sign_in.groups.values()):
+        # Sign-in maps Entra groups to app roles: with none, nobody can ever sign in.
+        out.append(
+            (
+                "entrance.signIn.groups",
+                "prod needs at least one Entra group for a role (e.g. Admin: [<group id>]); "
+                "with none nobody can sign in",
+            )
+        )
     return out

@@ -7,7 +7,10 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from airflow_aks.components.gitops import kustomization_specs
+
 from .base import StrictModel, UniqueStrs
+from .kinds import branch_problem
 
 _K8S_NAME = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
 
@@ -52,6 +55,13 @@ class GitOpsConfig(StrictModel):
             )
         return data
 
+    @field_validator("branch")
+    @classmethod
+    def _branch(cls, v: str) -> str:
+        if problem := branch_problem(v):
+            raise ValueError(problem)
+        return v
+
     @field_validator("repository_url")
     @classmethod
     def _url(cls, v: str | None) -> str | None:
@@ -68,6 +78,8 @@ class GitOpsConfig(StrictModel):
             missing = sorted(set(k.depends_on) - set(v))
             if missing:
                 raise ValueError(f"kustomization {name!r} depends on unknown {missing}")
+        # The component's own check (unknown names, cycles), here so it is a config error.
+        kustomization_specs({n: {"path": k.path, "depends_on": k.depends_on} for n, k in v.items()})
         return v
 
     @model_validator(mode="after")

@@ -86,8 +86,11 @@ class MeshConfig(StrictModel):
     @field_validator("otel_endpoint")
     @classmethod
     def _otel_endpoint(cls, v: str | None) -> str | None:
-        if v is not None and not _HOST_PORT.match(v):
-            raise ValueError(f"'{v}' is not host:port (e.g. otel-collector.observability:4317)")
+        if v is not None and not (_HOST_PORT.match(v) and 0 < int(v.rsplit(":", 1)[1]) < 65536):
+            raise ValueError(
+                f"'{v}' is not host:port with a port 1-65535 "
+                "(e.g. otel-collector.observability:4317)"
+            )
         return v
 
     @model_validator(mode="after")

@@ -14,7 +14,8 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import StrictModel, UniqueStrs
+from .base import StrictModel, UniqueStrs, problems_error
+from .kinds import guid_problem, ip_or_cidr_problem
 
 # Azure Database for PostgreSQL reserves these administrator logins.
 _RESERVED_PG_LOGINS = frozenset(
@@ -47,6 +48,13 @@ class KeyVaultConfig(StrictModel):
     secrets_issued_on: date = date(2026, 11, 23)
     """Rotation anchor. Bumping it regenerates every secret and moves every expiry: a
     plan is reproducible because nothing depends on the wall clock. Checked 2026-11-23."""
+
+    @field_validator("allowed_ip_ranges")
+    @classmethod
+    def _ip_rules(cls, v: list[str]) -> list[str]:
+        if problems := [p for r in v if (p := ip_or_cidr_problem(r))]:
+            raise problems_error(problems)
+        return v
 
     @field_validator("purge_protection_opt_out_reason")
     @classmethod
@@ -96,6 +104,13 @@ class DatabaseConfig(StrictModel):
     in with Entra). Default: the first ``aks.adminGroupObjectIds`` entry."""
     entra_admin_group_name: str | None = None
     """Its display name (the PostgreSQL role name); default: looked up in Entra ID."""
+
+    @field_validator("entra_admin_group_object_id")
+    @classmethod
+    def _admin_group(cls, v: str | None) -> str | None:
+        if v is not None and (problem := guid_problem(v, "group object id")):
+            raise ValueError(problem)
+        return v
 
     @field_validator("sku_name")
     @classmethod

@@ -13,7 +13,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from airflow_aks.components.domains import DOMAIN_TAG
 
 from .airflow import CONTROL_PLANE_SECRETS, AirflowConfig
 from .aks import AksConfig, NetworkConfig, _net
@@ -32,10 +34,15 @@ from .credentials import credential_issues
 from .domains import DomainConfig, domain_issues, name_domains
 from .entrance import EntranceConfig, entrance_issues
 from .gitops import GitOpsConfig
+from .kinds import location_problem, tag_problems
 from .mesh import MeshConfig
 from .profiles import PROFILES
 from .secrets import DatabaseConfig, KeyVaultConfig, StorageConfig, environment_issues
 from .yamlfile import read_yaml
+
+# Tags the platform puts on resources besides the stack's own (program/stack.py base_tags,
+# components/domains.py): they count towards Azure's 50.
+PLATFORM_TAGS = ("project", "environment", "managed-by", DOMAIN_TAG)
 
 
 class ResourceGroupConfig(StrictModel):
@@ -56,7 +63,7 @@ class StackConfig(StrictModel):
 
     environment: str = Field(pattern=r"^[a-z][a-z0-9]{1,7}$")
     profile: Literal["dev", "prod"]
-    location: str = Field(pattern=r"^[a-z][a-z0-9]+$")
+    location: str
     name_prefix: str = Field(default="airflow", pattern=r"^[a-z][a-z0-9]{1,9}$")
     tags: dict[str, str] = Field(default_factory=dict)
     resource_group: ResourceGroupConfig = Field(default_factory=ResourceGroupConfig)
@@ -70,6 +77,20 @@ class StackConfig(StrictModel):
     gitops: GitOpsConfig = Field(default_factory=GitOpsConfig)
     entrance: EntranceConfig = Field(default_factory=EntranceConfig)
     domains: list[DomainConfig] = Field(default_factory=list)
+
+    @field_validator("location")
+    @classmethod
+    def _location(cls, v: str) -> str:
+        if problem := location_problem(v):
+            raise ValueError(problem)
+        return v
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, v: dict[str, str]) -> dict[str, str]:
+        if problems := tag_problems(v, PLATFORM_TAGS):
+            raise problems_error(problems)
+        return v
 
     @model_validator(mode="after")
     def _cross(self) -> StackConfig:
@@ -193,8 +214,11 @@ def load(raw: Mapping[str, Any], stack: str) -> StackConfig:
         raise ConfigError(typos)
     ours, others = split_namespace(raw)
     ours.setdefault("environment", re.sub(r"[^a-z0-9]", "", stack.lower())[:8] or stack)
-    if "location" not in ours and "azure-native:location" in others:
-        ours["location"] = others["azure-native:location"]
+    if "azure-native:location" in others:
+        native = others["azure-native:location"]
+        if problem := location_problem(str(native)):
+            raise ConfigError([ConfigIssue("azure-native:location", problem)])
+        ours.setdefault("location", native)
     profile = ours.get("profile", ours["environment"])
     if profile not in PROFILES:
         raise ConfigError(

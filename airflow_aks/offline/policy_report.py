@@ -42,17 +42,48 @@ class PolicyInputError(ValueError):
 def load_plan(path: str | Path) -> dict[str, Any]:
     p = Path(path)
     try:
-        data = json.loads(p.read_text())
+        data = json.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise PolicyInputError(f"plan file {p} not found") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise PolicyInputError(f"plan file {p}: cannot read: {e}") from None
     except json.JSONDecodeError as e:
         raise PolicyInputError(f"{p}: not valid JSON: {e}") from None
     if not isinstance(data, dict) or not isinstance(data.get("resources"), list):
         raise PolicyInputError(f"{p}: not a plan export (no 'resources' list)")
     for i, r in enumerate(data["resources"]):
-        if not isinstance(r, dict) or not {"urn", "type"} <= set(r):
-            raise PolicyInputError(f"{p}: resources[{i}] needs at least 'urn' and 'type'")
+        if problem := _resource_shape_problem(r):
+            raise PolicyInputError(f"{p}: resources[{i}] {problem}")
+    if not isinstance(data.get("stack", ""), str):
+        raise PolicyInputError(f"{p}: 'stack' must be a string")
     return data
+
+
+# What the rules read of each exported resource, and the shape they expect it in.
+_SHAPES: dict[str, tuple[type, ...]] = {
+    "urn": (str,),
+    "type": (str,),
+    "name": (str,),
+    "parent": (str, type(None)),
+    "provider": (str, type(None)),
+    "inputs": (dict,),
+    "options": (dict,),
+    "dependencies": (list,),
+    "propertyDependencies": (dict,),
+}
+
+
+_WORDS = {str: "a string", dict: "a mapping", list: "a list", type(None): "null"}
+
+
+def _resource_shape_problem(r: Any) -> str | None:
+    if not isinstance(r, dict) or not {"urn", "type"} <= set(r):
+        return "needs at least 'urn' and 'type'"
+    for key, kinds in _SHAPES.items():
+        if key in r and not isinstance(r[key], kinds):
+            names = " or ".join(_WORDS[k] for k in kinds)
+            return f"({r['urn'] if isinstance(r['urn'], str) else '?'}): '{key}' must be {names}"
+    return None
 
 
 def evaluate_plan(
