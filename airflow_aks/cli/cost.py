@@ -59,6 +59,12 @@ def load_from(args: argparse.Namespace) -> cost.Load:
     )
 
 
+def precheck(args: argparse.Namespace) -> None:
+    """The price table and load flags, before a plan runs (PriceTableError if unusable)."""
+    cost.load_table(Path(args.prices) if args.prices else None)
+    load_from(args)
+
+
 def attach(export: dict[str, Any], args: argparse.Namespace) -> str:
     """Add ``cost`` and ``deployTime`` to the export; return their text report.
 

@@ -58,6 +58,17 @@ def cmd_plan(args: argparse.Namespace) -> int:
         plan.freeze_import_heap()
 
     path = stack_file(args.stack, args.config)
+    # Everything a plan will write or read besides the stack, checked before planning.
+    if problem := output_path_problems(args) or diff_base_problem(args):
+        print(f"error: {problem}", file=sys.stderr)
+        return EXIT_CONFIG
+    from airflow_aks.cli import cost as cost_cli
+
+    try:
+        cost_cli.precheck(args)
+    except cost_cli.cost.PriceTableError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_CONFIG
     try:
         if not path.is_file():
             print(f"error: stack file {path} not found", file=sys.stderr)
@@ -69,6 +80,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     try:
         result = plan.run(program.main, stack=args.stack, config=raw)
+    except ConfigError as err:  # a config mistake only the program could see
+        print(f"error: {path}: {err}", file=sys.stderr)
+        return EXIT_CONFIG
     except Exception as exc:  # the program's own error, shown without the engine's stack
         print(f"error: the program failed under the mock engine: {exc}", file=sys.stderr)
         return EXIT_FAIL
@@ -87,9 +101,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     except policy_report.PolicyInputError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_CONFIG
-    from airflow_aks.cli import cost as cost_cli  # cost and first-deploy time
-
-    try:
+    try:  # cost and first-deploy time (issue 15)
         estimates = cost_cli.attach(export, args)
     except cost_cli.cost.PriceTableError as err:
         print(f"error: {err}", file=sys.stderr)
@@ -118,6 +130,34 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return EXIT_OK if policy.ok and not charts.failed and not unrendered else EXIT_FAIL
 
 
+def output_path_problems(args: argparse.Namespace) -> str | None:
+    """An output path of ``plan`` that cannot be written (before the plan runs)."""
+    for flag, value in (("--json", args.json), ("--diff-markdown", args.diff_markdown)):
+        if not value:
+            continue
+        p = Path(value)
+        if p.is_dir():
+            return f"{flag} {value}: is a directory; give a file path"
+        if not p.parent.is_dir():
+            return f"{flag} {value}: directory {p.parent} does not exist"
+    if args.diff_markdown and not args.diff:
+        return "--diff-markdown needs --diff BASE.json"
+    return None
+
+
+def diff_base_problem(args: argparse.Namespace) -> str | None:
+    """``--diff BASE.json`` that is not a readable plan export."""
+    if not args.diff:
+        return None
+    try:
+        base = json.loads(Path(args.diff).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as err:  # JSONDecodeError: ValueError
+        return f"--diff {args.diff}: {err}"
+    if not isinstance(base, dict) or not isinstance(base.get("resources"), list):
+        return f"--diff {args.diff}: not a plan export (no 'resources' list)"
+    return None
+
+
 def print_diff(base_path: str, export: dict[str, Any], markdown_path: str | None) -> int:
     """``plan --diff BASE.json``: the change against a saved base plan, as Markdown."""
     from airflow_aks.offline import diff as plan_diff
@@ -126,8 +166,9 @@ def print_diff(base_path: str, export: dict[str, Any], markdown_path: str | None
         base = json.loads(Path(base_path).read_text())
         change = plan_diff.diff(base, export)
         text = plan_diff.markdown(change, export["stack"])
-    except (OSError, ValueError, AttributeError) as err:  # JSONDecodeError is a ValueError
-        print(f"error: --diff {base_path}: {err}", file=sys.stderr)
+    except (OSError, ValueError, AttributeError, TypeError, KeyError) as err:
+        # JSONDecodeError is a ValueError; a base of another shape fails inside the diff.
+        print(f"error: --diff {base_path}: not a plan export ({err})", file=sys.stderr)
         return EXIT_CONFIG
     print()
     print(text, end="")
@@ -173,6 +214,23 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except ConfigError as err:  # from any command: a configuration mistake
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return EXIT_FAIL
+    except Exception as exc:  # last resort: a message, never a traceback
+        print(
+            f"error: airflow-aks failed unexpectedly ({type(exc).__name__}: {exc}); "
+            "please report it with the command line",
+            file=sys.stderr,
+        )
+        return EXIT_FAIL
+
+
+def _main(argv: list[str] | None) -> int:
     args = parser().parse_args(argv)
     args.tune_gc = argv is None and args.command == "plan"  # a process of its own
     if args.tune_gc:

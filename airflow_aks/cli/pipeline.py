@@ -39,6 +39,25 @@ def plan_stack(root: Path, stack: str) -> dict[str, Any]:
     return plan.run(program.main, stack=stack, config=config).export()
 
 
+def check_stages(root: Path, pipeline: PipelineConfig) -> None:
+    """Each stage's ``Pulumi.<stack>.yaml`` exists and is valid (ConfigError if not)."""
+    from airflow_aks.config.base import ConfigIssue
+    from airflow_aks.config.stack import load, read_stack_file
+
+    for i, stage in enumerate(pipeline.stages):
+        path = root / f"Pulumi.{stage.stack}.yaml"
+        if not path.is_file():
+            raise ConfigError(
+                [ConfigIssue(f"delivery.yaml:stages[{i}].stack", f"{path.name} does not exist")]
+            )
+        try:
+            load(read_stack_file(path), stage.stack)
+        except ConfigError as err:
+            raise ConfigError(
+                ConfigIssue(f"{path.name}: {issue.path}", issue.message) for issue in err.issues
+            ) from None
+
+
 def expected_files(
     root: Path,
     pipeline: PipelineConfig,
@@ -120,6 +139,7 @@ def cmd_pipeline(args: argparse.Namespace) -> int:
         if args.bootstrap_commands:
             print("\n".join(bootstrap_commands(pipeline, stage_providers(root, pipeline))))
             return EXIT_OK
+        check_stages(root, pipeline)  # every stage's stack file, before any plan
         files, grants = expected_files(root, pipeline, plan_of)
         gaps = [] if args.write or args.grants else uncovered_grants(root, pipeline, plan_of)
     except (ConfigError, ValueError) as err:

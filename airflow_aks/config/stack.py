@@ -225,7 +225,9 @@ def load(raw: Mapping[str, Any], stack: str) -> StackConfig:
             [
                 ConfigIssue(
                     f"{NAMESPACE}:profile",
-                    f"stack {stack!r} needs a profile; allowed: {', '.join(sorted(PROFILES))}",
+                    f"stack {stack!r} needs a profile ({', '.join(sorted(PROFILES))}): "
+                    f"its environment {ours['environment']!r} is not one, so set "
+                    f"{NAMESPACE}:profile",
                 )
             ]
         )
