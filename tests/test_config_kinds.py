@@ -185,3 +185,18 @@ def test_branch(value, ok):
 )
 def test_quantity(value, number):
     assert K.quantity(value) == number
+
+
+@pytest.mark.parametrize(
+    ("graph", "loop"),
+    [
+        ({"a": [], "b": ["a"]}, None),
+        ({"a": ["b"], "b": ["a"]}, ["a", "b", "a"]),
+        ({"a": ["a"]}, ["a", "a"]),
+        ({"a": ["b"], "b": ["c"], "c": ["b"]}, ["b", "c", "b"]),
+        ({"a": ["x"]}, None),
+        ({"a": ["b", "c"], "b": ["c"], "c": []}, None),
+    ],
+)
+def test_cycle(graph, loop):
+    assert K.cycle(graph) == loop

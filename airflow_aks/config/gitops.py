@@ -7,10 +7,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from airflow_aks.components.gitops import kustomization_specs
-
 from .base import StrictModel, UniqueStrs
-from .kinds import branch_problem
+from .kinds import branch_problem, cycle
 
 _K8S_NAME = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
 
@@ -78,8 +76,9 @@ class GitOpsConfig(StrictModel):
             missing = sorted(set(k.depends_on) - set(v))
             if missing:
                 raise ValueError(f"kustomization {name!r} depends on unknown {missing}")
-        # The component's own check (unknown names, cycles), here so it is a config error.
-        kustomization_specs({n: {"path": k.path, "depends_on": k.depends_on} for n, k in v.items()})
+        if loop := cycle({n: k.depends_on for n, k in v.items()}):
+            # Flux would wait for ever: each waits for the next to become ready.
+            raise ValueError(f"kustomization dependency cycle: {' -> '.join(loop)}")
         return v
 
     @model_validator(mode="after")

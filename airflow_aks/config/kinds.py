@@ -328,3 +328,31 @@ def quantity(value: str) -> float:
     if not m:
         raise ValueError(f"{value!r} is not a Kubernetes quantity (e.g. 500m, 2, 1Gi)")
     return float(m.group(1)) * _FACTORS[m.group(2)]
+
+
+# ----------------------------------------------------------------------------- graphs
+
+
+def cycle(depends_on: Mapping[str, Iterable[str]]) -> list[str] | None:
+    """A dependency loop (``[a, b, a]``) among known names, or None; unknown names ignored."""
+    done: set[str] = set()
+    for start in sorted(depends_on):
+        path: list[str] = []
+        stack: list[tuple[str, list[str]]] = [(start, sorted(depends_on[start]))]
+        on_path = {start}
+        path.append(start)
+        while stack:
+            node, todo = stack[-1]
+            nxt = next((d for d in todo if d in depends_on and d not in done), None)
+            if nxt is None:
+                stack.pop()
+                done.add(node)
+                on_path.discard(path.pop())
+                continue
+            todo.remove(nxt)
+            if nxt in on_path:
+                return [*path[path.index(nxt) :], nxt]
+            stack.append((nxt, sorted(depends_on[nxt])))
+            on_path.add(nxt)
+            path.append(nxt)
+    return None
