@@ -480,3 +480,124 @@ WEAKENINGS: list[W] = [
     W("policy-exception-not-expired", "an expired exception left in place", nothing, exceptions=(EXPIRED,)),
 ]
 # fmt: on
+
+
+# ------------------------------------------------------------------ component level
+#
+# The rows above weaken a plan export. These weaken a *component* (a default, a role, a
+# pure decision function) the way a consumer's fork or a tired maintainer would, in one
+# line; the real program is planned with the change and the named mandatory rule must fail
+# (tests/test_component_weakenings.py). What a consumer runs is the pack, not this suite.
+
+
+@dataclass(frozen=True)
+class CW:
+    """One component-level regression: ``target`` (``module:attribute``) replaced by
+    ``value`` (a callable ``value(original)`` for functions), planned on ``stack``."""
+
+    rule: str
+    area: str
+    what: str
+    target: str
+    value: Any
+    stack: Stack = "dev"
+
+
+def _merged(extra: dict[str, Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Wrap a decision function so its dict result gets ``extra`` merged in."""
+
+    def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
+        return lambda *a, **k: {**original(*a, **k), **extra}
+
+    return wrap
+
+
+def _allow_all(original: Callable[..., Any]) -> Callable[..., Any]:
+    """A 'default deny' that denies nothing: no policy types, so it selects and blocks
+    nothing."""
+
+    def weakened(*a: Any, **k: Any) -> Any:
+        manifest = original(*a, **k)
+        spec = manifest["spec"]
+        manifest["spec"] = {**spec, "policyTypes": [], "ingress": [{}], "egress": [{}]}
+        return manifest
+
+    return weakened
+
+
+VALUES = "airflow_aks.components.airflow.values"
+COMPONENT_WEAKENINGS: list[CW] = [
+    CW(
+        "identity-read-role-where-read-suffices",
+        "domains",
+        "domain read claims granted Secrets Officer",
+        "airflow_aks.components.domains:SECRET_ROLES",
+        {"read": "Key Vault Secrets Officer", "write": "Key Vault Secrets Officer"},
+        "prod",
+    ),
+    CW(
+        "aks-control-plane-logs",
+        "aks",
+        "control-plane audit log categories dropped",
+        "airflow_aks.components.aks:CONTROL_PLANE_LOG_CATEGORIES",
+        ("kube-apiserver",),
+    ),
+    CW(
+        "identity-federated-audience",
+        "identity",
+        "workload identity audience changed",
+        "airflow_aks.components.identity:FEDERATED_AUDIENCE",
+        "api://AnyAudience",
+    ),
+    CW(
+        "identity-federated-audience",
+        "sign-in",
+        "sign-in app credential audience changed",
+        "airflow_aks.components.signin:FEDERATED_AUDIENCE",
+        "api://AnyAudience",
+        "prod",
+    ),
+    CW(
+        "k8s-no-privilege-escalation",
+        "airflow",
+        "Airflow containers may escalate privileges",
+        f"{VALUES}:container_security_context",
+        _merged({"allowPrivilegeEscalation": True}),
+    ),
+    CW(
+        "k8s-run-as-non-root",
+        "airflow",
+        "Airflow pods may run as root",
+        f"{VALUES}:pod_security_context",
+        _merged({"runAsNonRoot": False, "runAsUser": 0}),
+    ),
+    CW(
+        "airflow-builtin-secret-env-off",
+        "airflow",
+        "the chart's built-in secret env vars left on",
+        f"{VALUES}:disabled_builtin_secret_env",
+        lambda original: lambda *a, **k: {},
+    ),
+    CW(
+        "postgres-tls-enforced",
+        "database",
+        "TLS no longer required by the server",
+        "airflow_aks.components.database:server_parameters",
+        _merged({"require_secure_transport": "off"}),
+    ),
+    CW(
+        "namespace-network-default-deny",
+        "network policies",
+        "the default-deny NetworkPolicy denies nothing",
+        "airflow_aks.components.netpol:default_deny",
+        _allow_all,
+    ),
+    CW(
+        "domain-namespace-default-deny",
+        "domains",
+        "the domain default-deny NetworkPolicy denies nothing",
+        "airflow_aks.components.netpol:default_deny",
+        _allow_all,
+        "prod",
+    ),
+]

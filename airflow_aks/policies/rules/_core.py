@@ -36,6 +36,10 @@ PG_CONFIGURATION = "azure-native:dbforpostgresql:Configuration"
 PG_FIREWALL_RULE = "azure-native:dbforpostgresql:FirewallRule"
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 FEDERATED_CREDENTIAL = "azure-native:managedidentity:FederatedIdentityCredential"
+# The sign-in app registration's credential (azuread provider): the same `audiences` input.
+APP_FEDERATED_CREDENTIAL = (
+    "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential"
+)
 USER_ASSIGNED_IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
 NAMESPACE = "kubernetes:core/v1:Namespace"
 SERVICE_ACCOUNT = "kubernetes:core/v1:ServiceAccount"

@@ -10,6 +10,7 @@ from typing import Any
 from . import _airflow_workloads, azure_facts
 from ._core import (
     ADVISORY,
+    APP_FEDERATED_CREDENTIAL,
     CUSTOM_RESOURCE,
     FEDERATED_CREDENTIAL,
     MANDATORY,
@@ -110,7 +111,7 @@ def principal_type_set(props: Mapping[str, Any], ctx: Context) -> list[str]:
     name="identity-federated-audience",
     level=MANDATORY,
     mirrors="Microsoft Entra workload identity federation requirements",
-    types=(FEDERATED_CREDENTIAL,),
+    types=(FEDERATED_CREDENTIAL, APP_FEDERATED_CREDENTIAL),
     description="""Federated credentials must accept exactly the api://AzureADTokenExchange
     audience: any other audience lets tokens minted for another service be exchanged for
     Azure tokens.""",
