@@ -32,7 +32,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from airflow_aks.policies.rules.mesh_airflow import is_secret_key, secret_literals
+from airflow_aks.policies.rules.charts import is_secret_key, secret_literals
 
 from .base import NAMESPACE, ConfigIssue
 
