@@ -596,13 +596,13 @@ class Cluster(pulumi.ComponentResource):
     """ARM id of the cluster's user-assigned control-plane identity."""
     kubeconfig: pulumi.Output[str]
     """User kubeconfig in exec (kubelogin) format, as a secret."""
-    _provider: k8s.Provider
+    _k8s_provider: k8s.Provider
 
     @property
     def provider(self) -> k8s.Provider:
         """Kubernetes provider authenticated with Entra ID (no admin credentials); Python
         only: other languages build their own from ``kubeconfig``."""
-        return self._provider
+        return self._k8s_provider
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(type_token(Cluster), name, {}, opts)
@@ -767,7 +767,7 @@ class Cluster(pulumi.ComponentResource):
         self.kubeconfig = pulumi.Output.secret(
             creds.kubeconfigs.apply(lambda k: first_kubeconfig(k, login))
         )
-        self._provider = k8s.Provider(
+        self._k8s_provider = k8s.Provider(
             f"{name}-k8s",
             kubeconfig=self.kubeconfig,
             # Server-side apply lets Flux and Pulumi co-own objects without fights.

@@ -155,7 +155,7 @@ class PipelineIdentity(pulumi.ComponentResource):
     ) -> None:
         super().__init__(type_token(PipelineIdentity), name, {}, opts)
         for key in ("deploy_subjects", "preview_subjects"):
-            subs = list(args.get(key, ()))  # type: ignore[arg-type]
+            subs = list(args.get(key, ()))
             if not subs or not all(str(x).startswith("repo:") for x in subs):
                 raise ValueError(f"PipelineIdentity {name}: {key} must be GitHub subjects")
         if set(args["deploy_subjects"]) & set(args["preview_subjects"]):
@@ -237,7 +237,7 @@ class PipelineIdentity(pulumi.ComponentResource):
         )
         sp = azuread.ServicePrincipal(name, client_id=app.client_id, opts=self._child)
         previous: list[pulumi.Resource] = []
-        subjects: Sequence[str] = args[f"{kind}_subjects"]  # type: ignore[literal-required]
+        subjects: Sequence[str] = args[f"{kind}_subjects"]
         for i, subject in enumerate(subjects):
             # One at a time: writes to one application's credentials are not made in
             # parallel (the managed-identity API refuses them: pulumi-azure-native#4343).

@@ -116,7 +116,7 @@ class Network(pulumi.ComponentResource):
                 resource_group_name=args["resource_group_name"],
                 address_prefix=str(spec["address_prefix"]),
                 network_security_group={"id": nsg.id},
-                service_endpoints=[{"service": s} for s in spec["service_endpoints"]],  # type: ignore[union-attr]
+                service_endpoints=[{"service": s} for s in spec["service_endpoints"]],
                 delegations=[{"name": "delegation", "service_name": delegation}]
                 if delegation
                 else [],

@@ -142,8 +142,8 @@ class EntraSignIn(pulumi.ComponentResource):
                     "id_token_issuance_enabled": False,
                 },
             },
-            app_roles=app_roles(),  # type: ignore[arg-type]
-            optional_claims=optional_claims(),  # type: ignore[arg-type]
+            app_roles=app_roles(),
+            optional_claims=optional_claims(),
             required_resource_accesses=[
                 {
                     "resource_app_id": MICROSOFT_GRAPH,
@@ -151,7 +151,7 @@ class EntraSignIn(pulumi.ComponentResource):
                         {"id": GRAPH_SCOPES[s], "type": "Scope"} for s in GRAPH_SCOPES
                     ],
                 }
-            ],  # type: ignore[arg-type]
+            ],
             owners=owners or None,
             prevent_duplicate_names=True,
             opts=child,

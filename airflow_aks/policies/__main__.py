@@ -10,7 +10,7 @@ Tests never import this module: constructing a PolicyPack starts a gRPC server.
 if __package__:
     from .rules import build_policies
 else:  # run as a directory by the Pulumi CLI
-    from rules import build_policies  # type: ignore[no-redef]
+    from rules import build_policies
 
 from pulumi_policy import PolicyPack
 

@@ -91,7 +91,7 @@ def _doc(path: str, field: Any) -> str:
     if field.default is not PydanticUndefined:
         default = field.default
     elif field.default_factory is not None:
-        default = field.default_factory()  # type: ignore[call-arg]
+        default = field.default_factory()
     else:
         default = PydanticUndefined
     shown = "" if default is PydanticUndefined else _show(default)

@@ -43,7 +43,7 @@ from airflow_aks.components.domains import (
     pod_rbac_plan,
 )
 from airflow_aks.components.domains import network_policies as task_namespace_policies
-from airflow_aks.components.identity import WorkloadIdentity, role_assignment
+from airflow_aks.components.identity import WorkloadIdentity, WorkloadIdentityArgs, role_assignment
 from airflow_aks.components.mesh import detached_mesh
 from airflow_aks.components.mesh.base import PROVIDERS, AllowRule, Client, Mesh, NetworkNeeds
 from airflow_aks.components.netpol import Manifest, Peer, network_policy
@@ -262,7 +262,9 @@ def values_input(args: AirflowArgs) -> V.AirflowValuesInput:
     ):
         if not args.get(key):
             raise ValueError(f"airflow args: {key} is required")
-    environment = _one_of(args, "environment", ENVIRONMENTS, None)
+    environment: V.Environment = (
+        "prod" if _one_of(args, "environment", ENVIRONMENTS, None) == "prod" else "dev"
+    )
     _one_of(args, "mesh_provider", PROVIDERS, "none")
     git = args.get("git_sync")
     if git is not None and not git.get("repo"):
@@ -280,7 +282,7 @@ def values_input(args: AirflowArgs) -> V.AirflowValuesInput:
     )
     git_token = args.get("git_token_object")
     return V.AirflowValuesInput(
-        environment=environment,  # type: ignore[arg-type]
+        environment=environment,
         namespace=args["namespace"],
         tenant_id=_TENANT,
         control_plane_client_id=_CP_CLIENT,
@@ -620,39 +622,45 @@ class Airflow(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
-        common = {
-            "resource_group_name": args["resource_group_name"],
-            "location": args["location"],
-            "oidc_issuer_url": args["oidc_issuer_url"],
-            "namespace": ns_name,
-            "labels": {"app.kubernetes.io/part-of": "airflow-aks"},
-        }
+        def identity_args(
+            namespace: str, identity_name: str, service_accounts: list[str], automount: list[str]
+        ) -> WorkloadIdentityArgs:
+            return WorkloadIdentityArgs(
+                resource_group_name=args["resource_group_name"],
+                location=args["location"],
+                oidc_issuer_url=args["oidc_issuer_url"],
+                namespace=namespace,
+                labels={"app.kubernetes.io/part-of": "airflow-aks"},
+                identity_name=identity_name,
+                service_accounts=service_accounts,
+                automount_token_for=automount,
+            )
+
         control = WorkloadIdentity(
             f"{name}-control-plane",
-            {
-                **common,  # type: ignore[typeddict-item]
-                "identity_name": args["control_plane_identity_name"],
+            identity_args(
+                ns_name,
+                args["control_plane_identity_name"],
                 # no ServiceAccount / federated credential for a Job the chart does not run
-                "service_accounts": control_plane_service_accounts(built, sas),
+                control_plane_service_accounts(built, sas),
                 # the scheduler launches task pods (KubernetesExecutor); the API server reads
                 # running tasks' logs through the Kubernetes API (cncf.kubernetes 10.25.0
                 # kubernetes_executor.py get_streaming_task_log); the triggerer watches
-                # deferred KubernetesPodOperator pods (triggers/pod.py) — issue 21, defect 6
-                "automount_token_for": [sas.scheduler, sas.api_server, sas.triggerer],
-            },
+                # deferred KubernetesPodOperator pods (triggers/pod.py)
+                [sas.scheduler, sas.api_server, sas.triggerer],
+            ),
             opts=pulumi.ResourceOptions(parent=self),
             wait_for=[ns],
         )
         tasks = WorkloadIdentity(
             f"{name}-tasks",
-            {
-                **common,  # type: ignore[typeddict-item]
-                "namespace": tasks_ns_name,
-                "identity_name": args["tasks_identity_name"],
-                "service_accounts": [sas.tasks],
+            identity_args(
+                tasks_ns_name,
+                args["tasks_identity_name"],
+                [sas.tasks],
                 # KubernetesPodOperator tasks launch pods of their own
-                "automount_token_for": [sas.tasks],
-            },
+                [sas.tasks],
+            ),
             opts=pulumi.ResourceOptions(parent=self),
             wait_for=[tasks_ns],
         )
