@@ -549,10 +549,26 @@ def test_preflight_command_exits_1_naming_each_failed_check_and_fix(capsys):
     assert "fix: change airflow-aks:namePrefix" in out
     assert "fix: set airflow-aks:aks.kubernetesVersion to one of" in out
     assert "PASS  resource-providers" in out
-    assert "FAILED: 2 of 9 checks: kubernetes-version, storage-account-name" in out
+    assert "FAILED: 2 of 10 checks: kubernetes-version, storage-account-name" in out
 
 
 def test_preflight_without_subscription_exits_2(monkeypatch, capsys):
     monkeypatch.delenv("AZURE_SUBSCRIPTION_ID", raising=False)
     assert cli.main(["preflight", "--stack", "dev"]) == 2
     assert "no subscription" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("role", "ok"), [(OWNER, True), (CONTRIBUTOR, False)])
+def test_plan_permissions_against_the_callers_effective_permissions(role, ok):
+    routes = healthy_routes()
+    routes[("GET", f"{S}/resourcegroups/{RG}/providers/Microsoft.Authorization/permissions")] = (
+        200,
+        {"value": ROLE_PERMISSIONS[role]},
+    )
+    req = dev_requirements()
+    assert "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action" in req.deploy_actions
+    c = run_one(routes, req, "plan-permissions")
+    assert c.ok is ok, c.detail
+    if not ok:  # Contributor: everything but role assignments
+        assert "Microsoft.Authorization/roleAssignments/write" in c.detail
+        assert "delivery/grants/dev.json" in c.fix

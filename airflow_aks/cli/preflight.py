@@ -18,6 +18,8 @@ api-server-access         the caller's public IP is outside authorizedIpRanges
 key-vault-name            the vault name is taken, or held by a soft-deleted vault
 storage-account-name      the storage account name is taken
 role-assignment-rights    the caller cannot write Microsoft.Authorization/roleAssignments
+plan-permissions          the caller's effective permissions on the resource group lack an
+                          ARM action the plan needs (permission model of delivery/)
 ========================  ==============================================================
 
 Every check prints PASS or FAIL with the command that fixes it. What to check is decided by
@@ -88,6 +90,8 @@ class Requirements:
     vault_names: list[str] = field(default_factory=list)
     storage_accounts: list[str] = field(default_factory=list)
     role_assignments: int = 0
+    deploy_actions: list[str] = field(default_factory=list)
+    """Resource-group ARM actions ``pulumi up`` of this plan needs (delivery/permissions.py)."""
 
 
 def _int(value: Any, default: int = 0) -> int:
@@ -152,6 +156,15 @@ def requirements(export: Mapping[str, Any]) -> Requirements:
         ]
         req.resource_group = max(set(names), key=names.count) if names else ""
     req.providers = sorted(providers)
+    from airflow_aks.delivery import permissions as perm
+
+    try:
+        needs = perm.plan_needs(export, "deploy")
+    except (ValueError, KeyError):  # a type the model lacks: pipeline --check names it
+        needs = []
+    req.deploy_actions = sorted(
+        {n.what for n in needs if n.kind == "action" and n.scope == "resourceGroup"}
+    )
     return req
 
 
@@ -627,6 +640,50 @@ def check_role_assignment_rights(az: Azure, req: Requirements) -> Check:
     )
 
 
+def check_plan_permissions(az: Azure, req: Requirements) -> Check:
+    """Every resource-group ARM action the plan needs (linked actions included) against the
+    caller's effective permissions on the group (Azure's wildcard matching)."""
+    from airflow_aks.delivery.permissions import matches
+
+    rg = req.resource_group
+    if not req.deploy_actions:
+        return Check("plan-permissions", True, "the plan needs no resource-group action")
+    if not az.resources.resource_groups.check_existence(rg):
+        return Check(
+            "plan-permissions",
+            True,
+            f"{rg} does not exist yet: the bootstrap creates it with the grants "
+            "`airflow-aks pipeline --check` proved offline",
+        )
+    perms = [
+        (list(p.actions or []), list(p.not_actions or []))
+        for p in az.authorization.permissions.list_for_resource_group(rg)
+    ]
+
+    def allowed(action: str) -> bool:
+        return any(
+            any(matches(a, action) for a in acts) and not any(matches(n, action) for n in nots)
+            for acts, nots in perms
+        )
+
+    missing = [a for a in req.deploy_actions if not allowed(a)]
+    if not missing:
+        return Check(
+            "plan-permissions",
+            True,
+            f"effective permissions on {rg} cover the plan's {len(req.deploy_actions)} actions",
+        )
+    return Check(
+        "plan-permissions",
+        False,
+        f"the caller lacks {len(missing)} action(s) the plan needs on {rg}: "
+        + ", ".join(missing[:8])
+        + (" …" if len(missing) > 8 else ""),
+        "deploy with the stage's deploy identity (delivery/: `pulumi -C delivery up`), or "
+        f"grant the roles of delivery/grants/{req.stack}.json",
+    )
+
+
 def _covers(assignment_scope: str, scope: str) -> bool:
     a, s = assignment_scope.lower().rstrip("/"), scope.lower()
     return a in ("", "/") or s == a or s.startswith(a + "/") or "managementgroups" in a
@@ -642,6 +699,7 @@ CHECKS = (
     "key-vault-name",
     "storage-account-name",
     "role-assignment-rights",
+    "plan-permissions",
 )
 
 
@@ -665,6 +723,7 @@ def run_checks(az: Azure, req: Requirements, *, caller_ip: str | None = None) ->
         ("key-vault-name", lambda: check_vault_names(az, req)),
         ("storage-account-name", lambda: check_storage_names(az, req)),
         ("role-assignment-rights", lambda: check_role_assignment_rights(az, req)),
+        ("plan-permissions", lambda: check_plan_permissions(az, req)),
     ]
     out = []
     for name, step in steps:
