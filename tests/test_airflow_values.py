@@ -27,11 +27,21 @@ CP_CLIENT = "11111111-1111-1111-1111-111111111111"
 TASKS_CLIENT = "22222222-2222-2222-2222-222222222222"
 
 
+def mesh_settings(mesh: Any) -> V.MeshPodSettings:
+    """The four dicts the assembler passes to the Airflow component, read from a mesh."""
+    return V.MeshPodSettings(
+        service_labels=dict(mesh.pod_labels("service")),
+        service_annotations=dict(mesh.pod_annotations("service")),
+        job_labels=dict(mesh.pod_labels("job")),
+        job_annotations=dict(mesh.pod_annotations("job")),
+    )
+
+
 def mesh_of(provider: str) -> V.MeshPodSettings:
     if provider == "none":
-        return V.mesh_settings(NoMesh())
+        return mesh_settings(NoMesh())
     mod = {"linkerd": linkerd_mesh, "kuma": kuma_mesh}[provider]
-    return V.mesh_settings(
+    return mesh_settings(
         SimpleNamespace(pod_labels=mod.pod_labels, pod_annotations=mod.pod_annotations)
     )
 

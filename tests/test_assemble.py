@@ -78,6 +78,7 @@ _CONFIG_MAY_IMPORT = {
     "airflow_aks.components.secrets.API_SECRET_KEY_SECRET",
     "airflow_aks.components.secrets.FERNET_KEY_SECRET",
     "airflow_aks.components.secrets.JWT_SECRET_SECRET",
+    "airflow_aks.components.secrets.DEFAULT_SECRETS_ISSUED_ON",  # the one rotation default
     "airflow_aks.components.merge.deep_merge",
     "airflow_aks.components.airflow.signin_config.ROLE_VALUES",
     "airflow_aks.components.domains.DOMAIN_TAG",  # counts towards Azure's 50 tags

@@ -14,7 +14,6 @@ from airflow_aks.components.storage import (
     blob_endpoint,
     container_scope,
     lifecycle_policy,
-    wasb_log_folder,
 )
 
 RG = "rg-airflow-test"
@@ -90,7 +89,6 @@ def test_container_scope() -> None:
 
 def test_endpoints() -> None:
     assert blob_endpoint("st1") == "https://st1.blob.core.windows.net/"
-    assert wasb_log_folder("st1", "airflow-logs") == "wasb://airflow-logs@st1.blob.core.windows.net"
 
 
 # ---------------------------------------------------------------- component

@@ -19,7 +19,7 @@ from pulumi_azure_native import authorization, dbforpostgresql
 from airflow_aks.components.tokens import type_token
 
 from .private_link import linked_private_dns_zone
-from .secrets import secret_expiry_epoch, vault_secret
+from .secrets import DEFAULT_SECRETS_ISSUED_ON, secret_expiry_epoch, vault_secret
 
 ADMIN_PASSWORD_SECRET = "postgres-admin-password"
 CONNECTION_SECRET = "airflow-metadata-connection"
@@ -218,7 +218,8 @@ class MetadataDatabaseArgs(TypedDict, total=False):
     key_vault_resource_group_name: pulumi.Input[str]
     """Resource group of that vault (default: the server's)."""
     secrets_issued_on: str
-    """Rotation anchor (ISO date); bumping it regenerates the password."""
+    """Rotation anchor (ISO date); bumping it regenerates the password (default
+    ``DEFAULT_SECRETS_ISSUED_ON``, 2026-11-23)."""
     secret_rotation_days: int
     """Validity of the database secrets in days."""
     protect: bool
@@ -267,7 +268,7 @@ class MetadataDatabase(pulumi.ComponentResource):
         )
         login = args.get("administrator_login", "airflowadmin")
         database_name = args.get("database_name", "airflow")
-        issued_on = args.get("secrets_issued_on", "2026-11-23")
+        issued_on = args.get("secrets_issued_on", DEFAULT_SECRETS_ISSUED_ON)
         expires = secret_expiry_epoch(issued_on, args.get("secret_rotation_days", 180))
 
         subnet = args.get("delegated_subnet_id")

@@ -39,6 +39,8 @@ VAULT_PRIVATE_DNS_ZONE = "privatelink.vaultcore.azure.net"
 FERNET_KEY_SECRET = "airflow-fernet-key"
 API_SECRET_KEY_SECRET = "airflow-api-secret-key"
 JWT_SECRET_SECRET = "airflow-jwt-secret"
+DEFAULT_SECRETS_ISSUED_ON = "2026-11-23"
+"""Rotation anchor when none is given (the one default; config and components read it)."""
 
 _KV_OBJECT_NAME = re.compile(r"^[0-9a-zA-Z-]{1,127}$")
 _K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
@@ -387,7 +389,8 @@ class VaultArgs(TypedDict, total=False):
     log_analytics_workspace_id: pulumi.Input[str] | None
     """Workspace receiving the ``AuditEvent`` diagnostic logs."""
     secrets_issued_on: str
-    """Rotation anchor (ISO date): expiry = anchor + ``secret_rotation_days``."""
+    """Rotation anchor (ISO date): expiry = anchor + ``secret_rotation_days`` (default
+    ``DEFAULT_SECRETS_ISSUED_ON``, 2026-11-23)."""
     secret_rotation_days: int
     """Validity of generated secrets in days (default 180)."""
     random_name_suffix: bool
@@ -431,7 +434,7 @@ class Vault(pulumi.ComponentResource):
         self._base_name = name
         child = pulumi.ResourceOptions(parent=self)
         rg = args["resource_group_name"]
-        issued_on = args.get("secrets_issued_on", "2026-11-23")
+        issued_on = args.get("secrets_issued_on", DEFAULT_SECRETS_ISSUED_ON)
         self.secrets_expire = secret_expiry_epoch(issued_on, args.get("secret_rotation_days", 180))
         private_subnet = args.get("private_endpoint_subnet_id")
         if private_subnet is not None and args.get("virtual_network_id") is None:

@@ -108,11 +108,6 @@ def blob_endpoint(account_name: str, dns_suffix: str = "core.windows.net") -> st
     return f"https://{account_name}.blob.{dns_suffix}/"
 
 
-def wasb_log_folder(account_name: str, container: str) -> str:
-    """Airflow ``remote_base_log_folder`` for the container (``wasb://`` scheme)."""
-    return f"wasb://{container}@{account_name}.blob.core.windows.net"
-
-
 # --------------------------------------------------------------------------- component
 
 

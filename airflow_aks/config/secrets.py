@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from airflow_aks.components.secrets import DEFAULT_SECRETS_ISSUED_ON
+
 from .base import StrictModel, UniqueStrs, problems_error
 from .kinds import guid_problem, ip_or_cidr_problem
 
@@ -45,7 +47,7 @@ class KeyVaultConfig(StrictModel):
     """Extra CIDRs allowed through the vault firewall (operators); the AKS subnet always is."""
     secret_rotation_days: int = Field(default=180, ge=1, le=730)
     """Validity of each generated secret, counted from ``secretsIssuedOn``."""
-    secrets_issued_on: date = date(2026, 11, 23)
+    secrets_issued_on: date = date.fromisoformat(DEFAULT_SECRETS_ISSUED_ON)
     """Rotation anchor. Bumping it regenerates every secret and moves every expiry: a
     plan is reproducible because nothing depends on the wall clock. Checked 2026-11-23."""
 

@@ -16,7 +16,7 @@ Analytics ingestion, Key Vault operations) are listed with their unit price.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -607,11 +607,3 @@ def format_estimate(est: Estimate, top: int = 5) -> str:
     if est.unpriced:
         lines.append(f"  unpriced resource types: {', '.join(est.unpriced)}")
     return "\n".join(lines)
-
-
-def lines_by_key(lines: Iterable[Line]) -> dict[str, float]:
-    """Idle monthly cost per price key (for comparisons and tests)."""
-    out: dict[str, float] = {}
-    for line in lines:
-        out[line.item.key] = out.get(line.item.key, 0.0) + line.idle
-    return out

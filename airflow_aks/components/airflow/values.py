@@ -66,7 +66,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from airflow_aks.components.merge import deep_merge
 from airflow_aks.components.scheduling import PodPlacement
@@ -179,21 +179,6 @@ class MeshPodSettings:
     service_annotations: Mapping[str, str] = field(default_factory=dict)
     job_labels: Mapping[str, str] = field(default_factory=dict)
     job_annotations: Mapping[str, str] = field(default_factory=dict)
-
-
-class _MeshLike(Protocol):
-    def pod_labels(self, kind: Literal["service", "job"]) -> dict[str, str]: ...
-    def pod_annotations(self, kind: Literal["service", "job"]) -> dict[str, str]: ...
-
-
-def mesh_settings(mesh: _MeshLike) -> MeshPodSettings:
-    """Read the four dicts from anything implementing the mesh interface."""
-    return MeshPodSettings(
-        service_labels=dict(mesh.pod_labels("service")),
-        service_annotations=dict(mesh.pod_annotations("service")),
-        job_labels=dict(mesh.pod_labels("job")),
-        job_annotations=dict(mesh.pod_annotations("job")),
-    )
 
 
 @dataclass(frozen=True)
