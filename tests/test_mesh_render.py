@@ -85,6 +85,9 @@ GIT_CHARTS: dict[tuple[str, str], GitChart] = {
         "deploy/charts/trust-manager",
         {"version": "v0.24.0", "appVersion": "v0.24.0"},
     ),
+    # The Airflow chart's sources sit in chart/ of apache/airflow; the released Chart.yaml
+    # carries the version already (chart/RELEASE_NOTES.rst, release helm-chart/1.22.0).
+    ("airflow", "1.22.0"): GitChart("apache/airflow", "helm-chart/1.22.0", "chart"),
     ("nvidia-device-plugin", "0.20.0"): GitChart(
         "NVIDIA/k8s-device-plugin",
         "v0.20.0",
