@@ -56,6 +56,28 @@ def test_user_pool_not_tainted_critical_and_spot_settings():
     assert s["min_count"] == 0 and s["count"] == 0
 
 
+def test_spot_pools_send_no_surge_regular_pools_do():
+    # AKS refuses max surge on spot pools ("Spot pools can't set max surge"; aks-docs
+    # spot-node-pool.md, terraform-provider-azurerm#19355).
+    assert "upgrade_settings" not in pool_settings(pool(spot=True), "s", mode="User")
+    assert pool_settings(pool(), "s", mode="User")["upgrade_settings"] == {"max_surge": "33%"}
+    assert pool_settings(pool(max_surge="2"), "s", mode="User")["upgrade_settings"] == {
+        "max_surge": "2"
+    }
+
+
+def test_no_spot_pool_in_the_shipped_plans_sends_surge(dev_plan, kuma_plan):
+    for plan in (dev_plan, kuma_plan):
+        spot = [
+            r
+            for r in by_type(plan, "azure-native:containerservice:AgentPool")
+            if r["inputs"].get("scaleSetPriority") == "Spot"
+        ]
+        assert spot, "the shipped stack has a spot pool"
+        for r in spot:
+            assert "upgradeSettings" not in r["inputs"], r["urn"]
+
+
 def test_system_pool_cannot_be_spot():
     with pytest.raises(ValueError, match="system pool"):
         pool_settings(pool(spot=True), "subnet", mode="System")

@@ -116,6 +116,9 @@ def test_all_errors_reported_at_once():
         ({"systemPool": {"name": "System-1"}}, "airflow-aks:aks.systemPool.name", "pattern"),
         ({"taskPool": {"minCount": 5, "maxCount": 2}}, "airflow-aks:aks.taskPool", "exceeds"),
         ({"systemPool": {"spot": True}}, "airflow-aks:aks", "cannot be spot"),
+        # AKS: "Spot pools can't set max surge" (aks-docs spot-node-pool.md)
+        ({"taskPool": {"spot": True, "maxSurge": "33%"}}, "airflow-aks:aks.taskPool", "spot"),
+        ({"upgradeChannel": "node-image"}, "airflow-aks:aks.upgradeChannel", "stable"),
         ({"gpuPool": {"enabled": True, "labels": {}}}, "airflow-aks:aks", "gpuPool.labels"),
         ({"adminGroupObjectIds": ["admins"]}, "airflow-aks:aks.adminGroupObjectIds", "GUID"),
         ({"adminGroupObjectIds": []}, "airflow-aks:aks", "adminGroupObjectIds"),

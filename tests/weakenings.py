@@ -329,6 +329,8 @@ WEAKENINGS: list[W] = [
     W("aks-workload-identity-enabled", "workload identity webhook off", put(MC, "securityProfile.workloadIdentity.enabled", False)),
     W("aks-paid-tier-in-prod", "prod on the Free tier", put(MC, "sku.tier", "Free"), PROD),
     W("aks-auto-upgrade", "upgrade channel none", put(MC, "autoUpgradeProfile.upgradeChannel", "none")),
+    W("aks-auto-upgrade", "legacy node-image channel (never upgrades Kubernetes)", put(MC, "autoUpgradeProfile.upgradeChannel", "node-image")),
+    W("aks-spot-pool-no-max-surge", "spot task pool sends max surge", put(TASKS_POOL, "upgradeSettings.maxSurge", "33%"), ("dev", "kuma")),
     W("aks-node-os-upgrade", "node OS channel None", put(MC, "autoUpgradeProfile.nodeOSUpgradeChannel", "None")),
     W("aks-secret-rotation", "CSI secret rotation off", put(MC, "addonProfiles.azureKeyvaultSecretsProvider.config.enableSecretRotation", "false")),
     W("aks-no-node-public-ip", "public IPs on task nodes", put(TASKS_POOL, "enableNodePublicIP", True)),

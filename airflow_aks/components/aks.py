@@ -33,8 +33,10 @@ from .scheduling import effective_taints
 # Auto-upgrade channels under which AKS itself moves the minor version (AKS auto-upgrade
 # doc, 2026-07; Azure/terraform-azurerm-aks refuses a pinned version with these, and keeps
 # kubernetes_version/orchestrator_version in ignore_changes). `patch` moves patches only,
-# inside the MAJOR.MINOR we pin; `none` moves nothing.
-AKS_OWNS_MINOR = frozenset({"stable", "rapid", "node-image"})
+# inside the MAJOR.MINOR we pin; `none` moves nothing; the legacy `node-image` channel
+# moves node images only (aks-docs auto-upgrade-cluster.md, read 2026-12-07).
+AKS_OWNS_MINOR = frozenset({"stable", "rapid"})
+DEFAULT_MAX_SURGE = "33%"
 
 CLUSTER_ADMIN_ROLE = "Azure Kubernetes Service RBAC Cluster Admin"
 
@@ -104,8 +106,8 @@ class NodePoolArgs(TypedDict, total=False):
     """Node taints ``key=value:Effect``."""
     labels: dict[str, str]
     """Node labels."""
-    max_surge: str
-    """Extra nodes during upgrades (``33%`` or a number)."""
+    max_surge: str | None
+    """Extra nodes during upgrades (``33%`` or a number); never sent for spot pools."""
 
 
 def initial_count(pool: NodePoolArgs) -> int:
@@ -140,8 +142,11 @@ def pool_settings(pool: NodePoolArgs, subnet_id: pulumi.Input[str], *, mode: str
         "vnet_subnet_id": subnet_id,
         "node_taints": taints,
         "node_labels": dict(pool.get("labels", {})),
-        "upgrade_settings": {"max_surge": pool.get("max_surge", "33%")},
     }
+    if not pool.get("spot"):
+        # Spot pools get no upgradeSettings: AKS refuses max surge there ("Spot pools can't
+        # set max surge"; aks-docs spot-node-pool.md, terraform-provider-azurerm#19355).
+        settings["upgrade_settings"] = {"max_surge": pool.get("max_surge") or DEFAULT_MAX_SURGE}
     if autoscale:
         settings["min_count"] = pool.get("min_count", 1)
         settings["max_count"] = pool.get("max_count", 3)

@@ -71,7 +71,11 @@ class NodePoolConfig(StrictModel):
             raise problems_error(problems)
         return v
 
-    max_surge: str = Field(default="33%", pattern=r"^(\d{1,3}%|\d+)$")
+    max_surge: str | None = Field(
+        default=None,
+        pattern=r"^(\d{1,3}%|\d+)$",
+        description="extra nodes during upgrades; default 33% (not allowed on spot pools)",
+    )
 
     @model_validator(mode="after")
     def _counts(self) -> NodePoolConfig:
@@ -82,6 +86,16 @@ class NodePoolConfig(StrictModel):
             raise ValueError(
                 f"nodeCount ({n}) must lie within minCount..maxCount "
                 f"({self.min_count}..{self.max_count})"
+            )
+        if self.spot and self.max_surge is not None:
+            # AKS answers "Spot pools can't set max surge" (InvalidParameter on
+            # agentPoolProfile.upgrade.maxSurge; jenkins-infra/azure#730,
+            # terraform-provider-azurerm#19355, read 2026-12-07); aks-docs
+            # spot-node-pool.md: "There are no surge nodes available for Spot node pool
+            # upgrades".
+            raise ValueError(
+                f"maxSurge ({self.max_surge}) cannot be set on a spot pool: AKS upgrades spot "
+                "pools without surge nodes and refuses the setting; remove maxSurge"
             )
         return self
 
@@ -159,7 +173,10 @@ class AksConfig(StrictModel):
     private_cluster: bool = False
     authorized_ip_ranges: UniqueStrs = Field(default_factory=list)
     disable_run_command: bool = True
-    upgrade_channel: Literal["stable", "patch", "rapid", "node-image", "none"] = "stable"
+    # `node-image` is the legacy cluster channel that moves node images only, never the
+    # Kubernetes version (aks-docs auto-upgrade-cluster.md: "legacy and not to be used";
+    # read 2026-12-07): node images are `nodeOsUpgradeChannel: NodeImage` here.
+    upgrade_channel: Literal["stable", "patch", "rapid", "none"] = "stable"
     node_os_upgrade_channel: Literal["NodeImage", "SecurityPatch", "Unmanaged", "None"] = (
         "NodeImage"
     )

@@ -181,9 +181,9 @@ class PlatformGpuPoolArgs(TypedDict, total=False):
     labels: dict[str, str]
     """``airflow-aks:aks.gpuPool.labels`` Model default ``{'airflow-aks/pool': 'gpu'}`` (a
     profile may set another)."""
-    max_surge: str
-    """``airflow-aks:aks.gpuPool.maxSurge`` Model default ``'33%'`` (a profile may set
-    another)."""
+    max_surge: str | None
+    """``airflow-aks:aks.gpuPool.maxSurge`` extra nodes during upgrades; default 33% (not
+    allowed on spot pools)."""
     enabled: bool
     """``airflow-aks:aks.gpuPool.enabled`` Model default ``False`` (a profile may set another)."""
     device_plugin_version: str
@@ -238,9 +238,9 @@ class PlatformNodePoolArgs(TypedDict, total=False):
     """``airflow-aks:aks.{systemPool|workloadPool|taskPool}.taints``"""
     labels: dict[str, str]
     """``airflow-aks:aks.{systemPool|workloadPool|taskPool}.labels``"""
-    max_surge: str
-    """``airflow-aks:aks.{systemPool|workloadPool|taskPool}.maxSurge`` Model default ``'33%'``
-    (a profile may set another)."""
+    max_surge: str | None
+    """``airflow-aks:aks.{systemPool|workloadPool|taskPool}.maxSurge`` extra nodes during
+    upgrades; default 33% (not allowed on spot pools)."""
 
 
 class PlatformMaintenanceWindowArgs(TypedDict, total=False):
@@ -549,8 +549,8 @@ class PlatformAksArgs(TypedDict, total=False):
     """``airflow-aks:aks.disableRunCommand`` Model default ``True`` (a profile may set
     another)."""
     upgrade_channel: str
-    """``airflow-aks:aks.upgradeChannel`` One of ``stable``, ``patch``, ``rapid``, ``node-
-    image``, ``none``. Model default ``'stable'`` (a profile may set another)."""
+    """``airflow-aks:aks.upgradeChannel`` One of ``stable``, ``patch``, ``rapid``, ``none``.
+    Model default ``'stable'`` (a profile may set another)."""
     node_os_upgrade_channel: str
     """``airflow-aks:aks.nodeOsUpgradeChannel`` One of ``NodeImage``, ``SecurityPatch``,
     ``Unmanaged``, ``None``. Model default ``'NodeImage'`` (a profile may set another)."""

@@ -325,18 +325,14 @@ def paid_tier_in_prod(props: Mapping[str, Any], ctx: Context) -> list[str]:
     level=MANDATORY,
     mirrors="CKV_AZURE_171",
     types=CLUSTER,
-    description="""An automatic upgrade channel (patch, stable, rapid or node-image) must be
+    description="""An automatic Kubernetes upgrade channel (patch, stable or rapid) must be
     set: unpatched clusters fall out of support and keep known CVEs (the AKS baseline ships
-    'none' and fails this).""",
+    'none' and fails this). The legacy node-image channel upgrades node images only, never
+    Kubernetes (aks-docs auto-upgrade-cluster.md, read 2026-12-07).""",
 )
 def auto_upgrade(props: Mapping[str, Any], ctx: Context) -> list[str]:
     channel = get(props, "autoUpgradeProfile.upgradeChannel")
-    if not isinstance(channel, str) or channel.lower() not in (
-        "patch",
-        "stable",
-        "rapid",
-        "node-image",
-    ):
+    if not isinstance(channel, str) or channel.lower() not in ("patch", "stable", "rapid"):
         return [
             f"autoUpgradeProfile.upgradeChannel must be patch/stable/rapid (is {show(channel)})"
         ]
@@ -399,6 +395,32 @@ def no_node_public_ip(props: Mapping[str, Any], ctx: Context) -> list[str]:
         for label, p in _pools(props)
         if is_true(p.get("enableNodePublicIP"))
     ]
+
+
+@resource_rule(
+    RULES,
+    name="aks-spot-pool-no-max-surge",
+    level=MANDATORY,
+    mirrors="AKS API: 'Spot pools can't set max surge' (aks-docs spot-node-pool.md; "
+    "terraform-provider-azurerm#19355, #31129; read 2026-12-07)",
+    types=POOLS,
+    description="""A spot pool must not send upgradeSettings.maxSurge or maxUnavailable:
+    AKS upgrades spot pools without surge nodes and rejects the pool with InvalidParameter
+    ("Spot pools can't set max surge"), so the `up` that creates it fails.""",
+)
+def spot_pool_no_max_surge(props: Mapping[str, Any], ctx: Context) -> list[str]:
+    out = []
+    for label, p in _pools(props):
+        if str(p.get("scaleSetPriority") or "").lower() != "spot":
+            continue
+        for key in ("maxSurge", "maxUnavailable"):
+            value = get(p, f"upgradeSettings.{key}")
+            if value not in (None, ""):
+                out.append(
+                    f"{label}: spot pool sends upgradeSettings.{key} {show(value)}, which AKS "
+                    "refuses; fix: send no upgradeSettings surge on spot pools"
+                )
+    return out
 
 
 @resource_rule(
@@ -656,7 +678,9 @@ DIAGNOSTIC_SETTINGS = (
 )
 # Channels under which AKS moves the minor version itself (AKS auto-upgrade doc 2026-07;
 # Azure/terraform-azurerm-aks allows no pinned version with them).
-AKS_OWNS_MINOR = {"stable", "rapid", "node-image"}
+# The legacy `node-image` channel moves node images only (aks-docs auto-upgrade-cluster.md,
+# read 2026-12-07).
+AKS_OWNS_MINOR = {"stable", "rapid"}
 REQUIRED_CONTROL_PLANE_LOGS = ({"kube-audit-admin", "kube-audit"}, {"guard"})
 _MINOR = re.compile(r"^(\d+)\.(\d+)(?:\.\d+)?$")
 
@@ -763,7 +787,7 @@ def rbac_admin_grant(resources: list[dict[str, Any]], ctx: Context) -> list[tupl
     level=MANDATORY,
     mirrors="Azure/terraform-azurerm-aks automatic_channel_upgrade_check",
     description="""Under an auto-upgrade channel that moves the minor version (stable,
-    rapid, node-image) a pinned kubernetesVersion / orchestratorVersion must be in
+    rapid) a pinned kubernetesVersion / orchestratorVersion must be in
     ignoreChanges, or the second `pulumi up` asks AKS for a downgrade (refused); under
     patch the version must be MAJOR.MINOR only, since AKS moves the patch.""",
 )
