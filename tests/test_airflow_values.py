@@ -7,16 +7,13 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from airflow_aks.components.airflow import values as V
 from airflow_aks.components.airflow.signin_config import SignInSettings
-from airflow_aks.components.mesh import NoMesh
-from airflow_aks.components.mesh import kuma as kuma_mesh
-from airflow_aks.components.mesh import linkerd as linkerd_mesh
+from airflow_aks.components.mesh import detached_mesh
 from airflow_aks.components.scheduling import pool_placement
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,22 +25,19 @@ TASKS_CLIENT = "22222222-2222-2222-2222-222222222222"
 
 
 def mesh_settings(mesh: Any) -> V.MeshPodSettings:
-    """The four dicts the assembler passes to the Airflow component, read from a mesh."""
+    """The pod settings the Airflow component derives from a mesh."""
     return V.MeshPodSettings(
         service_labels=dict(mesh.pod_labels("service")),
         service_annotations=dict(mesh.pod_annotations("service")),
         job_labels=dict(mesh.pod_labels("job")),
         job_annotations=dict(mesh.pod_annotations("job")),
+        token_annotations=token.annotations() if (token := mesh.sidecar_token()) else {},
+        token_volume=token.volume() if token else None,
     )
 
 
 def mesh_of(provider: str) -> V.MeshPodSettings:
-    if provider == "none":
-        return mesh_settings(NoMesh())
-    mod = {"linkerd": linkerd_mesh, "kuma": kuma_mesh}[provider]
-    return mesh_settings(
-        SimpleNamespace(pod_labels=mod.pod_labels, pod_annotations=mod.pod_annotations)
-    )
+    return mesh_settings(detached_mesh(provider))
 
 
 TASK_PLACEMENT = pool_placement(
@@ -232,10 +226,10 @@ def test_mesh_settings_by_pod_kind(mesh: str) -> None:
     m = mesh_of(mesh)
     v = V.build_values(make(mesh=mesh))
     for key in ("scheduler", "apiServer", "dagProcessor", "triggerer"):
-        assert v[key]["podAnnotations"] == dict(m.service_annotations), key
+        assert v[key]["podAnnotations"] == {**m.service_annotations, **m.token_annotations}
         assert v[key]["labels"] == {**m.service_labels, V.WORKLOAD_IDENTITY_LABEL: "true"}
     for key in ("migrateDatabaseJob", "createUserJob"):
-        assert v[key]["annotations"] == dict(m.job_annotations), key
+        assert v[key]["annotations"] == {**m.job_annotations, **m.token_annotations}, key
         assert v[key]["labels"] == {**m.job_labels, V.WORKLOAD_IDENTITY_LABEL: "true"}
     assert v["workers"]["kubernetes"]["podAnnotations"] == dict(m.job_annotations)
     assert v["workers"]["podAnnotations"] == dict(m.job_annotations)
@@ -802,3 +796,42 @@ def test_rotated_secrets_restart_their_readers() -> None:
     assert (
         V.SECRETS_CHECKSUM_ANNOTATION not in V.build_values(make())["scheduler"]["podAnnotations"]
     )
+
+
+# ------------------------------------------------ what the Kuma sidecar needs (issue 21, #3)
+
+
+@pytest.mark.parametrize("environment", ["dev", "prod"])
+def test_kuma_sidecars_get_a_token_where_the_pod_mounts_none(environment):
+    """kuma-dp exits ("dataplane token is invalid") without the pod's ServiceAccount token;
+    Kuma v2.14.3's injector mounts it only from an app container or from the volume named
+    by `kuma.io/service-account-token-volume` (injector.go NewVolumeMounts). Our control
+    plane and Job ServiceAccounts mount no token, so each pod carries that volume and
+    annotation; statsd (no extraVolumes in chart 1.22) automounts instead."""
+    v = V.build_values(make(environment, mesh="kuma"))
+    for key in ("scheduler", "apiServer", "dagProcessor", "triggerer"):
+        ann = v[key]["podAnnotations"]
+        names = {vol["name"] for vol in v[key]["extraVolumes"]}
+        vol_name = ann["kuma.io/service-account-token-volume"]
+        assert vol_name in names, key
+        (vol,) = [x for x in v[key]["extraVolumes"] if x["name"] == vol_name]
+        assert "serviceAccountToken" in vol["projected"]["sources"][0], key
+        # only the sidecar mounts it: no app container mount
+        assert vol_name not in {m["name"] for m in v[key]["extraVolumeMounts"]}, key
+    for key in ("migrateDatabaseJob", "createUserJob"):
+        ann = v[key]["annotations"]
+        assert ann["kuma.io/service-account-token-volume"] in {
+            x["name"] for x in v[key]["extraVolumes"]
+        }, key
+    assert v["statsd"]["serviceAccount"]["automountServiceAccountToken"] is True
+
+
+@pytest.mark.parametrize("provider", ["linkerd", "none"])
+def test_no_token_volume_where_the_mesh_needs_none(provider):
+    # Linkerd's injector adds its own `linkerd-identity-token` volume (edge-26.8.3
+    # charts/partials/templates/_volumes.tpl).
+    v = V.build_values(make("dev", mesh=provider))
+    for key in ("scheduler", "apiServer", "dagProcessor", "triggerer"):
+        assert not any("token" in k for k in v[key]["podAnnotations"]), key
+        assert [x["name"] for x in v[key]["extraVolumes"]] == [V.SECRETS_VOLUME], key
+    assert v["statsd"]["serviceAccount"]["automountServiceAccountToken"] is False

@@ -102,6 +102,7 @@ from airflow_aks.components.mesh import (  # noqa: E402
     build_mesh,
     meshed_namespace,
 )
+from airflow_aks.components.mesh.base import SidecarToken  # noqa: E402
 
 ARGS: MeshArgs = {
     "linkerd_version": "2026.8.3",
@@ -412,6 +413,7 @@ def test_every_provider_satisfies_the_interface(provider: str) -> None:
         "pod_annotations",
         "allow",
         "network_needs",
+        "sidecar_token",
     }
     holder_out: dict[str, object] = {}
 
@@ -436,6 +438,7 @@ def test_every_provider_satisfies_the_interface(provider: str) -> None:
             *(mesh.pod_annotations(k) for k in ("service", "job")),
         ]
         holder_out["needs"] = mesh.network_needs()
+        holder_out["token"] = mesh.sidecar_token()
         holder_out["allowed"] = mesh.allow(
             "api-server",
             "airflow",
@@ -458,3 +461,8 @@ def test_every_provider_satisfies_the_interface(provider: str) -> None:
     # a real mesh has a control plane to wait for, injects namespaces and writes policy
     assert bool(ready) is meshed and bool(allowed) is meshed
     assert bool(holder_out["metadata"][0] or holder_out["metadata"][1]) is meshed  # type: ignore[index]
+    # only Kuma's sidecar needs a token volume from pods that mount none (kuma v2.14.3
+    # injector.go; Linkerd's injector adds its own, edge-26.8.3 _volumes.tpl)
+    token = holder_out["token"]
+    assert (token is not None) is (provider == "kuma")
+    assert token is None or isinstance(token, SidecarToken)

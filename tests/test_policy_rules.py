@@ -407,6 +407,19 @@ CASES: list[Case] = [
         {"addonProfiles.azureKeyvaultSecretsProvider.config.enableSecretRotation": "false"},
     ),
     bad("aks-secret-rotation", MC, {"addonProfiles.azureKeyvaultSecretsProvider": DEL}),
+    # AKS: "Spot pools can't set max surge" (aks-docs spot-node-pool.md; azurerm#19355)
+    ok("aks-spot-pool-no-max-surge", AP, {"scaleSetPriority": "Spot"}),
+    ok("aks-spot-pool-no-max-surge", AP, {"upgradeSettings": {"maxSurge": "33%"}}),
+    bad(
+        "aks-spot-pool-no-max-surge",
+        AP,
+        {"scaleSetPriority": "Spot", "upgradeSettings": {"maxSurge": "33%"}},
+    ),
+    bad(
+        "aks-spot-pool-no-max-surge",
+        AP,
+        {"scaleSetPriority": "Spot", "upgradeSettings": {"maxUnavailable": "1"}},
+    ),
     ok("aks-no-node-public-ip", MC),
     ok("aks-no-node-public-ip", AP),
     bad("aks-no-node-public-ip", MC, {f"{P0}.enableNodePublicIP": True}),

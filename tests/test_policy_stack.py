@@ -345,6 +345,29 @@ def to_kuma(resources: list[dict[str, Any]]) -> None:
     resources.append(copy.deepcopy(KUMA_DENY_ALL))
 
 
+KUMA_TOKEN = "kuma.io/service-account-token-volume"
+KUMA_TOKEN_VOLUME = {
+    "name": "kuma-sidecar-token",
+    "projected": {"sources": [{"serviceAccountToken": {"path": "token"}}]},
+}
+KUMA_TOKENS: tuple[Edit, ...] = (
+    *(
+        set_in("airflow", ("inputs", "values", comp, key), {KUMA_TOKEN: "kuma-sidecar-token"})
+        for comp, key in (
+            ("apiServer", "podAnnotations"),
+            ("dagProcessor", "podAnnotations"),
+            ("migrateDatabaseJob", "annotations"),
+        )
+    ),
+    *(
+        set_in("airflow", ("inputs", "values", comp, "extraVolumes"), [KUMA_TOKEN_VOLUME])
+        for comp in ("apiServer", "dagProcessor", "migrateDatabaseJob")
+    ),
+    set_in("airflow", "inputs.values.statsd.serviceAccount.automountServiceAccountToken", True),
+)
+"""Kuma stack: every pod that mounts no token hands one to its sidecar (kuma v2.14.3)."""
+
+
 @dataclass(frozen=True)
 class StackCase:
     rule: str
@@ -760,6 +783,37 @@ STACK_CASES: list[StackCase] = [
         set_in(DENY, ("inputs", "metadata", "labels", "kuma.io/mesh"), "other"),
     ),
     sc_ok("airflow-api-token-only-where-needed", "good"),
+    sc_ok(
+        "airflow-api-token-only-where-needed",
+        "kuma-statsd-mounts-for-its-sidecar",
+        to_kuma,
+        set_in("airflow", "inputs.values.statsd.labels", {"kuma.io/sidecar-injection": "enabled"}),
+        set_in("airflow", "inputs.values.statsd.serviceAccount.automountServiceAccountToken", True),
+    ),
+    # Linkerd's injector brings its own token volume (edge-26.8.3 _volumes.tpl)
+    sc_ok("mesh-sidecar-can-authenticate", "linkerd-needs-nothing"),
+    sc_bad(
+        "mesh-sidecar-can-authenticate",
+        "kuma-pods-without-token",
+        to_kuma,
+        urn=urn(c.HELM_CHART, "airflow"),
+    ),
+    sc_ok("mesh-sidecar-can-authenticate", "kuma-pods-with-token-volume", to_kuma, *KUMA_TOKENS),
+    sc_bad(
+        "mesh-sidecar-can-authenticate",
+        "kuma-volume-named-but-absent",
+        to_kuma,
+        *KUMA_TOKENS,
+        set_in("airflow", "inputs.values.dagProcessor.extraVolumes", []),
+    ),
+    sc_bad(
+        "mesh-sidecar-can-authenticate",
+        "kuma-own-workload-without-token",
+        to_kuma,
+        *KUMA_TOKENS,
+        set_in("seed", "inputs.spec.template.spec.automountServiceAccountToken", False),
+        urn=urn(c.JOB, "seed"),
+    ),
     sc_ok(
         "airflow-api-token-only-where-needed",
         "statsd-disabled",

@@ -405,7 +405,7 @@ WEAKENINGS: list[W] = [
     W("airflow-builtin-secret-env-off", "fernet key env var back on", put(AIRFLOW, "values.enableBuiltInSecretEnvVars.AIRFLOW__CORE__FERNET_KEY", True)),
     W("airflow-builtin-secret-env-off", "built-in secret env block removed", drop(AIRFLOW, "values.enableBuiltInSecretEnvVars")),
     W("airflow-api-token-only-where-needed", "DAG processor SA mounts a token", put(DP_SA, "automountServiceAccountToken", True)),
-    W("airflow-api-token-only-where-needed", "statsd SA token back (chart default)", drop(AIRFLOW, "values.statsd.serviceAccount.automountServiceAccountToken")),
+    W("airflow-api-token-only-where-needed", "statsd SA token back (chart default)", drop(AIRFLOW, "values.statsd.serviceAccount.automountServiceAccountToken"), LINKERD),
     # Issue 21 (first contact 2): where task pods run, who may launch them, rotation, quotas
     W("k8s-pod-references-resolve", "executor pod template's ConfigMap missing in the tasks namespace", remove(TASKS_CONFIG), anywhere=True),
     W("k8s-pod-references-resolve", "execution API URL a short Service name", put(AIRFLOW, "values.config.core.execution_api_server_url", "http://airflow-api-server:8080/execution/")),
@@ -419,6 +419,9 @@ WEAKENINGS: list[W] = [
     W("airflow-secret-rotation-restarts", "secret-version annotation dropped from the scheduler", drop(AIRFLOW, ("values", "scheduler", "podAnnotations", "airflow-aks.io/secret-versions"))),
     W("identity-no-credential-for-absent-pods", "federated credential for the disabled create-user Job", CREATE_USER_FIC, PROD),
     W("k8s-task-quota-reachable", "finance quota promises 40 pods its CPU limit cannot hold", put(FINANCE_QUOTA, "spec.hard.pods", "40"), PROD),
+    W("mesh-sidecar-can-authenticate", "Kuma DAG processor pod without its sidecar token volume", drop(AIRFLOW, ("values", "dagProcessor", "podAnnotations", "kuma.io/service-account-token-volume")), KUMA),
+    W("mesh-sidecar-can-authenticate", "Kuma statsd without a token (no extraVolumes in the chart)", put(AIRFLOW, "values.statsd.serviceAccount.automountServiceAccountToken", False), KUMA),
+    W("mesh-sidecar-can-authenticate", "Kuma migration Job's token volume removed", put(AIRFLOW, "values.migrateDatabaseJob.extraVolumes", []), KUMA),
     W("helm-no-secret-literals", "default user password literal", put(AIRFLOW, "values.createUserJob.defaultUser.password", "admin123")),
     # Mesh
     W("mesh-app-namespaces-injected", "Airflow namespace not injected (Linkerd)", drop(APP_NS, ("metadata", "annotations", "linkerd.io/inject")), LINKERD),

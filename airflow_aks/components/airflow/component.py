@@ -266,6 +266,8 @@ def values_input(args: AirflowArgs) -> V.AirflowValuesInput:
         "prod" if _one_of(args, "environment", ENVIRONMENTS, None) == "prod" else "dev"
     )
     _one_of(args, "mesh_provider", PROVIDERS, "none")
+    # what the mesh's sidecar needs from pods that mount no token (the mesh interface)
+    token = detached_mesh(args.get("mesh_provider", "none")).sidecar_token()
     git = args.get("git_sync")
     if git is not None and not git.get("repo"):
         raise ValueError("airflow args: git_sync.repo is required when git_sync is set")
@@ -301,6 +303,8 @@ def values_input(args: AirflowArgs) -> V.AirflowValuesInput:
             service_annotations=dict(args.get("mesh_service_annotations", {})),
             job_labels=dict(args.get("mesh_job_labels", {})),
             job_annotations=dict(args.get("mesh_job_annotations", {})),
+            token_annotations=token.annotations() if token else {},
+            token_volume=token.volume() if token else None,
         ),
         image_repository=args.get("image_repository", V.AIRFLOW_IMAGE_REPOSITORY),
         image_tag=args.get("image_tag", V.AIRFLOW_IMAGE_TAG),

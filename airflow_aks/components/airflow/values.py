@@ -179,6 +179,20 @@ class MeshPodSettings:
     service_annotations: Mapping[str, str] = field(default_factory=dict)
     job_labels: Mapping[str, str] = field(default_factory=dict)
     job_annotations: Mapping[str, str] = field(default_factory=dict)
+    token_annotations: Mapping[str, str] = field(default_factory=dict)
+    """``Mesh.sidecar_token().annotations()``: on every chart pod that can carry the volume."""
+    token_volume: Mapping[str, Any] | None = None
+    """``Mesh.sidecar_token().volume()``: a token volume only the sidecar mounts, for pods
+    whose ServiceAccount mounts none (``None``: the mesh needs nothing)."""
+
+
+def sidecar_token_volumes(mesh: MeshPodSettings) -> list[dict[str, Any]]:
+    """The mesh's sidecar-token volume as a one-element ``extraVolumes`` list (or none).
+
+    Added to every chart pod that has ``extraVolumes`` (the control plane, the Jobs), with
+    the annotation naming it: those ServiceAccounts mount no token of their own, the app
+    containers still get none, and only the injected sidecar mounts it."""
+    return [dict(mesh.token_volume)] if mesh.token_volume else []
 
 
 @dataclass(frozen=True)
@@ -577,9 +591,16 @@ def control_plane_component(inp: AirflowValuesInput, key: str) -> dict[str, Any]
         "replicas": n,
         "serviceAccount": {"create": False, "name": sa},
         "labels": identity_labels(inp.mesh.service_labels),
-        "podAnnotations": {**inp.mesh.service_annotations, **secrets_checksum_annotation(inp)},
+        "podAnnotations": {
+            **inp.mesh.service_annotations,
+            **secrets_checksum_annotation(inp),
+            **inp.mesh.token_annotations,
+        },
         "env": env,
-        "extraVolumes": [csi_volume(inp.secret_provider_class)],
+        "extraVolumes": [
+            csi_volume(inp.secret_provider_class),
+            *sidecar_token_volumes(inp.mesh),
+        ],
         "extraVolumeMounts": [csi_mount()],
         "resources": resources_for(inp, key),
         "securityContexts": {
@@ -654,9 +675,12 @@ def job_component(inp: AirflowValuesInput, key: str) -> dict[str, Any]:
         "applyCustomEnv": True,
         "serviceAccount": {"create": False, "name": sa},
         "labels": identity_labels(inp.mesh.job_labels),
-        "annotations": dict(inp.mesh.job_annotations),
+        "annotations": {**inp.mesh.job_annotations, **inp.mesh.token_annotations},
         "env": secret_cmd_env(inp.key_vault_objects),
-        "extraVolumes": [csi_volume(inp.secret_provider_class)],
+        "extraVolumes": [
+            csi_volume(inp.secret_provider_class),
+            *sidecar_token_volumes(inp.mesh),
+        ],
         "extraVolumeMounts": [csi_mount()],
         "resources": resources_for(inp, key),
         "securityContexts": {
@@ -803,7 +827,11 @@ def build_values(inp: AirflowValuesInput) -> dict[str, Any]:
                 },
                 "container": container_security_context(),
             },
-            "serviceAccount": {"automountServiceAccountToken": False},
+            # The chart has no statsd.extraVolumes (values.schema.json 1.22.0), so a mesh
+            # sidecar that needs the pod's token (Mesh.sidecar_token) gets it the only
+            # way left: the ServiceAccount mounts it. statsd runs no user code and no Role
+            # names its ServiceAccount.
+            "serviceAccount": {"automountServiceAccountToken": inp.mesh.token_volume is not None},
             "labels": dict(inp.mesh.service_labels),
             "podAnnotations": dict(inp.mesh.service_annotations),
         },

@@ -109,6 +109,39 @@ class NetworkNeeds:
     """Proxy ports it scrapes on every meshed pod (ingress)."""
 
 
+@dataclass(frozen=True)
+class SidecarToken:
+    """How a meshed pod whose containers mount no Kubernetes token (ServiceAccount or pod
+    ``automountServiceAccountToken: false``) still hands one to the mesh's sidecar: a
+    projected ServiceAccount-token volume that only the sidecar mounts, named by a pod
+    annotation. ``None`` on :meth:`Mesh.sidecar_token` when the sidecar needs nothing of
+    the pod (its injector adds its own token volume)."""
+
+    annotation: str
+    """Pod annotation whose value names the volume (read by the mesh's injector)."""
+    volume_name: str
+    """Name of the pod volume carrying the token."""
+    audience: str | None = None
+    """Token audience the control plane expects (``None``: the API server's default, what
+    a ``TokenReview`` without audiences accepts)."""
+    expiration_seconds: int = 3607
+    """Token lifetime; the kubelet refreshes a projected token before 80% of it (Kubernetes
+    "Configure Service Accounts for Pods", projected volume; 3607 is the kubelet's own
+    choice for the automounted token)."""
+
+    def annotations(self) -> dict[str, str]:
+        return {self.annotation: self.volume_name}
+
+    def volume(self) -> dict[str, Any]:
+        source: dict[str, Any] = {"path": "token", "expirationSeconds": self.expiration_seconds}
+        if self.audience:
+            source["audience"] = self.audience
+        return {
+            "name": self.volume_name,
+            "projected": {"sources": [{"serviceAccountToken": source}]},
+        }
+
+
 @runtime_checkable
 class Mesh(Protocol):
     """What callers may rely on, whichever mesh runs."""
@@ -156,6 +189,11 @@ class Mesh(Protocol):
         """Control-plane and proxy ports NetworkPolicies of meshed pods must allow."""
         ...
 
+    def sidecar_token(self) -> SidecarToken | None:
+        """What a meshed pod without an automounted token must carry so the sidecar can
+        authenticate to the control plane (``None``: nothing)."""
+        ...
+
 
 @dataclass(frozen=True)
 class MeshDecisions:
@@ -167,6 +205,7 @@ class MeshDecisions:
     pod_annotations: Callable[[PodKind], dict[str, str]]
     allow_manifests: Callable[[AllowRule], list[Manifest]]
     network: NetworkNeeds = NetworkNeeds()
+    sidecar_token: SidecarToken | None = None
 
 
 class MeshBase:
@@ -207,6 +246,9 @@ class MeshBase:
 
     def network_needs(self) -> NetworkNeeds:
         return self.decisions.network
+
+    def sidecar_token(self) -> SidecarToken | None:
+        return self.decisions.sidecar_token
 
     def allow(
         self,

@@ -43,6 +43,7 @@ from airflow_aks.components.mesh.base import (
     MeshProvider,
     NetworkNeeds,
     PodKind,
+    SidecarToken,
     WorkloadSelector,
     child_options,
     custom_resource,
@@ -62,6 +63,18 @@ KUMA_API = "kuma.io/v1alpha1"
 # deployments/charts/kuma/templates/cp-service.yaml at 348b652, 2026-08-21); inbound
 # traffic arrives on the app port (redirected inside the pod).
 NETWORK_NEEDS = NetworkNeeds(control_plane_namespace="kuma-system", control_plane_ports=(5678,))
+# kuma-dp authenticates to the control plane with the pod's ServiceAccount token: the
+# injected sidecar reads KUMA_DATAPLANE_RUNTIME_TOKEN_PATH=/var/run/secrets/kubernetes.io/
+# serviceaccount/token (pkg/plugins/runtime/k8s/containers/factory.go) and exits with
+# "dataplane token is invalid" when it is absent (app/kuma-dp/cmd/context.go); the injector
+# mounts a token there only if an app container already mounts one or the pod annotation
+# `kuma.io/service-account-token-volume` names a pod volume (pkg/plugins/runtime/k8s/
+# webhooks/injector/injector.go NewVolumeMounts / FindServiceAccountToken); the control
+# plane checks it with a TokenReview without audiences (pkg/xds/auth/k8s/authenticator.go).
+# All kumahq/kuma v2.14.3, read 2026-12-07.
+SIDECAR_TOKEN = SidecarToken(
+    annotation="kuma.io/service-account-token-volume", volume_name="kuma-sidecar-token"
+)
 
 
 class KumaArgs(TypedDict, total=False):
@@ -247,6 +260,7 @@ class Kuma(MeshBase, pulumi.ComponentResource):
         pod_annotations,
         allow_manifests,
         NETWORK_NEEDS,
+        SIDECAR_TOKEN,
     )
 
     mesh_name: pulumi.Output[str]

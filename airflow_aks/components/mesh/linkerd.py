@@ -491,6 +491,11 @@ class Linkerd(MeshBase, pulumi.ComponentResource):
         pod_annotations,
         allow_manifests,
         NETWORK_NEEDS,
+        # No SidecarToken: the proxy injector adds its own projected token volume
+        # `linkerd-identity-token` (audience identity.l5d.io) to every injected pod,
+        # whatever the pod automounts (linkerd2 edge-26.8.3 charts/partials/templates/
+        # _volumes.tpl, _proxy.tpl; read 2026-12-07).
+        None,
     )
 
     control_plane_namespace: pulumi.Output[str]

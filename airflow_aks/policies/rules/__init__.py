@@ -26,6 +26,7 @@ from . import (
     network,
     postgres,
     scheduling,
+    sidecars,
     stack,
     storage,
 )
@@ -62,6 +63,7 @@ ALL_RULES: tuple[Rule, ...] = tuple(
     + entrance.RULES
     + domains.RULES
     + network.RULES
+    + sidecars.RULES
 )
 RULES_BY_NAME: dict[str, Rule] = {r.name: r for r in ALL_RULES}
 if len(RULES_BY_NAME) != len(ALL_RULES):  # pragma: no cover - guarded by tests

@@ -26,6 +26,7 @@ from ._core import (
 )
 from .kubernetes import is_helm
 from .mesh import _helm, chart_name
+from .sidecars import kuma_injected
 
 RULES: list[Rule] = []
 
@@ -250,6 +251,11 @@ def api_token_only_where_needed(
         for comp in NO_API_COMPONENTS:
             cv = as_dict(values.get(comp))
             if is_false(cv.get("enabled")):
+                continue
+            if comp == "statsd" and kuma_injected(as_dict(cv.get("labels"))):
+                # kuma-dp needs the pod's token (sidecars.py, kuma v2.14.3) and the chart
+                # has no statsd.extraVolumes to hand it to the sidecar alone: the
+                # ServiceAccount mounts it (rule mesh-sidecar-can-authenticate).
                 continue
             sa = as_dict(cv.get("serviceAccount"))
             fix = f"fix: set automountServiceAccountToken false for {comp}"
