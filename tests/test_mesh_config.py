@@ -54,7 +54,9 @@ def test_valid(data: dict[str, Any]) -> None:
         ({"trustManagerVersion": "v0.26"}, "trustManagerVersion", "pinned"),
         ({"kumaVersion": "v2.14.3"}, "kumaVersion", "2.14.3"),
         ({"provider": "kuma", "otelEndpoint": "not a url"}, "otelEndpoint", "host:port"),
-        ({"provider": "linkerd", "otelEndpoint": "otel:4317"}, "", "only supported with"),
+        ({"provider": "linkerd", "otelEndpoint": "otel.obs:4317"}, "", "only supported with"),
+        # every namespace's data planes dial it: a short name would not resolve there
+        ({"provider": "kuma", "otelEndpoint": "otel:4317"}, "otelEndpoint", "namespace"),
         ({"provider": "kuma", "viz": True}, "", "viz is a Linkerd option"),
         ({"provider": "none", "cni": True}, "", "cni is a Linkerd option"),
         ({"vizz": True}, "vizz", "Extra inputs"),
@@ -77,9 +79,9 @@ def test_camel_case_keys() -> None:
 
 @pytest.mark.parametrize("ha", [False, True])
 def test_mesh_args(ha: bool) -> None:
-    cfg = MeshConfig.model_validate({"provider": "kuma", "otelEndpoint": "otel:4317"})
+    cfg = MeshConfig.model_validate({"provider": "kuma", "otelEndpoint": "otel.obs:4317"})
     args = mesh_args(cfg, ha, entrance_on=False)
     assert args["ha"] is ha
     assert args["kuma_version"] == "2.14.3"
-    assert args["otel_endpoint"] == "otel:4317"
+    assert args["otel_endpoint"] == "otel.obs:4317"
     assert args["linkerd_version"] == "2026.8.3"

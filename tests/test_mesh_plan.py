@@ -123,3 +123,32 @@ def test_airflow_allow_list_in_plans(dev_plan: dict[str, Any], variants: dict[st
     }
     assert names == airflow_servers
     assert not by_type(variants["none"], "kubernetes:policy.linkerd.io/v1beta3:Server")
+
+
+def test_kuma_traces_have_an_egress_path(variants: dict[str, dict[str, Any]]) -> None:
+    """The data planes send spans to the collector themselves (MeshTrace): under the
+    namespaces' default deny, the Airflow namespace and every domain namespace get egress
+    to the collector's namespace and port (issue 21, #8)."""
+    kuma = variants["kuma"]
+    nps = [r for r in kuma["resources"] if r["type"].endswith("NetworkPolicy")]
+    allowed: set[str] = set()
+    for r in nps:
+        spec = r["inputs"]["spec"]
+        for rule in spec.get("egress") or []:
+            for peer in rule.get("to") or []:
+                sel = (peer.get("namespaceSelector") or {}).get("matchLabels") or {}
+                ports = {p.get("port") for p in rule.get("ports") or []}
+                if sel.get("kubernetes.io/metadata.name") == "observability" and 4317 in ports:
+                    allowed.add(r["inputs"]["metadata"]["namespace"])
+    namespaces = {
+        r["inputs"]["metadata"]["name"]
+        for r in kuma["resources"]
+        if r["type"] == "kubernetes:core/v1:Namespace"
+        and (r["inputs"]["metadata"].get("labels") or {}).get("kuma.io/sidecar-injection")
+        == "enabled"
+    }
+    assert namespaces and namespaces <= allowed, (namespaces, allowed)
+    none = variants["none"]
+    assert not any(
+        "telemetry" in r["name"] for r in none["resources"] if r["type"].endswith("NetworkPolicy")
+    )

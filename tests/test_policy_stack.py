@@ -345,6 +345,50 @@ def to_kuma(resources: list[dict[str, Any]]) -> None:
     resources.append(copy.deepcopy(KUMA_DENY_ALL))
 
 
+MESH_TRACE = {
+    "apiVersion": "kuma.io/v1alpha1",
+    "kind": "MeshTrace",
+    "metadata": {"name": "otel", "namespace": "kuma-system"},
+    "spec": {
+        "targetRef": {"kind": "Mesh"},
+        "default": {
+            "backends": [
+                {
+                    "type": "OpenTelemetry",
+                    "openTelemetry": {"endpoint": "otel-collector.observability:4317"},
+                }
+            ]
+        },
+    },
+}
+TELEMETRY_EGRESS = {
+    "metadata": {"name": "allow-mesh-telemetry", "namespace": "airflow"},
+    "spec": {
+        "podSelector": {},
+        "policyTypes": ["Egress"],
+        "egress": [
+            {
+                "to": [
+                    {
+                        "namespaceSelector": {
+                            "matchLabels": {"kubernetes.io/metadata.name": "observability"}
+                        }
+                    }
+                ],
+                "ports": [{"port": 4317, "protocol": "TCP"}],
+            }
+        ],
+    },
+}
+
+
+def add_res(typ: str, name: str, inputs: dict[str, Any]) -> Edit:
+    def edit(resources: list[dict[str, Any]]) -> None:
+        resources.append(res(typ, name, copy.deepcopy(inputs)))
+
+    return edit
+
+
 KUMA_TOKEN = "kuma.io/service-account-token-volume"
 KUMA_TOKEN_VOLUME = {
     "name": "kuma-sidecar-token",
@@ -789,6 +833,38 @@ STACK_CASES: list[StackCase] = [
         to_kuma,
         set_in("airflow", "inputs.values.statsd.labels", {"kuma.io/sidecar-injection": "enabled"}),
         set_in("airflow", "inputs.values.statsd.serviceAccount.automountServiceAccountToken", True),
+    ),
+    sc_ok("mesh-trace-collector-reachable", "no-trace"),
+    sc_bad(
+        "mesh-trace-collector-reachable",
+        "trace-without-egress",
+        add_res(c.CUSTOM_RESOURCE, "mesh-trace", MESH_TRACE),
+        urn=urn(c.CUSTOM_RESOURCE, "mesh-trace"),
+    ),
+    sc_ok(
+        "mesh-trace-collector-reachable",
+        "trace-with-egress",
+        add_res(c.CUSTOM_RESOURCE, "mesh-trace", MESH_TRACE),
+        add_res(NETPOL, "airflow-netpol-allow-mesh-telemetry", TELEMETRY_EGRESS),
+    ),
+    sc_bad(
+        "mesh-trace-collector-reachable",
+        "short-collector-name",
+        add_res(
+            c.CUSTOM_RESOURCE,
+            "mesh-trace",
+            {
+                **MESH_TRACE,
+                "spec": {
+                    "default": {
+                        "backends": [
+                            {"type": "OpenTelemetry", "openTelemetry": {"endpoint": "otel:4317"}}
+                        ]
+                    }
+                },
+            },
+        ),
+        add_res(NETPOL, "airflow-netpol-allow-mesh-telemetry", TELEMETRY_EGRESS),
     ),
     # Linkerd's injector brings its own token volume (edge-26.8.3 _volumes.tpl)
     sc_ok("mesh-sidecar-can-authenticate", "linkerd-needs-nothing"),

@@ -420,6 +420,7 @@ WEAKENINGS: list[W] = [
     W("identity-no-credential-for-absent-pods", "federated credential for the disabled create-user Job", CREATE_USER_FIC, PROD),
     W("k8s-task-quota-reachable", "finance quota promises 40 pods its CPU limit cannot hold", put(FINANCE_QUOTA, "spec.hard.pods", "40"), PROD),
     W("mesh-sidecar-can-authenticate", "Kuma DAG processor pod without its sidecar token volume", drop(AIRFLOW, ("values", "dagProcessor", "podAnnotations", "kuma.io/service-account-token-volume")), KUMA),
+    W("mesh-trace-collector-reachable", "Kuma MeshTrace to a collector no namespace may reach", add("kubernetes:apiextensions.k8s.io:CustomResource", "mesh-trace", {"kind": "MeshTrace", "spec": {"targetRef": {"kind": "Mesh"}, "default": {"backends": [{"type": "OpenTelemetry", "openTelemetry": {"endpoint": "otel-collector.observability:4317"}}]}}}), KUMA),
     W("mesh-sidecar-can-authenticate", "Kuma statsd without a token (no extraVolumes in the chart)", put(AIRFLOW, "values.statsd.serviceAccount.automountServiceAccountToken", False), KUMA),
     W("mesh-sidecar-can-authenticate", "Kuma migration Job's token volume removed", put(AIRFLOW, "values.migrateDatabaseJob.extraVolumes", []), KUMA),
     W("helm-no-secret-literals", "default user password literal", put(AIRFLOW, "values.createUserJob.defaultUser.password", "admin123")),

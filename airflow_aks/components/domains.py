@@ -338,6 +338,8 @@ def network_policies(
     inbound_proxy_ports: Sequence[int] = (),
     scrape_namespace: str | None = None,
     scrape_ports: Sequence[int] = (),
+    telemetry_namespace: str | None = None,
+    telemetry_ports: Sequence[int] = (),
 ) -> list[netpol.Manifest]:
     """``default-deny``, ``allow-egress`` and ``allow-ingress`` for the domain namespace
     (mesh needs from the mesh interface)."""
@@ -362,6 +364,10 @@ def network_policies(
             netpol.peer_rule(
                 netpol.Peer(control_plane_namespace, tuple(control_plane_ports)), "egress"
             )
+        )
+    if telemetry_namespace and telemetry_ports:  # the mesh's own trace collector
+        egress.append(
+            netpol.peer_rule(netpol.Peer(telemetry_namespace, tuple(telemetry_ports)), "egress")
         )
     for out in args.get("outbound", []):
         peer = netpol.Peer(out["namespace"], (out["port"],), out["labels"])
@@ -557,6 +563,8 @@ class DataDomain(pulumi.ComponentResource):
             needs.inbound_proxy_ports,
             needs.scrape_namespace,
             needs.scrape_ports,
+            needs.telemetry_namespace,
+            needs.telemetry_ports,
         )
         grants = grant_plan(args)
         super().__init__(type_token(DataDomain), name, {}, opts)

@@ -57,7 +57,9 @@ class MeshConfig(StrictModel):
     """Linkerd only: let linkerd-crds install the Gateway API CRDs (off if the cluster
     already has them, e.g. the AKS managed Gateway API add-on)."""
     otel_endpoint: str | None = Field(default=None)
-    """Kuma only: OpenTelemetry collector host:port for a mesh-wide MeshTrace."""
+    """Kuma only: OpenTelemetry collector ``<service>.<namespace>:<port>`` for a mesh-wide
+    MeshTrace (off by default); meshed namespaces get egress to it. The collector and its
+    namespace are yours to run (not created by this stack)."""
 
     @field_validator("linkerd_version")
     @classmethod
@@ -91,6 +93,10 @@ class MeshConfig(StrictModel):
                 f"'{v}' is not host:port with a port 1-65535 "
                 "(e.g. otel-collector.observability:4317)"
             )
+        if v is not None and "." not in v.split("://")[-1].rpartition(":")[0]:
+            # the data planes of every namespace dial it; a short name resolves only in
+            # the collector's own namespace
+            raise ValueError(f"'{v}': name the collector's namespace (<service>.<namespace>:port)")
         return v
 
     @model_validator(mode="after")

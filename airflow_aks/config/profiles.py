@@ -73,7 +73,9 @@ PROD: dict[str, Any] = {
         "workloadPool": {
             "name": "workload",
             "vmSize": "Standard_D4ds_v5",
-            "minCount": 2,
+            # Linkerd HA: 3 replicas per controller, one per node (config/stack.py
+            # mesh_cluster_issues; linkerd2 edge-26.8.3 _affinity.tpl), one per zone.
+            "minCount": 3,
             "maxCount": 6,
             "osDiskSizeGb": 128,
             "zones": _ZONES,

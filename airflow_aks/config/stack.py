@@ -140,6 +140,7 @@ class StackConfig(StrictModel):
                 "Gateway API CRDs are required; self-managed CRDs are unsupported with app "
                 "routing)"
             )
+        errs += mesh_cluster_issues(self.mesh, self.aks, self.profile == "prod")
         if errs:
             raise problems_error(errs)
         return self
@@ -152,6 +153,41 @@ class StackConfig(StrictModel):
     def entrance_on(self) -> bool:
         """The Gateway API entrance is on (prod default; dev when a host is given)."""
         return self.entrance.on(self.profile == "prod")
+
+
+LINKERD_HA_REPLICAS = 3
+"""``controllerReplicas`` of Linkerd's values-ha (components/mesh/linkerd.ha_values)."""
+
+
+def mesh_cluster_issues(mesh: MeshConfig, aks: AksConfig, production: bool) -> list[str]:
+    """Mesh settings the cluster cannot honour."""
+    errs = []
+    if mesh.provider == "linkerd" and mesh.cni and aks.network_dataplane == "cilium":
+        # linkerd2-cni chains itself after the cluster's CNI, which Cilium allows only with
+        # cni.exclusive=false; AKS-managed Cilium does not let users change its config
+        # (first-contact notes, Linkerd with AKS-managed Cilium; read 2026-12-07).
+        errs.append(
+            "mesh.cni: the linkerd2-cni plugin needs Cilium's cni.exclusive=false, which "
+            "AKS-managed Cilium (aks.networkDataplane: cilium) does not allow; remove "
+            "mesh.cni (the proxy-init container sets up the redirect instead)"
+        )
+    pool = aks.workload_pool
+    if (
+        production
+        and mesh.provider == "linkerd"
+        and pool.enable_auto_scaling
+        and pool.min_count < LINKERD_HA_REPLICAS
+    ):
+        # HA runs 3 replicas per controller with required pod anti-affinity on
+        # kubernetes.io/hostname (linkerd2 edge-26.8.3 charts/partials/templates/
+        # _affinity.tpl, enablePodAntiAffinity); they fit only the untainted workload pool.
+        errs.append(
+            f"aks.workloadPool.minCount: Linkerd HA runs {LINKERD_HA_REPLICAS} replicas of "
+            f"each controller, one per node; the workload pool's minimum "
+            f"({pool.min_count}) leaves one pending until the autoscaler adds a node; set "
+            f"minCount >= {LINKERD_HA_REPLICAS}"
+        )
+    return errs
 
 
 # ---------------------------------------------------------------------------------------

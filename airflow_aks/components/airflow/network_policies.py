@@ -149,6 +149,11 @@ def airflow_network_policies(
         out.append(
             netpol.allow("allow-mesh-control-plane", ns, egress=[netpol.peer_rule(cp, "egress")])
         )
+    if mesh.telemetry_namespace and mesh.telemetry_ports:
+        sink = netpol.Peer(mesh.telemetry_namespace, mesh.telemetry_ports)
+        out.append(
+            netpol.allow("allow-mesh-telemetry", ns, egress=[netpol.peer_rule(sink, "egress")])
+        )
     db = (
         netpol.External(net.database_cidr, (POSTGRES_PORT,))
         if net.database_cidr

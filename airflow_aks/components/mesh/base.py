@@ -107,6 +107,10 @@ class NetworkNeeds:
     """Namespace of the mesh's metrics scraper (e.g. linkerd-viz's Prometheus), if any."""
     scrape_ports: tuple[int, ...] = ()
     """Proxy ports it scrapes on every meshed pod (ingress)."""
+    telemetry_namespace: str | None = None
+    """Namespace of the collector the proxies themselves send traces to, if any."""
+    telemetry_ports: tuple[int, ...] = ()
+    """Its ports (egress from every meshed pod)."""
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ Checked against kumahq/kuma v2.14.3 ``deployments/charts/kuma`` (tag 2026-08-10,
   waits for cert-manager -- exists (its CRD ``lookup`` then finds cert-manager's CRDs).
 """
 
+from dataclasses import replace
 from typing import Any, ClassVar, Required, TypedDict
 
 import pulumi
@@ -233,6 +234,21 @@ def allow_manifests(rule: AllowRule) -> list[Manifest]:
     return [_policy("MeshTrafficPermission", rule.name, spec, rule.namespace)]
 
 
+def collector_peer(endpoint: str) -> tuple[str, int]:
+    """``(namespace, port)`` of an in-cluster collector ``<service>.<namespace>[.svc[.
+    cluster.local]]:<port>``: every meshed pod's data plane sends its spans there itself,
+    so the namespaces' default-deny egress must open it (MeshTrace backends are dialled by
+    Envoy in each sidecar; Kuma docs "MeshTrace", seen 2026-12-07)."""
+    host, _, port = endpoint.split("://")[-1].rpartition(":")
+    labels = host.split(".")
+    if len(labels) < 2 or not port.isdigit():
+        raise ValueError(
+            f"otel endpoint {endpoint!r}: give the collector as <service>.<namespace>:<port> "
+            "(a short name resolves only inside its own namespace)"
+        )
+    return labels[1], int(port)
+
+
 def trace_manifest(endpoint: str) -> Manifest:
     return _policy(
         "MeshTrace",
@@ -265,6 +281,12 @@ class Kuma(MeshBase, pulumi.ComponentResource):
 
     mesh_name: pulumi.Output[str]
     """Name of the Mesh pods join (``default``)."""
+
+    _network: NetworkNeeds = NETWORK_NEEDS
+
+    def network_needs(self) -> NetworkNeeds:
+        return self._network
+
     system_namespace: pulumi.Output[str]
     """Namespace of the control plane (``kuma-system``)."""
 
@@ -294,6 +316,8 @@ class Kuma(MeshBase, pulumi.ComponentResource):
         self._ready = (chart, mesh, deny)
         endpoint = args.get("otel_endpoint")
         if endpoint:
+            ns, port = collector_peer(endpoint)
+            self._network = replace(NETWORK_NEEDS, telemetry_namespace=ns, telemetry_ports=(port,))
             custom_resource(f"{name}-trace", trace_manifest(endpoint), child(chart, mesh))
 
         self.mesh_name = pulumi.Output.from_input(MESH_NAME)

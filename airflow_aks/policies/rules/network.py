@@ -123,3 +123,88 @@ def namespace_network_default_deny(
         if ns not in denied:
             out.append((urn, f"namespace {ns} has no default-deny NetworkPolicy"))
     return out
+
+
+CUSTOM_RESOURCE = "kubernetes:apiextensions.k8s.io:CustomResource"
+
+
+def egress_admits(policy: Mapping[str, Any], namespace: str, port: int) -> bool:
+    """``policy`` (selecting every pod) lets every pod dial ``namespace``:``port``."""
+    spec = as_dict(get(policy, "inputs.spec"))
+    if spec.get("podSelector") not in ({}, None):
+        return False
+    for rule in as_list(spec.get("egress")):
+        rule = as_dict(rule)
+        ports = [as_dict(p).get("port") for p in as_list(rule.get("ports"))]
+        if ports and port not in ports:
+            continue
+        for peer in as_list(rule.get("to")):
+            peer = as_dict(peer)
+            sel = as_dict(get(peer, "namespaceSelector.matchLabels"))
+            if peer.get("podSelector") not in ({}, None):
+                continue
+            if sel.get("kubernetes.io/metadata.name") == namespace:
+                return True
+    return False
+
+
+def collector(endpoint: str) -> tuple[str, int] | None:
+    """``(namespace, port)`` of ``<service>.<namespace>[...]:<port>``; None for a short
+    name (it resolves only inside the collector's own namespace)."""
+    host, _, port = endpoint.split("://")[-1].rpartition(":")
+    labels = host.split(".")
+    if len(labels) < 2 or not port.isdigit():
+        return None
+    return labels[1], int(port)
+
+
+@stack_rule(
+    RULES,
+    name="mesh-trace-collector-reachable",
+    level=MANDATORY,
+    mirrors="Kuma MeshTrace (spans sent by each data plane; Kuma docs, seen 2026-12-07); "
+    "issue 21 #8",
+    description="""A Kuma MeshTrace's OpenTelemetry collector is dialled by the data plane
+    of every meshed pod: it must be named <service>.<namespace>:<port> (a short name
+    resolves only in its own namespace), and every platform namespace with a default-deny
+    NetworkPolicy must let all its pods reach that namespace and port, or no span ever
+    arrives.""",
+)
+def mesh_trace_collector_reachable(
+    resources: list[dict[str, Any]], ctx: Context
+) -> list[tuple[str, str]]:
+    traces = [
+        r
+        for r in resources
+        if r.get("type") == CUSTOM_RESOURCE and get(r.get("inputs"), "kind") == "MeshTrace"
+    ]
+    if not traces:
+        return []
+    namespaces = workload_namespaces(resources)
+    policies: dict[str, list[Mapping[str, Any]]] = {}
+    for r in resources:
+        if r.get("type") == NETWORK_POLICY and (ns := _name(r, "metadata.namespace")):
+            policies.setdefault(ns, []).append(r)
+    denied = [ns for ns in namespaces if any(is_default_deny(p) for p in policies.get(ns, []))]
+    out: list[tuple[str, str]] = []
+    for t in traces:
+        urn = str(t.get("urn"))
+        for b in as_list(get(t.get("inputs"), "spec.default.backends")):
+            endpoint = get(b, "openTelemetry.endpoint")
+            if not isinstance(endpoint, str):
+                continue
+            peer = collector(endpoint)
+            if peer is None:
+                out.append((urn, f"collector {endpoint!r} is a short name; name its namespace"))
+                continue
+            for ns in sorted(denied):
+                if not any(egress_admits(p, *peer) for p in policies.get(ns, [])):
+                    out.append(
+                        (
+                            urn,
+                            f"namespace {ns} denies egress to the trace collector "
+                            f"{peer[0]}:{peer[1]} ({endpoint}); fix: an egress NetworkPolicy "
+                            "for every pod to that namespace and port",
+                        )
+                    )
+    return out
