@@ -165,10 +165,23 @@ def test_pod_cidr_must_not_overlap_vnet():
         ({"systemPool": {"zones": []}}, "aks.systemPool.zones"),
         ({"systemPool": {"minCount": 1, "nodeCount": 1}}, "aks.systemPool.minCount"),
         ({"authorizedIpRanges": []}, "privateCluster or authorizedIpRanges"),
+        # Linkerd HA: 3 replicas, one per node (linkerd2 edge-26.8.3 _affinity.tpl)
+        ({"workloadPool": {"minCount": 2}}, "aks.workloadPool.minCount"),
     ],
 )
 def test_prod_guards(aks, fragment):
     assert any(fragment in m for m in problems(base(**aks), "prod"))
+
+
+def test_linkerd_cni_refused_on_aks_managed_cilium():
+    """linkerd2-cni needs Cilium's cni.exclusive=false; AKS-managed Cilium allows no change."""
+    msgs = problems({**base(), "airflow-aks:mesh": {"cni": True}})
+    assert any(m.startswith("airflow-aks") and "mesh.cni" in m for m in msgs), msgs
+    ok = {
+        **base(networkDataplane="azure", networkPolicy="azure"),
+        "airflow-aks:mesh": {"cni": True},
+    }
+    load(ok, "dev")
 
 
 def test_unknown_profile_is_an_error_naming_allowed_values():

@@ -60,6 +60,12 @@ generated Envoy binds the listener port itself)."""
 # manifests/charts/istio-control/istio-discovery/templates/service.yaml, read 2026-12-02).
 ISTIOD_NAMESPACE = "aks-istio-system"
 ISTIOD_PORTS = (15012,)
+STATUS_PORT = 15021
+"""The approuting-istio gateway's status (readiness) port: AKS publishes it on the gateway's
+LoadBalancer Service next to the listeners (aks-docs app-routing-gateway-api.md, changed
+2026-07-01, sample output ``15021:30580/TCP,80:32693/TCP``; read 2026-12-07), so the Azure
+load balancer gets a rule and a health probe for it; Cilium enforces NetworkPolicy on that
+traffic, so the gateway pods must admit it like the listeners."""
 GATEWAY_CLASS = "approuting-istio"
 GATEWAY_NAME_LABEL = "gateway.networking.k8s.io/gateway-name"
 INTERNAL_LB_ANNOTATION = "service.beta.kubernetes.io/azure-load-balancer-internal"

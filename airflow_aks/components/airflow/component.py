@@ -82,6 +82,9 @@ class GatewayClientArgs(TypedDict, total=False):
     """Namespace of the gateway's control plane the pods connect to (istiod)."""
     control_plane_ports: Sequence[int]
     """Ports of that control plane."""
+    health_ports: Sequence[int]
+    """Status / health-probe ports the gateway's LoadBalancer Service also publishes
+    (approuting-istio: 15021), opened like the listeners."""
 
 
 class PeerArgs(TypedDict, total=False):
@@ -438,6 +441,7 @@ def network_manifests(
             listener_ports=ports,
             control_plane_namespace=gw.get("control_plane_namespace"),
             control_plane_ports=tuple(gw.get("control_plane_ports") or ()),
+            health_ports=tuple(gw.get("health_ports") or ()),
         )
     net = AirflowNetwork(
         namespace=args["namespace"],

@@ -60,6 +60,9 @@ class GatewayPeer:
     """Namespace of the gateway's control plane (istiod), if it must be reached."""
     control_plane_ports: tuple[int, ...] = ()
     """Ports of that control plane (xDS and certificates)."""
+    health_ports: tuple[int, ...] = ()
+    """Further ports the gateway's LoadBalancer Service publishes (status / health probe
+    ports), admitted from anywhere like the listeners."""
 
 
 @dataclass(frozen=True)
@@ -220,7 +223,8 @@ def _gateway_policy(net: AirflowNetwork, gw: GatewayPeer) -> netpol.Manifest:
     the gateway's own control plane gives it configuration and certificates."""
     # No peer: any source, pods and addresses (the load balancer keeps client addresses
     # with externalTrafficPolicy Local and uses node addresses with Cluster).
-    ingress = [{"ports": [{"protocol": "TCP", "port": p} for p in sorted(set(gw.listener_ports))]}]
+    ports = sorted({*gw.listener_ports, *gw.health_ports})
+    ingress = [{"ports": [{"protocol": "TCP", "port": p} for p in ports]}]
     egress: list[dict[str, object]] = []
     if gw.control_plane_namespace and gw.control_plane_ports:
         egress.append(
