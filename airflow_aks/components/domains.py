@@ -40,6 +40,7 @@ from airflow_aks.components.mesh.base import (
     Client,
     Mesh,
     WorkloadSelector,
+    custom_resource,
     meshed_namespace,
 )
 from airflow_aks.components.tokens import type_token
@@ -232,6 +233,9 @@ class DataDomainArgs(TypedDict, total=False):
     """ResourceQuota and LimitRange."""
     cluster_cidrs: Required[list[str]]
     """Pod, service and node ranges: excluded from "outside the cluster" egress."""
+    cilium: bool
+    """The cluster enforces policy with Cilium: also a CiliumNetworkPolicy allowing the
+    API server entity (``netpol.cilium_api_server_egress``)."""
     secrets: list[SecretGrantArgs]
     """Key Vault secrets the identity may read/write (exactly these)."""
     containers: list[ContainerGrantArgs]
@@ -637,6 +641,10 @@ class DataDomain(pulumi.ComponentResource):
             mesh.allow(rule_name, ns_name, target, clients, child(ns))
         for m in policies:
             netpol.network_policy(f"{name}-netpol-{m['metadata']['name']}", m, child(ns))
+        if args.get("cilium"):
+            custom_resource(
+                f"{name}-cnp-kube-apiserver", netpol.cilium_api_server_egress(ns_name), child(ns)
+            )
 
         q = args["quota"]
         meta = k8s.meta.v1.ObjectMetaArgs(name=domain, namespace=ns_name, labels=labels)

@@ -151,6 +151,36 @@ def with_proxy_ports(peer: Peer, inbound_proxy_ports: Sequence[int]) -> Peer:
     return Peer(peer.namespace, tuple(peer.ports) + tuple(inbound_proxy_ports), peer.labels)
 
 
+CILIUM_API = "cilium.io/v2"
+API_SERVER_ENTITY = "kube-apiserver"
+
+
+def cilium_api_server_egress(namespace: str) -> Manifest:
+    """A CiliumNetworkPolicy letting every pod of ``namespace`` reach the Kubernetes API
+    server by Cilium's reserved identity, the backstop of the ``ipBlock`` rule on 443.
+
+    Cilium gives the API server the reserved identity ``kube-apiserver``, which a
+    NetworkPolicy ``ipBlock`` may not match (cilium/cilium#20550, #14724; AKS: "Network
+    policies can't use ipBlock to allow access to node or pod IPs"); ``toEntities:
+    [kube-apiserver]`` matches it. AKS-managed Cilium supports L3/L4 CiliumNetworkPolicy
+    alongside NetworkPolicy (aks-docs azure-cni-powered-by-cilium.md, changed 2026-06-26,
+    read 2026-12-07). Policies add up: this opens nothing but the API server on 443."""
+    return {
+        "apiVersion": CILIUM_API,
+        "kind": "CiliumNetworkPolicy",
+        "metadata": {"name": "allow-kube-apiserver", "namespace": namespace},
+        "spec": {
+            "endpointSelector": {},
+            "egress": [
+                {
+                    "toEntities": [API_SERVER_ENTITY],
+                    "toPorts": [{"ports": [{"port": str(API_SERVER_PORT), "protocol": "TCP"}]}],
+                }
+            ],
+        },
+    }
+
+
 def network_policy(
     resource_name: str, manifest: Manifest, opts: pulumi.ResourceOptions
 ) -> k8s.networking.v1.NetworkPolicy:

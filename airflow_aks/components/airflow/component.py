@@ -45,8 +45,20 @@ from airflow_aks.components.domains import (
 from airflow_aks.components.domains import network_policies as task_namespace_policies
 from airflow_aks.components.identity import WorkloadIdentity, WorkloadIdentityArgs, role_assignment
 from airflow_aks.components.mesh import detached_mesh
-from airflow_aks.components.mesh.base import PROVIDERS, AllowRule, Client, Mesh, NetworkNeeds
-from airflow_aks.components.netpol import Manifest, Peer, network_policy
+from airflow_aks.components.mesh.base import (
+    PROVIDERS,
+    AllowRule,
+    Client,
+    Mesh,
+    NetworkNeeds,
+    custom_resource,
+)
+from airflow_aks.components.netpol import (
+    Manifest,
+    Peer,
+    cilium_api_server_egress,
+    network_policy,
+)
 from airflow_aks.components.scheduling import PodPlacementArgs, from_args
 from airflow_aks.components.secrets import create_secret_provider_class, secret_provider_class
 from airflow_aks.components.tokens import type_token
@@ -106,6 +118,9 @@ class NetworkPolicyArgs(TypedDict, total=False):
     """Postgres subnet (private access); absent: Postgres anywhere outside the cluster."""
     metrics_scrapers: Sequence[PeerArgs]
     """Who may scrape the statsd exporter's metrics port."""
+    cilium: bool
+    """The cluster enforces policy with Cilium: also a CiliumNetworkPolicy allowing the
+    API server entity (``netpol.cilium_api_server_egress``)."""
 
 
 class GitSyncArgs(TypedDict, total=False):
@@ -765,6 +780,15 @@ class Airflow(pulumi.ComponentResource):
             )
             for m in task_netpols
         ]
+        if (args.get("network_policies") or {}).get("cilium"):
+            policies += [
+                custom_resource(
+                    f"{name}{suffix}-cnp-kube-apiserver",
+                    cilium_api_server_egress(ns_of),
+                    pulumi.ResourceOptions(parent=self, depends_on=[dep]),
+                )
+                for suffix, ns_of, dep in (("", ns_name, ns), ("-tasks", tasks_ns_name, tasks_ns))
+            ]
         if mesh is not None:
             for rule in mesh_allow_rules(args, inp):
                 policies += mesh.allow(
