@@ -16,6 +16,7 @@ from . import (
     airflow,
     aks,
     charts,
+    crds,
     domains,
     entrance,
     gitops,
@@ -64,6 +65,7 @@ ALL_RULES: tuple[Rule, ...] = tuple(
     + domains.RULES
     + network.RULES
     + sidecars.RULES
+    + crds.RULES
 )
 RULES_BY_NAME: dict[str, Rule] = {r.name: r for r in ALL_RULES}
 if len(RULES_BY_NAME) != len(ALL_RULES):  # pragma: no cover - guarded by tests
