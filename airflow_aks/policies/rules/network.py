@@ -14,7 +14,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._core import (
+    AGENT_POOL,
     HELM_TYPES,
+    MANAGED_CLUSTER,
     MANDATORY,
     NAMESPACE,
     UNKNOWN,
@@ -207,4 +209,185 @@ def mesh_trace_collector_reachable(
                             "for every pod to that namespace and port",
                         )
                     )
+    return out
+
+
+# ------------------------------------------------------------------ load-balancer paths
+
+NSG = "azure-native:network:NetworkSecurityGroup"
+SUBNET = "azure-native:network:Subnet"
+SERVICE = "kubernetes:core/v1:Service"
+GATEWAY = "kubernetes:gateway.networking.k8s.io/v1:Gateway"
+INTERNAL_LB = "service.beta.kubernetes.io/azure-load-balancer-internal"
+APP_ROUTING_CLASS = "approuting-istio"
+APP_ROUTING_STATUS_PORT = 15021
+"""The approuting-istio gateway Service publishes Istio's status port next to the
+listeners (aks-docs app-routing-gateway-api.md, changed 2026-07-01, sample output
+``15021:30580/TCP,80:32693/TCP``; read 2026-12-07): the load balancer gets a rule and a
+probe for it."""
+ANYWHERE = {"*", "internet", "0.0.0.0/0", "any"}
+
+
+def _entry_points(
+    resources: list[dict[str, Any]],
+) -> list[tuple[str, str, dict[str, str], tuple[int, ...], bool]]:
+    """``(urn, namespace, pod labels, ports, internal)`` of every load-balanced entry; a
+    port above 15000 is a probe/status port (Istio's range), checked in-cluster only."""
+    out = []
+    for r in resources:
+        props = as_dict(r.get("inputs"))
+        ns = str(get(props, "metadata.namespace") or "default")
+        if r.get("type") == GATEWAY or (
+            r.get("type") == CUSTOM_RESOURCE and props.get("kind") == "Gateway"
+        ):
+            name = str(get(props, "metadata.name"))
+            ports = {
+                int(str(get(li, "port")))
+                for li in as_list(get(props, "spec.listeners"))
+                if str(get(li, "port")).isdigit()
+            }
+            if get(props, "spec.gatewayClassName") == APP_ROUTING_CLASS:
+                ports.add(APP_ROUTING_STATUS_PORT)
+            ann = as_dict(get(props, "spec.infrastructure.annotations"))
+            internal = str(ann.get(INTERNAL_LB, "")).lower() == "true"
+            labels = {"gateway.networking.k8s.io/gateway-name": name}
+            out.append((str(r.get("urn")), ns, labels, tuple(sorted(ports)), internal))
+        elif r.get("type") == SERVICE and get(props, "spec.type") == "LoadBalancer":
+            ports = {
+                int(str(p.get("targetPort") or p.get("port")))
+                for p in (as_dict(x) for x in as_list(get(props, "spec.ports")))
+                if str(p.get("targetPort") or p.get("port") or "").isdigit()
+            }
+            ann = as_dict(get(props, "metadata.annotations"))
+            internal = str(ann.get(INTERNAL_LB, "")).lower() == "true"
+            labels = {k: str(v) for k, v in as_dict(get(props, "spec.selector")).items()}
+            out.append((str(r.get("urn")), ns, labels, tuple(sorted(ports)), internal))
+    return out
+
+
+def _selects(policy: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
+    sel = as_dict(get(policy, "inputs.spec.podSelector"))
+    match = as_dict(sel.get("matchLabels"))
+    return not sel.get("matchExpressions") and all(labels.get(k) == v for k, v in match.items())
+
+
+def ingress_from_anywhere(policy: Mapping[str, Any], port: int) -> bool:
+    """``policy`` admits ``port`` from any source (no peer, or an open ipBlock)."""
+    for rule in as_list(get(policy, "inputs.spec.ingress")):
+        rule = as_dict(rule)
+        ports = [as_dict(p).get("port") for p in as_list(rule.get("ports"))]
+        if ports and port not in ports:
+            continue
+        peers = as_list(rule.get("from"))
+        if not peers or any(
+            get(p, "ipBlock.cidr") == "0.0.0.0/0" and not get(p, "ipBlock.except") for p in peers
+        ):
+            return True
+    return False
+
+
+def _port_in(rule: Mapping[str, Any], port: int) -> bool:
+    ranges = [rule.get("destinationPortRange"), *as_list(rule.get("destinationPortRanges"))]
+    for value in ranges:
+        text = str(value or "")
+        if text == "*":
+            return True
+        lo, _, hi = text.partition("-")
+        if lo.isdigit() and int(lo) <= port <= int(hi or lo):
+            return True
+    return False
+
+
+def nsg_admits_internet(nsg: Mapping[str, Any], port: int) -> bool:
+    """The NSG's inbound rules let the internet reach ``port`` before any deny does (the
+    default rules end with DenyAllInBound; Azure/AKS#674: a subnet NSG needs its own allow
+    for a public load balancer)."""
+    rules = sorted(
+        (as_dict(r) for r in as_list(get(nsg, "inputs.securityRules"))),
+        key=lambda r: int(r.get("priority") or 65000),
+    )
+    for rule in rules:
+        if str(rule.get("direction", "")).lower() != "inbound":
+            continue
+        if str(rule.get("protocol", "*")).lower() not in ("*", "tcp"):
+            continue
+        sources = {str(rule.get("sourceAddressPrefix") or "").lower()} | {
+            str(s).lower() for s in as_list(rule.get("sourceAddressPrefixes"))
+        }
+        if not sources & ANYWHERE or not _port_in(rule, port):
+            continue
+        return str(rule.get("access", "")).lower() == "allow"
+    return False
+
+
+def _node_nsgs(resources: list[dict[str, Any]]) -> list[Mapping[str, Any]]:
+    """NSGs on the subnets the cluster's nodes use (what the cluster and its pools wait for)."""
+    by_urn = {str(r.get("urn")): r for r in resources}
+    subnets: set[str] = set()
+    for r in resources:
+        if r.get("type") in (MANAGED_CLUSTER, AGENT_POOL):
+            for d in r.get("dependencies") or []:
+                if get(by_urn.get(str(d)), "type") == SUBNET:
+                    subnets.add(str(d))
+    nsgs = []
+    for s in subnets:
+        for d in by_urn[s].get("dependencies") or []:
+            if get(by_urn.get(str(d)), "type") == NSG:
+                nsgs.append(by_urn[str(d)])
+    return nsgs
+
+
+@stack_rule(
+    RULES,
+    name="load-balancer-paths-admitted",
+    level=MANDATORY,
+    mirrors="Azure/AKS#674 (subnet NSG needs an inbound allow for a public load "
+    "balancer); aks-docs app-routing-gateway-api.md (gateway Service ports incl. 15021); "
+    "read 2026-12-07",
+    description="""Every load-balanced entry (a Service of type LoadBalancer, or a Gateway
+    whose controller creates one) has its data and health-probe ports admitted end to end:
+    a public one by an inbound allow from the internet on the NSG of the nodes' subnet
+    (whose default rules end in DenyAllInBound), and in a default-deny namespace by a
+    NetworkPolicy on its pods admitting those ports from anywhere (Cilium enforces policy
+    on load-balancer traffic). Otherwise the address answers nothing.""",
+)
+def load_balancer_paths_admitted(
+    resources: list[dict[str, Any]], ctx: Context
+) -> list[tuple[str, str]]:
+    entries = _entry_points(resources)
+    if not entries:
+        return []
+    policies: dict[str, list[Mapping[str, Any]]] = {}
+    for r in resources:
+        if r.get("type") == NETWORK_POLICY and (ns := _name(r, "metadata.namespace")):
+            policies.setdefault(ns, []).append(r)
+    nsgs = _node_nsgs(resources)
+    out: list[tuple[str, str]] = []
+    for urn, ns, labels, ports, internal in entries:
+        denied = any(is_default_deny(p) for p in policies.get(ns, []))
+        for port in ports:
+            if denied and not any(
+                _selects(p, labels) and ingress_from_anywhere(p, port) for p in policies[ns]
+            ):
+                out.append(
+                    (
+                        urn,
+                        f"port {port}: no NetworkPolicy in {ns} admits it from anywhere on the "
+                        "load-balanced pods; fix: open it on the pods the Service selects",
+                    )
+                )
+            # Probes come from the AzureLoadBalancer tag, which the default rule
+            # AllowAzureLoadBalancerInBound admits; only data ports need the internet.
+            if not internal and port != APP_ROUTING_STATUS_PORT:
+                for nsg in nsgs:
+                    if not nsg_admits_internet(nsg, port):
+                        name = get(nsg.get("inputs"), "networkSecurityGroupName")
+                        out.append(
+                            (
+                                urn,
+                                f"port {port}: NSG {name} on the nodes' subnet has no inbound "
+                                "allow from the internet (DenyAllInBound drops it; "
+                                "Azure/AKS#674); fix: an inbound allow rule for the port",
+                            )
+                        )
     return out
