@@ -110,6 +110,19 @@ class NodePoolArgs(TypedDict, total=False):
     """Extra nodes during upgrades (``33%`` or a number); never sent for spot pools."""
 
 
+POST_CREATE_TAG = "airflow-aks-post-create"
+
+
+def cluster_tags(tags: dict[str, str], steps: list[str]) -> dict[str, str]:
+    """The cluster's tags plus its post-create steps (Azure tag values hold 256 chars)."""
+    if not steps:
+        return dict(tags)
+    value = " && ".join(steps)
+    if len(value) > 256:
+        raise ValueError(f"post-create steps exceed an Azure tag value (256 chars): {value}")
+    return {**tags, POST_CREATE_TAG: value}
+
+
 def initial_count(pool: NodePoolArgs) -> int:
     """Nodes at creation: ``node_count``, else ``min_count`` (>= 1 without autoscaling)."""
     if pool.get("node_count") is not None:
@@ -194,6 +207,9 @@ class ClusterNetworkArgs(TypedDict, total=False):
     """ARM id of the existing node subnet (with ``existing_vnet_id``)."""
     existing_database_subnet_id: str | None
     """ARM id of the existing Postgres-delegated subnet (with ``existing_vnet_id``)."""
+    public_inbound_ports: list[int]
+    """TCP ports a public load balancer serves (the entrance's listeners): the node
+    subnet's NSG allows them from the internet (a created VNet only)."""
 
 
 _NEW_NETWORK_KEYS = (
@@ -368,6 +384,10 @@ class ClusterArgs(TypedDict, total=False):
     """Azure region."""
     tags: dict[str, str]
     """Azure tags on every resource."""
+    post_create_steps: list[str]
+    """Commands to run once after the cluster exists, for settings the SDK's API version
+    cannot express: recorded as the ManagedCluster tag ``airflow-aks-post-create`` (the
+    plan prints it; the CRD rule takes it as the source of what it enables)."""
     resource_group_name: Required[str]
     """Resource group to create (or use, with ``existing_resource_group``)."""
     existing_resource_group: bool
@@ -661,6 +681,7 @@ class Cluster(pulumi.ComponentResource):
                     "aks_subnet_cidr": net_cfg.get("aks_subnet_cidr", ""),
                     "database_subnet_cidr": net_cfg.get("database_subnet_cidr", ""),
                     "private_endpoint_subnet_cidr": net_cfg.get("private_endpoint_subnet_cidr", ""),
+                    "public_inbound_ports": list(net_cfg.get("public_inbound_ports") or []),
                     "tags": tags,
                 },
                 opts=child,
@@ -701,7 +722,7 @@ class Cluster(pulumi.ComponentResource):
             resource_name_=args["cluster_name"],
             resource_group_name=rg_name,
             location=args["location"],
-            tags=tags,
+            tags=cluster_tags(tags, args.get("post_create_steps") or []),
             **settings,
             opts=pulumi.ResourceOptions(
                 parent=self,

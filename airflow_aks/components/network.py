@@ -4,7 +4,7 @@ Each subnet gets its own network security group; the AKS subnet carries service 
 for Key Vault and Storage so both can keep ``defaultAction: Deny`` and still admit the nodes.
 """
 
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 from pulumi_azure_native import network
@@ -64,6 +64,32 @@ class NetworkArgs(TypedDict):
     """Subnet for private endpoints (Key Vault, Storage) when enabled."""
     tags: dict[str, str]
     """Azure tags."""
+    public_inbound_ports: NotRequired[list[int]]
+    """TCP ports of a public load balancer in front of the nodes (the entrance's
+    listeners): allowed from the internet on the node subnet's NSG."""
+
+
+def inbound_rules(role: str, public_ports: list[int]) -> list[network.SecurityRuleArgsDict]:
+    """Inbound allows of a subnet's NSG. Only the node subnet gets any: a public load
+    balancer's traffic arrives there, and the NSG's default rules end in DenyAllInBound,
+    which drops it (Azure/AKS#674: "I have to permit traffic from the Internet to Any on
+    443"; read 2026-12-07). Probes come from the AzureLoadBalancer tag, which the default
+    rule AllowAzureLoadBalancerInBound admits."""
+    if role != "aks" or not public_ports:
+        return []
+    return [
+        {
+            "name": "allow-public-load-balancer",
+            "priority": 200,
+            "direction": "Inbound",
+            "access": "Allow",
+            "protocol": "Tcp",
+            "source_address_prefix": "Internet",
+            "source_port_range": "*",
+            "destination_address_prefix": "*",
+            "destination_port_ranges": [str(p) for p in sorted(set(public_ports))],
+        }
+    ]
 
 
 class Network(pulumi.ComponentResource):
@@ -105,6 +131,7 @@ class Network(pulumi.ComponentResource):
                 network_security_group_name=f"nsg-{spec['name']}",
                 resource_group_name=args["resource_group_name"],
                 location=args["location"],
+                security_rules=inbound_rules(role, list(args.get("public_inbound_ports", []))),
                 tags=args["tags"],
                 opts=child,
             )

@@ -51,6 +51,7 @@ from airflow_aks.components.entrance import (
     ISTIOD_NAMESPACE,
     ISTIOD_PORTS,
     LISTENER_PORTS,
+    STATUS_PORT,
     EntranceArgs,
     gateway_client,
 )
@@ -103,6 +104,28 @@ def gateway_control_plane_known(gateway_class: str) -> bool:
     """Only the AKS app-routing class has a control plane we know (istiod); for another
     class its namespace and ports are not ours to guess."""
     return gateway_class == GATEWAY_CLASS
+
+
+def post_create_steps(cfg: StackConfig, rg_name: str, cluster_name: str) -> list[str]:
+    """What must run once after the cluster exists, before the Kubernetes objects that
+    need it: the managed Gateway API CRDs and app routing's Istio implementation, which the
+    ManagedCluster API version of pulumi-azure-native 3.29.0 (REST 2025-09-01, the newest
+    SDK on PyPI on 2026-12-07) cannot express (``components/entrance.py``)."""
+    if not (cfg.entrance_on and cfg.entrance.host):
+        return []
+    if cfg.entrance.gateway_class != GATEWAY_CLASS:
+        return []
+    return [
+        f"az aks update -g {rg_name} -n {cluster_name} --enable-gateway-api "
+        "--enable-app-routing-istio"
+    ]
+
+
+def public_inbound_ports(cfg: StackConfig) -> list[int]:
+    """Listener ports of a public entrance (the node subnet's NSG must allow them)."""
+    if not (cfg.entrance_on and cfg.entrance.host) or cfg.entrance.internal:
+        return []
+    return sorted(LISTENER_PORTS)
 
 
 def mesh_installs_gateway_api(entrance_on: bool, requested: bool) -> bool:
@@ -180,12 +203,14 @@ def cluster_args(cfg: StackConfig) -> ClusterArgs:
     aks, net, mw = cfg.aks, cfg.network, cfg.aks.maintenance_window
     prefix, env, loc = cfg.name_prefix, cfg.environment, cfg.location
     rg_name = cfg.resource_group.name or naming.resource_name("rg", prefix, env, loc)
+    cluster_name = naming.resource_name("aks", prefix, env, loc)
     return ClusterArgs(
         location=loc,
         tags=base_tags(cfg),
+        post_create_steps=post_create_steps(cfg, rg_name, cluster_name),
         resource_group_name=rg_name,
         existing_resource_group=cfg.resource_group.existing,
-        cluster_name=naming.resource_name("aks", prefix, env, loc),
+        cluster_name=cluster_name,
         workspace_name=naming.resource_name("log", prefix, env, loc),
         vnet_name=naming.resource_name("vnet", prefix, env, loc),
         network=ClusterNetworkArgs(
@@ -196,6 +221,7 @@ def cluster_args(cfg: StackConfig) -> ClusterArgs:
             existing_vnet_id=net.existing_vnet_id,
             existing_aks_subnet_id=net.existing_aks_subnet_id,
             existing_database_subnet_id=net.existing_database_subnet_id,
+            public_inbound_ports=public_inbound_ports(cfg),
         ),
         maintenance_window=MaintenanceWindowArgs(
             day_of_week=mw.day_of_week,
@@ -461,6 +487,7 @@ def data_domain_args(
         logs_container=cfg.storage.container_name,
         airflow=airflow_peer_args(cfg),
         cluster_cidrs=cluster_cidrs(cfg),
+        cilium=cfg.aks.network_policy == "cilium",
         tags=base_tags(cfg),
     )
 
@@ -515,6 +542,7 @@ def gateway_client_args(cfg: StackConfig) -> GatewayClientArgs | None:
     if gateway_control_plane_known(cfg.entrance.gateway_class):
         out["control_plane_namespace"] = ISTIOD_NAMESPACE
         out["control_plane_ports"] = list(ISTIOD_PORTS)
+        out["health_ports"] = [STATUS_PORT]
     return out
 
 
@@ -538,6 +566,7 @@ def network_policy_args(cfg: StackConfig) -> NetworkPolicyArgs:
     return NetworkPolicyArgs(
         cluster_cidrs=cluster_cidrs(cfg),
         database_cidr=cfg.network.database_subnet_cidr if private_db else None,
+        cilium=cfg.aks.network_policy == "cilium",
     )
 
 
