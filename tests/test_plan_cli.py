@@ -149,3 +149,16 @@ def test_shipped_example_stack_files_plan_cleanly(capsys):
     for example in sorted((ROOT / "examples").glob("Pulumi.*.yaml")):
         assert cli.main(["plan", "--stack", "dev", "--config", str(example)]) == 0, example
         assert "mandatory 0" in capsys.readouterr().out
+
+
+def test_prod_plan_prints_the_post_create_step(prod_plan, dev_plan):
+    """The Gateway API CRDs and app routing's Istio need a cluster setting that
+    pulumi-azure-native 3.29.0's ManagedCluster API version (2025-09-01) cannot express:
+    the plan prints the one step, with the real names (issue 21, #2)."""
+    from airflow_aks.cli.main import post_create_steps, summarize
+
+    (step,) = post_create_steps(prod_plan)
+    assert step.startswith("az aks update -g rg-airflow-prod-weu -n aks-")
+    assert "--enable-gateway-api --enable-app-routing-istio" in step
+    assert step in summarize(prod_plan)
+    assert post_create_steps(dev_plan) == []  # no entrance in dev

@@ -382,11 +382,81 @@ TELEMETRY_EGRESS = {
 }
 
 
-def add_res(typ: str, name: str, inputs: dict[str, Any]) -> Edit:
+def add_res(typ: str, name: str, inputs: dict[str, Any], deps: tuple[str, ...] = ()) -> Edit:
     def edit(resources: list[dict[str, Any]]) -> None:
-        resources.append(res(typ, name, copy.deepcopy(inputs)))
+        resources.append(res(typ, name, copy.deepcopy(inputs), deps))
 
     return edit
+
+
+SERVICE = "kubernetes:core/v1:Service"
+POST_CREATE = "airflow-aks-post-create"
+GATEWAY_STEP = "az aks update -g rg -n aks --enable-gateway-api --enable-app-routing-istio"
+GATEWAY = {
+    "apiVersion": "gateway.networking.k8s.io/v1",
+    "kind": "Gateway",
+    "metadata": {"name": "airflow", "namespace": "airflow"},
+    "spec": {"gatewayClassName": "approuting-istio", "listeners": [{"port": 443}]},
+}
+BUNDLE = {"apiVersion": "trust.cert-manager.io/v1alpha1", "kind": "Bundle", "metadata": {}}
+LB_SERVICE = {
+    "metadata": {
+        "namespace": "airflow",
+        "annotations": {"service.beta.kubernetes.io/azure-load-balancer-internal": "true"},
+    },
+    "spec": {"type": "LoadBalancer", "selector": {"app": "x"}, "ports": [{"port": 8080}]},
+}
+LB_INGRESS = {
+    "metadata": {"name": "allow-lb", "namespace": "airflow"},
+    "spec": {
+        "podSelector": {"matchLabels": {"app": "x"}},
+        "policyTypes": ["Ingress"],
+        "ingress": [{"ports": [{"port": 8080, "protocol": "TCP"}]}],
+    },
+}
+NSG_ALLOW_8080 = {
+    "name": "allow",
+    "priority": 200,
+    "direction": "Inbound",
+    "access": "Allow",
+    "protocol": "Tcp",
+    "sourceAddressPrefix": "Internet",
+    "destinationPortRanges": ["8080"],
+}
+
+
+def node_subnet(rules: list[dict[str, Any]]) -> tuple[Edit, ...]:
+    """An NSG on the subnet the cluster's nodes use."""
+    nsg, subnet = "azure-native:network:NetworkSecurityGroup", "azure-native:network:Subnet"
+    return (
+        add_res(nsg, "nsg", {"networkSecurityGroupName": "nsg-aks", "securityRules": rules}),
+        add_res(subnet, "snet", {}, deps=(urn(nsg, "nsg"),)),
+        add_res(c.MANAGED_CLUSTER, "aks", {}, deps=(urn(subnet, "snet"),)),
+    )
+
+
+HTTPS_OUT = {
+    "metadata": {"name": "https", "namespace": "airflow"},
+    "spec": {
+        "podSelector": {},
+        "policyTypes": ["Egress"],
+        "egress": [
+            {
+                "to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
+                "ports": [{"port": 443, "protocol": "TCP"}],
+            }
+        ],
+    },
+}
+CNP = {
+    "apiVersion": "cilium.io/v2",
+    "kind": "CiliumNetworkPolicy",
+    "metadata": {"name": "allow-kube-apiserver", "namespace": "airflow"},
+    "spec": {
+        "endpointSelector": {},
+        "egress": [{"toEntities": ["kube-apiserver"], "toPorts": [{"ports": [{"port": "443"}]}]}],
+    },
+}
 
 
 KUMA_TOKEN = "kuma.io/service-account-token-volume"
@@ -833,6 +903,94 @@ STACK_CASES: list[StackCase] = [
         to_kuma,
         set_in("airflow", "inputs.values.statsd.labels", {"kuma.io/sidecar-injection": "enabled"}),
         set_in("airflow", "inputs.values.statsd.serviceAccount.automountServiceAccountToken", True),
+    ),
+    sc_ok("crds-before-custom-resources", "good"),
+    sc_bad(
+        "crds-before-custom-resources",
+        "gateway-without-crds",
+        add_res(c.CUSTOM_RESOURCE, "gw", GATEWAY),
+        urn=urn(c.CUSTOM_RESOURCE, "gw"),
+    ),
+    sc_ok(
+        "crds-before-custom-resources",
+        "gateway-after-post-create-step",
+        add_res(c.CUSTOM_RESOURCE, "gw", GATEWAY),
+        add_res(c.MANAGED_CLUSTER, "aks", {"tags": {POST_CREATE: GATEWAY_STEP}}),
+    ),
+    sc_ok(
+        "crds-before-custom-resources",
+        "gateway-with-managed-gateway-api",
+        add_res(c.CUSTOM_RESOURCE, "gw", GATEWAY),
+        add_res(
+            c.MANAGED_CLUSTER,
+            "aks",
+            {"ingressProfile": {"gatewayAPI": {"installation": "Standard"}}},
+        ),
+    ),
+    sc_bad(
+        "crds-before-custom-resources",
+        "gateway-api-not-installed-by-linkerd-crds",
+        add_res(c.CUSTOM_RESOURCE, "gw", GATEWAY),
+        add_res(
+            c.HELM_CHART,
+            "mesh-crds",
+            {"chart": "linkerd-crds", "values": {"installGatewayAPI": False}},
+        ),
+    ),
+    sc_bad(
+        "crds-before-custom-resources",
+        "cr-not-waiting-for-its-chart",
+        add_res(c.HELM_CHART, "tm", {"chart": "trust-manager", "values": {}}),
+        add_res(c.CUSTOM_RESOURCE, "bundle", BUNDLE),
+        urn=urn(c.CUSTOM_RESOURCE, "bundle"),
+    ),
+    sc_ok(
+        "crds-before-custom-resources",
+        "cr-waiting-for-its-chart",
+        add_res(c.HELM_CHART, "tm", {"chart": "trust-manager", "values": {}}),
+        add_res(c.CUSTOM_RESOURCE, "bundle", BUNDLE, deps=(urn(c.HELM_CHART, "tm"),)),
+    ),
+    sc_ok("load-balancer-paths-admitted", "no-load-balancer"),
+    sc_bad(
+        "load-balancer-paths-admitted",
+        "service-port-denied",
+        add_res(SERVICE, "lb", LB_SERVICE),
+        urn=urn(SERVICE, "lb"),
+    ),
+    sc_ok(
+        "load-balancer-paths-admitted",
+        "service-port-admitted",
+        add_res(SERVICE, "lb", LB_SERVICE),
+        add_res(NETPOL, "airflow-netpol-allow-lb", LB_INGRESS),
+    ),
+    sc_bad(
+        "load-balancer-paths-admitted",
+        "public-service-behind-closed-nsg",
+        add_res(SERVICE, "lb", {**LB_SERVICE, "metadata": {"namespace": "airflow"}}),
+        add_res(NETPOL, "airflow-netpol-allow-lb", LB_INGRESS),
+        *node_subnet(rules=[]),
+    ),
+    sc_ok(
+        "load-balancer-paths-admitted",
+        "public-service-nsg-allows",
+        add_res(SERVICE, "lb", {**LB_SERVICE, "metadata": {"namespace": "airflow"}}),
+        add_res(NETPOL, "airflow-netpol-allow-lb", LB_INGRESS),
+        *node_subnet(rules=[NSG_ALLOW_8080]),
+    ),
+    sc_ok("cilium-api-server-egress", "not-cilium"),
+    sc_bad(
+        "cilium-api-server-egress",
+        "cilium-without-cnp",
+        add_res(c.MANAGED_CLUSTER, "aks", {"networkProfile": {"networkPolicy": "cilium"}}),
+        add_res(NETPOL, "airflow-netpol-https", HTTPS_OUT),
+        urn=urn(NETPOL, "airflow-netpol-default-deny"),
+    ),
+    sc_ok(
+        "cilium-api-server-egress",
+        "cilium-with-cnp",
+        add_res(c.MANAGED_CLUSTER, "aks", {"networkProfile": {"networkPolicy": "cilium"}}),
+        add_res(NETPOL, "airflow-netpol-https", HTTPS_OUT),
+        add_res("kubernetes:cilium.io/v2:CiliumNetworkPolicy", "cnp", CNP),
     ),
     sc_ok("mesh-trace-collector-reachable", "no-trace"),
     sc_bad(

@@ -20,6 +20,19 @@ from airflow_aks.config.stack import load, read_stack_file
 __all__ = ["EXIT_CONFIG", "EXIT_FAIL", "EXIT_OK", "main", "project_root", "stack_file"]
 
 
+def post_create_steps(export: dict[str, Any]) -> list[str]:
+    """The ManagedCluster's ``airflow-aks-post-create`` tag (``components/aks.py``): what
+    the SDK's API version cannot set, run once when the cluster exists."""
+    from airflow_aks.components.aks import POST_CREATE_TAG
+
+    return [
+        str((r["inputs"].get("tags") or {})[POST_CREATE_TAG])
+        for r in export["resources"]
+        if r["type"] == "azure-native:containerservice:ManagedCluster"
+        and POST_CREATE_TAG in (r["inputs"].get("tags") or {})
+    ]
+
+
 def summarize(export: dict[str, Any]) -> str:
     """Human summary: resources by type, then stack outputs."""
     resources = export["resources"]
@@ -40,6 +53,14 @@ def summarize(export: dict[str, Any]) -> str:
         lines.extend(
             f"  {u.rsplit('::', 1)[-1]} ({u.split('::')[2].rsplit('$', 1)[-1]})" for u in protected
         )
+    steps = post_create_steps(export)
+    if steps:
+        lines.append("")
+        lines.append(
+            "Run once after the cluster exists, before the objects that need it (first "
+            "deploy: `pulumi up --target <ManagedCluster URN>`, this, then `pulumi up`):"
+        )
+        lines.extend(f"  {step}" for step in steps)
     lines.append("")
     lines.append("Stack outputs:")
     for key, value in export["outputs"].items():

@@ -180,6 +180,7 @@ REFERENCE_SUFFIXES = {
     "path",
     "file",
     "mount",
+    "volume",  # names a pod volume (kuma.io/service-account-token-volume)
     "cmd",
     "class",
     "url",

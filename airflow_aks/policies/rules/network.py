@@ -391,3 +391,75 @@ def load_balancer_paths_admitted(
                             )
                         )
     return out
+
+
+def _cilium(resources: list[dict[str, Any]]) -> bool:
+    return any(
+        r.get("type") == MANAGED_CLUSTER
+        and str(get(r.get("inputs"), "networkProfile.networkPolicy") or "").lower() == "cilium"
+        for r in resources
+    )
+
+
+def _https_by_ip_block(policy: Mapping[str, Any]) -> bool:
+    """An egress rule to an ipBlock on 443: how the namespace means to reach the API server."""
+    for rule in as_list(get(policy, "inputs.spec.egress")):
+        rule = as_dict(rule)
+        ports = [as_dict(p).get("port") for p in as_list(rule.get("ports"))]
+        if 443 in ports and any("ipBlock" in as_dict(p) for p in as_list(rule.get("to"))):
+            return True
+    return False
+
+
+def _allows_api_server(cnp: Mapping[str, Any]) -> bool:
+    spec = as_dict(get(cnp, "inputs.spec"))
+    if spec.get("endpointSelector") not in ({}, None):
+        return False
+    return any(
+        "kube-apiserver" in as_list(as_dict(e).get("toEntities"))
+        for e in as_list(spec.get("egress"))
+    )
+
+
+@stack_rule(
+    RULES,
+    name="cilium-api-server-egress",
+    level=MANDATORY,
+    mirrors="cilium/cilium#20550, #14724 (ipBlock vs the kube-apiserver identity); aks-docs "
+    "azure-cni-powered-by-cilium.md (L3/L4 CiliumNetworkPolicy supported); read 2026-12-07",
+    description="""Under Cilium, every namespace with a default-deny NetworkPolicy that
+    opens HTTPS egress through an ipBlock (how the platform's namespaces reach the API
+    server) also has a CiliumNetworkPolicy letting all its pods reach the entity kube-apiserver:
+    Cilium gives the API server a reserved identity that the ipBlock egress rule may not
+    match, and the scheduler, triggerer and task pods must reach it to launch and watch
+    pods.""",
+)
+def cilium_api_server_egress(
+    resources: list[dict[str, Any]], ctx: Context
+) -> list[tuple[str, str]]:
+    if not _cilium(resources):
+        return []
+    denied: dict[str, str] = {}
+    wants: set[str] = set()  # namespaces whose policies open HTTPS through an ipBlock
+    allowed: set[str] = set()
+    for r in resources:
+        ns = _name(r, "metadata.namespace")
+        if ns is None:
+            continue
+        if r.get("type") == NETWORK_POLICY:
+            if is_default_deny(r):
+                denied[ns] = str(r.get("urn"))
+            elif _https_by_ip_block(r):
+                wants.add(ns)
+        elif get(r.get("inputs"), "kind") == "CiliumNetworkPolicy" and _allows_api_server(r):
+            allowed.add(ns)
+    return [
+        (
+            urn,
+            f"namespace {ns} denies egress by default but no CiliumNetworkPolicy allows "
+            "toEntities kube-apiserver; fix: add one (the ipBlock rule may not match the API "
+            "server's identity)",
+        )
+        for ns, urn in sorted(denied.items())
+        if ns in wants and ns not in allowed
+    ]
