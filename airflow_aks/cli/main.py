@@ -58,7 +58,7 @@ def summarize(export: dict[str, Any]) -> str:
         lines.append("")
         lines.append(
             "Run once after the cluster exists, before the objects that need it (first "
-            "deploy: `pulumi up --target <ManagedCluster URN>`, this, then `pulumi up`):"
+            "deploy: `pulumi up` stops at them; run this, then `pulumi up` again):"
         )
         lines.extend(f"  {step}" for step in steps)
     lines.append("")
