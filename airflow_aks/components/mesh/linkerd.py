@@ -173,6 +173,10 @@ def pod_annotations(kind: PodKind) -> dict[str, str]:
     if kind == "gateway":
         # The boundary: the namespace denies un-authorised inbound; the gateway's own ports
         # must take the load balancer's (unmeshed) connections. Outbound stays mTLS.
+        # Microsoft supports extra sidecars in app routing's managed gateway pods only on a
+        # best-effort basis (aks-docs app-routing-gateway-api.md, Limitations, read
+        # 2026-12-07); kept: the proxy's identity is how the API server admits the gateway
+        # (docs/entrance.md "Mesh").
         out["config.linkerd.io/default-inbound-policy"] = "all-unauthenticated"
     return out
 
