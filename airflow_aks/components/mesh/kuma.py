@@ -238,7 +238,8 @@ def collector_peer(endpoint: str) -> tuple[str, int]:
     """``(namespace, port)`` of an in-cluster collector ``<service>.<namespace>[.svc[.
     cluster.local]]:<port>``: every meshed pod's data plane sends its spans there itself,
     so the namespaces' default-deny egress must open it (MeshTrace backends are dialled by
-    Envoy in each sidecar; Kuma docs "MeshTrace", seen 2026-12-07)."""
+    Envoy in each sidecar: kuma v2.14.3 pkg/plugins/policies/meshtrace/plugin/v1alpha1/
+    plugin.go adds a tracing cluster for the endpoint to every data plane; read 2026-12-07)."""
     host, _, port = endpoint.split("://")[-1].rpartition(":")
     labels = host.split(".")
     if len(labels) < 2 or not port.isdigit():

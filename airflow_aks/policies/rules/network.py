@@ -164,8 +164,8 @@ def collector(endpoint: str) -> tuple[str, int] | None:
     RULES,
     name="mesh-trace-collector-reachable",
     level=MANDATORY,
-    mirrors="Kuma MeshTrace (spans sent by each data plane; Kuma docs, seen 2026-12-07); "
-    "issue 21 #8",
+    mirrors="kuma v2.14.3 pkg/plugins/policies/meshtrace/plugin/v1alpha1/plugin.go (each data "
+    "plane's Envoy gets a tracing cluster for the backend endpoint; read 2026-12-07)",
     description="""A Kuma MeshTrace's OpenTelemetry collector is dialled by the data plane
     of every meshed pod: it must be named <service>.<namespace>:<port> (a short name
     resolves only in its own namespace), and every platform namespace with a default-deny
