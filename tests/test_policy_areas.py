@@ -30,6 +30,10 @@ FILED_ELSEWHERE = {
     "kuma-system-namespace-ready": "charts",  # idem
     "policy-exception-not-expired": "stack",  # about the stack's exceptions file
     "namespace-network-default-deny": "network",
+    # NetworkPolicy / NSG checks, filed with the other network rules
+    "load-balancer-paths-admitted": "network",
+    "cilium-api-server-egress": "network",
+    "mesh-trace-collector-reachable": "network",
 }
 
 

@@ -904,21 +904,21 @@ STACK_CASES: list[StackCase] = [
         set_in("airflow", "inputs.values.statsd.labels", {"kuma.io/sidecar-injection": "enabled"}),
         set_in("airflow", "inputs.values.statsd.serviceAccount.automountServiceAccountToken", True),
     ),
-    sc_ok("crds-before-custom-resources", "good"),
+    sc_ok("k8s-crds-before-custom-resources", "good"),
     sc_bad(
-        "crds-before-custom-resources",
+        "k8s-crds-before-custom-resources",
         "gateway-without-crds",
         add_res(c.CUSTOM_RESOURCE, "gw", GATEWAY),
         urn=urn(c.CUSTOM_RESOURCE, "gw"),
     ),
     sc_ok(
-        "crds-before-custom-resources",
+        "k8s-crds-before-custom-resources",
         "gateway-after-post-create-step",
         add_res(c.CUSTOM_RESOURCE, "gw", GATEWAY),
         add_res(c.MANAGED_CLUSTER, "aks", {"tags": {POST_CREATE: GATEWAY_STEP}}),
     ),
     sc_ok(
-        "crds-before-custom-resources",
+        "k8s-crds-before-custom-resources",
         "gateway-with-managed-gateway-api",
         add_res(c.CUSTOM_RESOURCE, "gw", GATEWAY),
         add_res(
@@ -928,7 +928,7 @@ STACK_CASES: list[StackCase] = [
         ),
     ),
     sc_bad(
-        "crds-before-custom-resources",
+        "k8s-crds-before-custom-resources",
         "gateway-api-not-installed-by-linkerd-crds",
         add_res(c.CUSTOM_RESOURCE, "gw", GATEWAY),
         add_res(
@@ -938,14 +938,14 @@ STACK_CASES: list[StackCase] = [
         ),
     ),
     sc_bad(
-        "crds-before-custom-resources",
+        "k8s-crds-before-custom-resources",
         "cr-not-waiting-for-its-chart",
         add_res(c.HELM_CHART, "tm", {"chart": "trust-manager", "values": {}}),
         add_res(c.CUSTOM_RESOURCE, "bundle", BUNDLE),
         urn=urn(c.CUSTOM_RESOURCE, "bundle"),
     ),
     sc_ok(
-        "crds-before-custom-resources",
+        "k8s-crds-before-custom-resources",
         "cr-waiting-for-its-chart",
         add_res(c.HELM_CHART, "tm", {"chart": "trust-manager", "values": {}}),
         add_res(c.CUSTOM_RESOURCE, "bundle", BUNDLE, deps=(urn(c.HELM_CHART, "tm"),)),

@@ -16,7 +16,6 @@ from . import (
     airflow,
     aks,
     charts,
-    crds,
     domains,
     entrance,
     gitops,
@@ -27,7 +26,6 @@ from . import (
     network,
     postgres,
     scheduling,
-    sidecars,
     stack,
     storage,
 )
@@ -64,8 +62,6 @@ ALL_RULES: tuple[Rule, ...] = tuple(
     + entrance.RULES
     + domains.RULES
     + network.RULES
-    + sidecars.RULES
-    + crds.RULES
 )
 RULES_BY_NAME: dict[str, Rule] = {r.name: r for r in ALL_RULES}
 if len(RULES_BY_NAME) != len(ALL_RULES):  # pragma: no cover - guarded by tests

@@ -16,17 +16,12 @@ from typing import Any
 from ._core import (
     HELM_TYPES,
     MANAGED_CLUSTER,
-    MANDATORY,
     Context,
-    Rule,
     as_dict,
     get,
     is_false,
     is_true,
-    stack_rule,
 )
-
-RULES: list[Rule] = []
 
 CRD = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
 CUSTOM_RESOURCE = "kubernetes:apiextensions.k8s.io:CustomResource"
@@ -186,19 +181,7 @@ def missing_sources(resources: list[dict[str, Any]]) -> Iterator[tuple[str, str]
             )
 
 
-@stack_rule(
-    RULES,
-    name="crds-before-custom-resources",
-    level=MANDATORY,
-    mirrors="Kubernetes API: a custom resource needs its CustomResourceDefinition; chart "
-    "and AKS sources in policies/rules/crds.py (read 2026-12-07)",
-    description="""Every custom-resource kind the plan creates has a source that exists
-    before it: a CustomResourceDefinition resource or a chart installing the CRDs that it
-    depends on, or a ManagedCluster property that provides them (Cilium, the Key Vault CSI
-    add-on, the managed Gateway API, or a post-create step the plan prints). Otherwise the
-    `up` fails when it reaches that object.""",
-)
-def crds_before_custom_resources(
+def crds_before_custom_resources_findings(
     resources: list[dict[str, Any]], ctx: Context
 ) -> list[tuple[str, str]]:
     return list(missing_sources(resources))

@@ -703,11 +703,16 @@ def serviceaccount_automount_explicit(props: Mapping[str, Any], ctx: Context) ->
     return []
 
 
+<<<<<<< HEAD
 # ------------------------------------------------ issue 21 (first contact, part 2)
+=======
+# ------------------------------------------------ CRDs before custom resources (crds.py)
+>>>>>>> 85975be (Rules filed by area: mesh-sidecar-can-authenticate in mesh.py and k8s-crds-before-custom-resources in kubernetes.py (helpers stay in sidecars.py / crds.py); network-filed rules listed in test_policy_areas)
 
 
 @stack_rule(
     RULES,
+<<<<<<< HEAD
     name="k8s-pod-references-resolve",
     level=MANDATORY,
     mirrors="Kubernetes PodSpec (objects referenced in the pod's namespace); DNS for Services",
@@ -757,3 +762,21 @@ def user_code_rbac(resources: list[dict[str, Any]], ctx: Context) -> list[tuple[
 )
 def task_quota_reachable(resources: list[dict[str, Any]], ctx: Context) -> list[tuple[str, str]]:
     return _airflow_workloads.task_quota_reachable(resources, ctx)
+=======
+    name="k8s-crds-before-custom-resources",
+    level=MANDATORY,
+    mirrors="Kubernetes API: a custom resource needs its CustomResourceDefinition; chart "
+    "and AKS sources in policies/rules/crds.py (read 2026-12-07)",
+    description="""Every custom-resource kind the plan creates has a source that exists
+    before it: a CustomResourceDefinition resource or a chart installing the CRDs that it
+    depends on, or a ManagedCluster property that provides them (Cilium, the Key Vault CSI
+    add-on, the managed Gateway API, or a post-create step the plan prints). Otherwise the
+    `up` fails when it reaches that object.""",
+)
+def crds_before_custom_resources(
+    resources: list[dict[str, Any]], ctx: Context
+) -> list[tuple[str, str]]:
+    from .crds import crds_before_custom_resources_findings
+
+    return crds_before_custom_resources_findings(resources, ctx)
+>>>>>>> 85975be (Rules filed by area: mesh-sidecar-can-authenticate in mesh.py and k8s-crds-before-custom-resources in kubernetes.py (helpers stay in sidecars.py / crds.py); network-filed rules listed in test_policy_areas)

@@ -34,6 +34,7 @@ from ._core import (
     walk,
 )
 from .kubernetes import chart_owned, pod_metadata
+from .sidecars import sidecar_can_authenticate_findings
 
 RULES: list[Rule] = []
 
@@ -508,3 +509,25 @@ def no_wildcard_identities(props: Mapping[str, Any], ctx: Context) -> list[str]:
                     "fix: target the one Dataplane selector that serves them"
                 )
     return out
+
+
+# ------------------------------------------------ what each sidecar needs (sidecars.py)
+
+
+@stack_rule(
+    RULES,
+    name="mesh-sidecar-can-authenticate",
+    level=MANDATORY,
+    mirrors="kumahq/kuma v2.14.3 injector.go NewVolumeMounts, app/kuma-dp/cmd/context.go; "
+    "linkerd2 edge-26.8.3 charts/partials/templates/_volumes.tpl (read 2026-12-07)",
+    description="""Every pod the mesh injects must give the sidecar what it needs to join:
+    under Kuma the pod's ServiceAccount token (kuma-dp exits with "dataplane token is
+    invalid" otherwise), so a Kuma-injected pod that mounts no token carries the
+    kuma.io/service-account-token-volume annotation naming a projected serviceAccountToken
+    volume. Linkerd's injector adds its own token volume, so Linkerd pods need nothing.
+    Checked on the Airflow chart's pod sections and on every workload of the plan.""",
+)
+def sidecar_can_authenticate(
+    resources: list[dict[str, Any]], ctx: Context
+) -> list[tuple[str, str]]:
+    return sidecar_can_authenticate_findings(resources, ctx)

@@ -27,21 +27,16 @@ from typing import Any
 
 from ._core import (
     HELM_TYPES,
-    MANDATORY,
     NAMESPACE,
     SERVICE_ACCOUNT,
     WORKLOAD_TYPES,
     Context,
-    Rule,
     as_dict,
     as_list,
     get,
     is_false,
-    stack_rule,
 )
 from .kubernetes import pod_metadata, pod_specs
-
-RULES: list[Rule] = []
 
 KUMA_INJECT = "kuma.io/sidecar-injection"
 KUMA_TOKEN_VOLUME = "kuma.io/service-account-token-volume"
@@ -150,20 +145,7 @@ def _airflow_pods(
         )
 
 
-@stack_rule(
-    RULES,
-    name="mesh-sidecar-can-authenticate",
-    level=MANDATORY,
-    mirrors="kumahq/kuma v2.14.3 injector.go NewVolumeMounts, app/kuma-dp/cmd/context.go; "
-    "linkerd2 edge-26.8.3 charts/partials/templates/_volumes.tpl (read 2026-12-07)",
-    description="""Every pod the mesh injects must give the sidecar what it needs to join:
-    under Kuma the pod's ServiceAccount token (kuma-dp exits with "dataplane token is
-    invalid" otherwise), so a Kuma-injected pod that mounts no token carries the
-    kuma.io/service-account-token-volume annotation naming a projected serviceAccountToken
-    volume. Linkerd's injector adds its own token volume, so Linkerd pods need nothing.
-    Checked on the Airflow chart's pod sections and on every workload of the plan.""",
-)
-def sidecar_can_authenticate(
+def sidecar_can_authenticate_findings(
     resources: list[dict[str, Any]], ctx: Context
 ) -> list[tuple[str, str]]:
     sas = _index(resources, SERVICE_ACCOUNT)
