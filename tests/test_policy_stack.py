@@ -909,7 +909,13 @@ STACK_CASES: list[StackCase] = [
         "k8s-crds-before-custom-resources",
         "gateway-without-crds",
         add_res(c.CUSTOM_RESOURCE, "gw", GATEWAY),
+        add_res(c.MANAGED_CLUSTER, "aks", {}),
         urn=urn(c.CUSTOM_RESOURCE, "gw"),
+    ),
+    sc_ok(
+        "k8s-crds-before-custom-resources",
+        "cluster-planned-elsewhere",  # a consumer stack on the platform's cluster
+        add_res(c.CUSTOM_RESOURCE, "gw", GATEWAY),
     ),
     sc_ok(
         "k8s-crds-before-custom-resources",
@@ -931,6 +937,7 @@ STACK_CASES: list[StackCase] = [
         "k8s-crds-before-custom-resources",
         "gateway-api-not-installed-by-linkerd-crds",
         add_res(c.CUSTOM_RESOURCE, "gw", GATEWAY),
+        add_res(c.MANAGED_CLUSTER, "aks", {}),
         add_res(
             c.HELM_CHART,
             "mesh-crds",

@@ -67,6 +67,10 @@ CHART_CRDS: dict[str, tuple[tuple[str, ...], str | None, bool]] = {
 }
 
 
+CLUSTER_PROVIDABLE = {"cilium.io", "secrets-store.csi.x-k8s.io", GATEWAY_API}
+"""Groups a ManagedCluster property can provide (:func:`cluster_groups`)."""
+
+
 def group_of(r: Mapping[str, Any]) -> str | None:
     """API group of a Kubernetes resource (``core`` for v1), None for non-Kubernetes."""
     typ = str(r.get("type", ""))
@@ -153,8 +157,13 @@ def missing_sources(resources: list[dict[str, Any]]) -> Iterator[tuple[str, str]
         elif r.get("type") == MANAGED_CLUSTER:
             cluster |= cluster_groups(props)
     memo: dict[str, set[str]] = {}
+    has_cluster = any(r.get("type") == MANAGED_CLUSTER for r in resources)
     for r in resources:
         group = group_of(r)
+        if not has_cluster and group in CLUSTER_PROVIDABLE:
+            # The cluster is another stack's (a consumer stack on the platform's cluster):
+            # its properties are checked where it is planned.
+            continue
         if group is None or group in BUILT_IN or r.get("type") in HELM_TYPES:
             continue
         if r.get("type") == CRD:
