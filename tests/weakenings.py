@@ -406,7 +406,6 @@ WEAKENINGS: list[W] = [
     W("airflow-builtin-secret-env-off", "built-in secret env block removed", drop(AIRFLOW, "values.enableBuiltInSecretEnvVars")),
     W("airflow-api-token-only-where-needed", "DAG processor SA mounts a token", put(DP_SA, "automountServiceAccountToken", True)),
     W("airflow-api-token-only-where-needed", "statsd SA token back (chart default)", drop(AIRFLOW, "values.statsd.serviceAccount.automountServiceAccountToken"), LINKERD),
-<<<<<<< HEAD
     # Issue 21 (first contact 2): where task pods run, who may launch them, rotation, quotas
     W("k8s-pod-references-resolve", "executor pod template's ConfigMap missing in the tasks namespace", remove(TASKS_CONFIG), anywhere=True),
     W("k8s-pod-references-resolve", "execution API URL a short Service name", put(AIRFLOW, "values.config.core.execution_api_server_url", "http://airflow-api-server:8080/execution/")),
@@ -421,10 +420,7 @@ WEAKENINGS: list[W] = [
     W("identity-no-credential-for-absent-pods", "federated credential for the disabled create-user Job", CREATE_USER_FIC, PROD),
     W("k8s-task-quota-reachable", "finance quota promises 40 pods its CPU limit cannot hold", put(FINANCE_QUOTA, "spec.hard.pods", "40"), PROD),
     W("mesh-sidecar-can-authenticate", "Kuma DAG processor pod without its sidecar token volume", drop(AIRFLOW, ("values", "dagProcessor", "podAnnotations", "kuma.io/service-account-token-volume")), KUMA),
-    W("crds-before-custom-resources", "Gateway API step dropped from the cluster (Gateway without CRDs)", drop(MC, "tags.airflow-aks-post-create"), PROD, anywhere=True),
-=======
     W("k8s-crds-before-custom-resources", "Gateway API step dropped from the cluster (Gateway without CRDs)", drop(MC, "tags.airflow-aks-post-create"), PROD, anywhere=True),
->>>>>>> 85975be (Rules filed by area: mesh-sidecar-can-authenticate in mesh.py and k8s-crds-before-custom-resources in kubernetes.py (helpers stay in sidecars.py / crds.py); network-filed rules listed in test_policy_areas)
     W("load-balancer-paths-admitted", "node subnet NSG without the entrance's inbound allow", put(On("network:NetworkSecurityGroup", "aks-aks"), "securityRules", []), PROD, anywhere=True),
     W("load-balancer-paths-admitted", "gateway pods' policy without the status port 15021", put(On("networking.k8s.io/v1:NetworkPolicy", "airflow-netpol-allow-gateway"), "spec.ingress", [{"ports": [{"protocol": "TCP", "port": 443}, {"protocol": "TCP", "port": 80}]}]), PROD, anywhere=True),
     W("cilium-api-server-egress", "Airflow namespace without the kube-apiserver CiliumNetworkPolicy", remove(On("cilium.io/v2:CiliumNetworkPolicy", "airflow-cnp-kube-apiserver")), anywhere=True),

@@ -703,16 +703,11 @@ def serviceaccount_automount_explicit(props: Mapping[str, Any], ctx: Context) ->
     return []
 
 
-<<<<<<< HEAD
 # ------------------------------------------------ issue 21 (first contact, part 2)
-=======
-# ------------------------------------------------ CRDs before custom resources (crds.py)
->>>>>>> 85975be (Rules filed by area: mesh-sidecar-can-authenticate in mesh.py and k8s-crds-before-custom-resources in kubernetes.py (helpers stay in sidecars.py / crds.py); network-filed rules listed in test_policy_areas)
 
 
 @stack_rule(
     RULES,
-<<<<<<< HEAD
     name="k8s-pod-references-resolve",
     level=MANDATORY,
     mirrors="Kubernetes PodSpec (objects referenced in the pod's namespace); DNS for Services",
@@ -762,7 +757,10 @@ def user_code_rbac(resources: list[dict[str, Any]], ctx: Context) -> list[tuple[
 )
 def task_quota_reachable(resources: list[dict[str, Any]], ctx: Context) -> list[tuple[str, str]]:
     return _airflow_workloads.task_quota_reachable(resources, ctx)
-=======
+
+
+@stack_rule(
+    RULES,
     name="k8s-crds-before-custom-resources",
     level=MANDATORY,
     mirrors="Kubernetes API: a custom resource needs its CustomResourceDefinition; chart "
@@ -779,4 +777,3 @@ def crds_before_custom_resources(
     from .crds import crds_before_custom_resources_findings
 
     return crds_before_custom_resources_findings(resources, ctx)
->>>>>>> 85975be (Rules filed by area: mesh-sidecar-can-authenticate in mesh.py and k8s-crds-before-custom-resources in kubernetes.py (helpers stay in sidecars.py / crds.py); network-filed rules listed in test_policy_areas)
