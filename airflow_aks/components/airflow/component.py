@@ -531,6 +531,8 @@ def tasks_namespace_manifests(
         needs.inbound_proxy_ports,
         needs.scrape_namespace,
         needs.scrape_ports,
+        needs.telemetry_namespace,
+        needs.telemetry_ports,
     )
 
 
