@@ -189,7 +189,7 @@ def test_identities_service_accounts_spc_and_grants() -> None:
 
         creds = of_type("azure-native:managedidentity:FederatedIdentityCredential", name)
         subjects = {c["inputs"]["subject"] for c in creds.values()}
-        # task pods run in their own namespace (issue 21, defect 12)
+        # task pods run in their own namespace
         assert "system:serviceaccount:airflow-linkerd-tasks:airflow-tasks" in subjects
         assert "system:serviceaccount:airflow-linkerd:airflow-tasks" not in subjects
         assert len(creds) == 7

@@ -5,7 +5,7 @@ The chart's sources are never part of the repository; without them every test he
 with an ``enable:`` hint (``AIRFLOW_AKS_CHART_DIRS`` with an ``airflow-1.22.0/`` or
 ``airflow/`` directory, e.g. ``chart/`` of apache/airflow at tag ``helm-chart/1.22.0``, or
 ``AIRFLOW_AKS_GIT_MIRRORS`` holding ``apache+airflow/repo``). The old values are rendered
-too, to show the defect each change removes (issue 21: defects 4, 11, 12).
+too, to show the defect each change removes.
 """
 
 from __future__ import annotations

@@ -740,7 +740,7 @@ def test_both_worker_levels_carry_the_same_pod_template(mesh: str, extra: dict) 
     assert [e["name"] for e in w["env"]] == ["AIRFLOW_CONN_WASB_LOGS"]
 
 
-# ------------------------------------------------------------- issue 21 (first contact 2)
+# --------------------------------------------- first contact with the cluster, mesh and chart
 
 
 def test_urls_task_pods_use_are_fully_qualified() -> None:
@@ -798,7 +798,7 @@ def test_rotated_secrets_restart_their_readers() -> None:
     )
 
 
-# ------------------------------------------------ what the Kuma sidecar needs (issue 21, #3)
+# ------------------------------------------------ what the Kuma sidecar needs
 
 
 @pytest.mark.parametrize("environment", ["dev", "prod"])

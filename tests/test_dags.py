@@ -247,7 +247,7 @@ def test_pod_operator_runs_in_its_domain(dagbag: dict) -> None:
     }
     assert task["node_selector"] == {"airflow-aks/pool": "tasks"}
     assert task["security_context"]["runAsNonRoot"] is True
-    # Issue 21, defect 5: the operator's own task pod (the launcher) runs in the domain as
+    # the operator's own task pod (the launcher) runs in the domain as
     # its ServiceAccount, the only task SA the domain's pod-launcher Role binds.
     launcher = task["pod_override"]
     assert launcher["metadata"]["namespace"] == "marketing"

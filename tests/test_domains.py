@@ -43,7 +43,7 @@ def test_minimal_domain_defaults():
     cfg = load(stack({"name": "finance"}), "dev")
     (d,) = cfg.domains
     assert d.effective_namespace == "finance" and d.pool == "tasks"
-    # pods: what the default limits admit (issue 21)
+    # pods: what the default limits admit
     assert d.quota.pods == 5 and d.secrets == [] and d.hosts == []
 
 

@@ -105,6 +105,26 @@ def test_no_issue_tracker_references(path: Path) -> None:
     assert found == [], "say the decision instead of the tracker number"
 
 
+def test_no_issue_tracker_references_in_code_or_config() -> None:
+    """Comments, docstrings and messages say the decision, not a number of a tracker that is
+    not in the repository (the Markdown test above covers the docs)."""
+    out = subprocess.run(
+        ["git", "ls-files", "-z", "--", "*.py", "*.yaml", "*.yml", "*.toml", "Makefile"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    this = str(Path(__file__).relative_to(ROOT))
+    found = [
+        f"{rel}:{n}: {m.group(0)}"
+        for rel in out.split("\0")
+        if rel and rel != this and not rel.startswith(ISSUE_REF_ALLOWED)
+        for n, line in enumerate((ROOT / rel).read_text().splitlines(), 1)
+        for m in ISSUE_REF.finditer(line)
+    ]
+    assert found == [], "say the decision instead of the tracker number"
+
+
 def test_the_checks_can_fail(tmp_path: Path) -> None:
     """Each check catches the mistake it is for: the fence the README once left open (a
     closing fence followed by text), a link to a missing file, an issue number."""

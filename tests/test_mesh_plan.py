@@ -128,7 +128,7 @@ def test_airflow_allow_list_in_plans(dev_plan: dict[str, Any], variants: dict[st
 def test_kuma_traces_have_an_egress_path(variants: dict[str, dict[str, Any]]) -> None:
     """The data planes send spans to the collector themselves (MeshTrace): under the
     namespaces' default deny, the Airflow namespace and every domain namespace get egress
-    to the collector's namespace and port (issue 21, #8)."""
+    to the collector's namespace and port."""
     kuma = variants["kuma"]
     nps = [r for r in kuma["resources"] if r["type"].endswith("NetworkPolicy")]
     allowed: set[str] = set()

@@ -154,7 +154,7 @@ def test_shipped_example_stack_files_plan_cleanly(capsys):
 def test_prod_plan_prints_the_post_create_step(prod_plan, dev_plan):
     """The Gateway API CRDs and app routing's Istio need a cluster setting that
     pulumi-azure-native 3.29.0's ManagedCluster API version (2025-09-01) cannot express:
-    the plan prints the one step, with the real names (issue 21, #2)."""
+    the plan prints the one step, with the real names."""
     from airflow_aks.cli.main import post_create_steps, summarize
 
     (step,) = post_create_steps(prod_plan)

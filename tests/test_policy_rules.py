@@ -756,7 +756,7 @@ CASES: list[Case] = [
     ok("airflow-no-helm-hooks", c.HELM_CHART),
     bad("airflow-no-helm-hooks", c.HELM_CHART, {"values.migrateDatabaseJob": {}}),
     ok("airflow-workload-identity-label", c.HELM_CHART),
-    # Issue 21, defect 11: per-component labels miss the dag-processor pod (global only).
+    # per-component labels miss the dag-processor pod (global only).
     bad(
         "airflow-workload-identity-label",
         c.HELM_CHART,

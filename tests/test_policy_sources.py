@@ -1,4 +1,4 @@
-"""Every mandatory rule names where the fact it enforces comes from (issue 21, Deliver 3).
+"""Every mandatory rule names where the fact it enforces comes from.
 
 A mandatory rule blocks a deployment; the rule that forced ``automountServiceAccountToken:
 false`` onto pods whose Kuma sidecar needs the token cited only a generic benchmark id. So
@@ -7,7 +7,7 @@ benchmark control (Checkov ``CKV_*``, Microsoft cloud security benchmark ``MCSB`
 Policy, CIS), a vendor document (Microsoft Learn / aks-docs page, Kubernetes, Linkerd, Kuma,
 Airflow, Entra documentation), an issue or pull request (``#1234``), or a source file read
 at a date. This checks that a citation is there, not that it is right: the citations of the
-rules added for issue 21 name the template or source file and the date read.
+class-check rules name the template or source file and the date read.
 """
 
 from __future__ import annotations

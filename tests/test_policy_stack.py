@@ -184,12 +184,12 @@ def good_stack() -> list[dict[str, Any]]:
             "airflow-api-server",
             {
                 "metadata": {"name": "airflow-api-server", "namespace": "airflow"},
-                # reads live task logs through the Kubernetes API (issue 21, defect 6)
+                # reads live task logs through the Kubernetes API
                 "automountServiceAccountToken": True,
             },
         ),
         # Task pods in their own namespace: the chart's ConfigMap copied there, launch /
-        # log-read / trigger-watch rights there only (issue 21).
+        # log-read / trigger-watch rights there only.
         res(
             "kubernetes:core/v1:ConfigMap",
             "airflow-config-airflow-tasks",
@@ -1082,7 +1082,7 @@ STACK_CASES: list[StackCase] = [
         ),
         urn=urn(c.HELM_CHART, "airflow"),
     ),
-    # Issue 21: references resolve where the pod runs
+    # references resolve where the pod runs
     sc_ok("k8s-pod-references-resolve", "good"),
     sc_bad(
         "k8s-pod-references-resolve",
@@ -1137,7 +1137,7 @@ STACK_CASES: list[StackCase] = [
             ],
         ),
     ),
-    # Issue 21: who may do what in Kubernetes
+    # who may do what in Kubernetes
     sc_ok("k8s-user-code-rbac", "good"),
     sc_bad(
         "k8s-user-code-rbac",
@@ -1184,7 +1184,7 @@ STACK_CASES: list[StackCase] = [
         ),
         urn=urn(_RB + "RoleBinding", "read-secrets"),
     ),
-    # Issue 21: rotation, credentials for absent pods, reachable quotas
+    # rotation, credentials for absent pods, reachable quotas
     sc_ok("airflow-secret-rotation-restarts", "good"),
     sc_bad(
         "airflow-secret-rotation-restarts",

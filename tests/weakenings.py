@@ -406,7 +406,7 @@ WEAKENINGS: list[W] = [
     W("airflow-builtin-secret-env-off", "built-in secret env block removed", drop(AIRFLOW, "values.enableBuiltInSecretEnvVars")),
     W("airflow-api-token-only-where-needed", "DAG processor SA mounts a token", put(DP_SA, "automountServiceAccountToken", True)),
     W("airflow-api-token-only-where-needed", "statsd SA token back (chart default)", drop(AIRFLOW, "values.statsd.serviceAccount.automountServiceAccountToken"), LINKERD),
-    # Issue 21 (first contact 2): where task pods run, who may launch them, rotation, quotas
+    # First contact: where task pods run, who may launch them, rotation, quotas
     W("k8s-pod-references-resolve", "executor pod template's ConfigMap missing in the tasks namespace", remove(TASKS_CONFIG), anywhere=True),
     W("k8s-pod-references-resolve", "execution API URL a short Service name", put(AIRFLOW, "values.config.core.execution_api_server_url", "http://airflow-api-server:8080/execution/")),
     W("k8s-pod-references-resolve", "statsd host back to the chart's short default", drop(AIRFLOW, "values.config.metrics.statsd_host")),

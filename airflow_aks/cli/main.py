@@ -122,7 +122,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     except policy_report.PolicyInputError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_CONFIG
-    try:  # cost and first-deploy time (issue 15)
+    try:  # cost and first-deploy time
         estimates = cost_cli.attach(export, args)
     except cost_cli.cost.PriceTableError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -88,7 +88,7 @@ class QuotaConfig(StrictModel):
     requests_cpu: str = Field(default="4", pattern=QUANTITY)
     requests_memory: str = Field(default="8Gi", pattern=QUANTITY)
     # Defaults the limits can fill: 16 CPU admits 5 prod task pods (2 CPU task + 1 CPU
-    # Linkerd proxy limit each) and 8 dev ones; policy k8s-task-quota-reachable (issue 21).
+    # Linkerd proxy limit each) and 8 dev ones; policy k8s-task-quota-reachable.
     limits_cpu: str = Field(default="16", pattern=QUANTITY)
     limits_memory: str = Field(default="16Gi", pattern=QUANTITY)
     pods: int = Field(default=5, ge=1, le=10000)

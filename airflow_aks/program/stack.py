@@ -171,7 +171,7 @@ def secret_ids(state: State) -> dict[str, pulumi.Output[str]]:
 def secret_versions(state: State) -> dict[str, pulumi.Output[str]]:
     """Key Vault secret name -> its current version URI (changes with every new value): the
     Airflow component annotates the control-plane pods with their digest, so a rotation
-    restarts them (issue 21, defect 9)."""
+    restarts them."""
     out: dict[str, pulumi.Output[str]] = {}
     for names, secrets in (
         (state.vault.secret_names, state.vault.secrets),

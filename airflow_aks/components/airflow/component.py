@@ -483,7 +483,7 @@ def control_plane_service_accounts(
 ) -> list[str]:
     """The control plane's ServiceAccounts, without the create-user Job's when the chart
     does not run that Job (sign-in on): no federated credential for a pod that never
-    exists (issue 21, item 13)."""
+    exists."""
     off = {
         sa
         for key, sa in sas.by_chart_key().items()
@@ -631,7 +631,7 @@ class Airflow(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        # Task code runs here, never beside the control plane (issue 21, defect 12).
+        # Task code runs here, never beside the control plane.
         tasks_ns = k8s.core.v1.Namespace(
             f"{name}-tasks-namespace",
             metadata=k8s.meta.v1.ObjectMetaArgs(
@@ -846,7 +846,7 @@ class Airflow(pulumi.ComponentResource):
         # The executor's pod template mounts the chart's ConfigMap (airflow.cfg) in every
         # namespace a task pod runs in, but the chart renders it only in its own (pod-
         # template-file.kubernetes-helm-yaml, configmaps/configmap.yaml, stored commit
-        # 00c4d758, read 2026-12-07; issue 21, defect 4): a copy of its rendered data
+        # 00c4d758, read 2026-12-07): a copy of its rendered data
         # in each task namespace, updated with it.
         config_name = V.chart_config_map_name(inp.release_name)
         config_data = self.chart.resources.apply(lambda rs: chart_config_data(rs, config_name))

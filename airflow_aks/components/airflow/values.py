@@ -459,7 +459,7 @@ def tasks_namespace(inp: AirflowValuesInput) -> str:
     ``pods/exec`` in the release namespace when the executor is KubernetesExecutor: task code
     could exec into the scheduler or start a pod as a control-plane ServiceAccount. So the
     chart renders no pod-launching RBAC (``allowPodLaunching: false``) and the task pods'
-    rights live in their own namespace (issue 21, defect 12)."""
+    rights live in their own namespace."""
     ns = inp.tasks_namespace or f"{inp.namespace}-tasks"
     if ns == inp.namespace:
         raise ValueError(
@@ -506,7 +506,7 @@ def airflow_config(inp: AirflowValuesInput) -> dict[str, dict[str, Any]]:
         "core": {
             "load_examples": "False",
             # Task pods run in other namespaces: the chart's defaults are short Service
-            # names that resolve only inside the release namespace (issue 21, defect 4).
+            # names that resolve only inside the release namespace.
             "execution_api_server_url": execution_api_url(inp.release_name, inp.namespace),
         },
         "metrics": {
@@ -649,7 +649,7 @@ leave running pods with the old one. A changed annotation in a Deployment's pod 
 makes Kubernetes roll its pods (Deployment "Updating a Deployment": a rollout is triggered
 if and only if ``.spec.template`` changes) — the same mechanism as the chart's own
 ``checksum/metadata-secret`` annotations (``dag-processor-deployment.yaml``, stored commit
-01d5bb62), which cannot see Key Vault values (issue 21, defect 9)."""
+01d5bb62), which cannot see Key Vault values."""
 
 
 def secrets_checksum_annotation(inp: AirflowValuesInput) -> dict[str, str]:
@@ -797,7 +797,7 @@ def build_values(inp: AirflowValuesInput) -> dict[str, Any]:
         "allowPodLaunching": False,
         # The workload-identity label on every pod: the chart's dag-processor Deployment
         # puts only the global labels on its pod (templates/dag-processor/dag-processor-
-        # deployment.yaml, stored commit 01d5bb62, read 2026-12-07; issue 21 defect 11).
+        # deployment.yaml, stored commit 01d5bb62, read 2026-12-07).
         "labels": identity_labels({"app.kubernetes.io/part-of": "airflow-aks"}),
         "uid": AIRFLOW_UID,
         "gid": 0,

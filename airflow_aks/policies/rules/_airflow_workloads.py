@@ -1,4 +1,4 @@
-"""Day-2 and capacity facts about Airflow's pods (issue 21: defect 9 and item 13).
+"""Day-2 and capacity facts about Airflow's pods.
 
 * Rotation: Airflow reads its secrets once per process (``*_CMD`` at configuration load),
   so a rotated value must restart the pods that read it.

@@ -1,4 +1,4 @@
-"""Who may do what in Kubernetes (issue 21, Deliver 2).
+"""Who may do what in Kubernetes.
 
 Every RoleBinding and ClusterRoleBinding — the plan's and those the Airflow chart renders
 (modelled from its values, :mod:`._airflow_chart`) — is checked against the

@@ -1,4 +1,4 @@
-"""References resolve where the pod runs (issue 21, Deliver 2).
+"""References resolve where the pod runs.
 
 A pod's ConfigMaps, Secrets, ServiceAccount, PersistentVolumeClaims and
 SecretProviderClasses are looked up in the pod's own namespace (Kubernetes API reference,

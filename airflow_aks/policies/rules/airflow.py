@@ -216,7 +216,7 @@ def builtin_secret_env_off(props: Mapping[str, Any], ctx: Context) -> list[str]:
 # parses files, the Jobs migrate and create a user, statsd exports metrics. The scheduler
 # (KubernetesExecutor) and task pods (KubernetesPodOperator) need a token; so does the API
 # server, which reads running tasks' logs through the Kubernetes API (cncf.kubernetes 10.25.0
-# executors/kubernetes_executor.py get_streaming_task_log, read 2026-12-07; issue 21 defect
+# executors/kubernetes_executor.py get_streaming_task_log, read 2026-12-07;
 # 6), and the triggerer (deferrable KubernetesPodOperator triggers, triggers/pod.py).
 NO_API_COMPONENTS = ("dagProcessor", "migrateDatabaseJob", "createUserJob", "statsd")
 
@@ -283,7 +283,7 @@ def api_token_only_where_needed(
     return out
 
 
-# ------------------------------------------------ issue 21 (first contact, part 2)
+# ------------------------------------------------ first contact with the cluster, mesh and chart
 
 
 @stack_rule(

@@ -1,4 +1,4 @@
-"""CRDs before custom resources (issue 21, class "what must exist first").
+"""CRDs before custom resources.
 
 A custom resource can be created only once its CustomResourceDefinition exists; a kind
 nothing installs fails the `up` that creates it ("no matches for kind"), possibly half an

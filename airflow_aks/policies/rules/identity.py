@@ -366,7 +366,7 @@ def no_vault_wide_read(resources: list[dict[str, Any]], ctx: Context) -> list[tu
     return out
 
 
-# ------------------------------------------------ issue 21 (first contact, part 2)
+# ------------------------------------------------ first contact with the cluster, mesh and chart
 
 
 @stack_rule(

@@ -703,7 +703,7 @@ def serviceaccount_automount_explicit(props: Mapping[str, Any], ctx: Context) ->
     return []
 
 
-# ------------------------------------------------ issue 21 (first contact, part 2)
+# ------------------------------------------------ first contact with the cluster, mesh and chart
 
 
 @stack_rule(

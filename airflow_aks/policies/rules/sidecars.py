@@ -1,5 +1,4 @@
-"""What each mesh's sidecar needs from the pod it is injected into (issue 21, class
-"what the sidecar needs").
+"""What each mesh's sidecar needs from the pod it is injected into.
 
 Facts, read 2026-12-07 at the pinned tags:
 
