@@ -616,36 +616,26 @@ class Airflow(pulumi.ComponentResource):
         self.service_accounts = sas.by_chart_key()
         ns_name = args["namespace"]
 
-        ns = k8s.core.v1.Namespace(
-            f"{name}-namespace",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=ns_name,
-                labels={
-                    **dict(args.get("mesh_namespace_labels", {})),
-                    # Warn/audit (not enforce): mesh init containers may need NET_ADMIN.
-                    "pod-security.kubernetes.io/warn": "restricted",
-                    "pod-security.kubernetes.io/audit": "restricted",
-                    "app.kubernetes.io/part-of": "airflow-aks",
-                },
-                annotations=dict(args.get("mesh_namespace_annotations", {})) or None,
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        def namespace(resource_name: str, namespace_name: str) -> k8s.core.v1.Namespace:
+            return k8s.core.v1.Namespace(
+                resource_name,
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=namespace_name,
+                    labels={
+                        **dict(args.get("mesh_namespace_labels", {})),
+                        # Warn/audit (not enforce): mesh init containers may need NET_ADMIN.
+                        "pod-security.kubernetes.io/warn": "restricted",
+                        "pod-security.kubernetes.io/audit": "restricted",
+                        "app.kubernetes.io/part-of": "airflow-aks",
+                    },
+                    annotations=dict(args.get("mesh_namespace_annotations", {})) or None,
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+
+        ns = namespace(f"{name}-namespace", ns_name)
         # Task code runs here, never beside the control plane.
-        tasks_ns = k8s.core.v1.Namespace(
-            f"{name}-tasks-namespace",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=tasks_ns_name,
-                labels={
-                    **dict(args.get("mesh_namespace_labels", {})),
-                    "pod-security.kubernetes.io/warn": "restricted",
-                    "pod-security.kubernetes.io/audit": "restricted",
-                    "app.kubernetes.io/part-of": "airflow-aks",
-                },
-                annotations=dict(args.get("mesh_namespace_annotations", {})) or None,
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        tasks_ns = namespace(f"{name}-tasks-namespace", tasks_ns_name)
 
         def identity_args(
             namespace: str, identity_name: str, service_accounts: list[str], automount: list[str]
