@@ -215,14 +215,27 @@ def test_loader_refuses_malformed_tables(mutate: Any, message: str) -> None:
     assert message in str(info.value)
 
 
-def test_loader_refuses_a_stale_table_and_says_how_to_refresh() -> None:
+def test_a_stale_table_still_prices_and_warns_with_its_age() -> None:
     data = table_data()
-    cost.parse_table(data, today=date(2027, 2, 9))  # 100 days after 2026-11-01: still fine
-    with pytest.raises(cost.PriceTableError, match="stale") as info:
-        cost.parse_table(data, "t.json", today=date(2027, 2, 10))
-    assert "prices --refresh" in str(info.value)
-    assert "vm/Standard_D2ds_v5" in str(info.value)
-    cost.parse_table(data, today=date(2030, 1, 1), check_age=False)  # what --refresh reads
+    assert cost.parse_table(data, today=date(2027, 2, 9)).stale is None  # 100 days: fine
+    t = cost.parse_table(data, "t.json", today=date(2027, 11, 1))  # a year old
+    assert t.stale is not None
+    assert "365 days old" in t.stale and "prices --refresh" in t.stale
+    assert "oldest price * aks/tier/Free seen 2026-11-01" in t.stale  # the oldest row, named
+    est = cost.estimate(plan(cluster()), t, "r1")
+    assert est.stale == t.stale and est.export()["priceTable"]["staleWarning"] == t.stale
+    assert f"WARNING: {t.stale}" in cost.format_estimate(est)
+    assert est.idle > 0  # still priced
+
+
+def test_staleness_follows_the_oldest_priced_row_only() -> None:
+    data = table_data()
+    data["prices"][-1]["seen"] = "2020-01-01"  # a missing (null) price: its age is irrelevant
+    data["prices"][3]["seen"] = "2026-12-01"
+    assert cost.parse_table(data, today=date(2027, 2, 9)).stale is None
+    data["prices"][3]["seen"] = "2026-10-01"
+    stale = cost.parse_table(data, today=date(2027, 2, 9)).stale
+    assert stale is not None and "vm/Standard_NC4as_T4_v3" in stale and "131 days" in stale
 
 
 def test_loader_reports_bad_json(tmp_path: Any) -> None:
@@ -267,5 +280,89 @@ def test_docs_cost_table_is_what_the_plan_prints(
         region = cost.region_of(export)
         idle = cost.estimate(export, t, region)
         busy = cost.estimate(export, t, region, cost.Load(task_pod_hours_per_day=96))
-        row = f"| {stack} | {idle.idle:,.2f} | {idle.loaded:,.2f} | {busy.loaded:,.2f} |"
+        asleep = (
+            "always on"
+            if idle.awake_hours is None
+            else f"{idle.idle_hibernated:,.2f} ({idle.awake_hours:.1f} h awake)"
+        )
+        row = f"| {stack} | {idle.idle:,.2f} | {idle.loaded:,.2f} | {busy.loaded:,.2f} | {asleep} |"
         assert row in text, f"docs/cost.md row for {stack} should read: {row}"
+
+
+def _workflows(days: list[str], wake: str, sleep: str) -> list[tuple[str, dict[str, Any]]]:
+    from airflow_aks.components import hibernation as h
+
+    cid = "/subscriptions/s/resourceGroups/g/providers/Microsoft.ContainerService/managedClusters/c"
+    sid = "/subscriptions/s/resourceGroups/g/providers/Microsoft.DBforPostgreSQL/flexibleServers/p"
+    out = []
+    for op, trig in (
+        ("start", h.wake_recurrence(days, wake, "UTC")),
+        ("stop", h.sleep_recurrence(sleep, "UTC")),
+    ):
+        definition = h.workflow_definition(
+            trig,
+            op,
+            h.operation_uri(cid, op, h.AKS_API_VERSION),
+            h.operation_uri(sid, op, h.POSTGRES_API_VERSION),
+            "/id",
+        )
+        out.append(("azure-native:logic:Workflow", {"definition": definition}))
+    return out
+
+
+PG = "azure-native:dbforpostgresql:Server"
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
+
+
+def test_hibernation_bills_cluster_and_postgres_compute_while_awake_only() -> None:
+    # 60 h a week awake = 260.714 h of 730. D2 0.1 + B1ms 0.02 sleep; LB, IP and the
+    # Postgres storage (32 GB x 0.5) bill all month.
+    pg = (
+        PG,
+        {"sku": {"tier": "Burstable", "name": "Standard_B1ms"}, "storage": {"storageSizeGB": 32}},
+    )
+    export = plan(cluster(), pg, *_workflows(WEEKDAYS, "07:00", "19:00"))
+    est = cost.estimate(export, table(), "r1")
+    awake = 60 * 730 / 168
+    assert est.awake_hours == pytest.approx(awake)
+    always = (0.1 + 0.02 + 0.01 + 0.02) * 730 + 16
+    assert est.idle == pytest.approx(always)
+    assert est.idle_hibernated == pytest.approx((0.1 + 0.02) * awake + (0.02 + 0.01) * 730 + 16)
+    assert est.export()["hibernation"]["awakeHoursPerMonth"] == pytest.approx(awake, abs=0.05)
+    text = cost.format_estimate(est)
+    assert "with the hibernation schedule (260.7 h awake of 730 a month)" in text
+    # the schedule's own executions are listed as missing (no rate found), not guessed
+    assert any(m.startswith("r1 logic/consumption-action") for m in est.missing)
+
+
+def test_no_schedule_means_always_on() -> None:
+    est = cost.estimate(plan(cluster()), table(), "r1")
+    assert est.awake_hours is None and est.idle_hibernated == est.idle
+    assert est.export()["hibernation"] is None
+    assert "hibernation" not in cost.format_estimate(est)
+
+
+def test_load_runs_in_full_while_awake() -> None:
+    tasks = pool("tasks", "Standard_D4ds_v5", 0, 4, nodeLabels={"airflow-aks/pool": "tasks"})
+    export = plan((AP, tasks), *_workflows(WEEKDAYS, "07:00", "19:00"))
+    est = cost.estimate(export, table(), "r1", cost.Load(task_pod_hours_per_day=8))
+    extra = est.loaded - est.idle
+    assert extra > 0
+    assert est.loaded_hibernated - est.idle_hibernated == pytest.approx(extra)
+
+
+def test_geo_backup_and_private_endpoint_data_are_listed() -> None:
+    pg = (
+        PG,
+        {
+            "sku": {"tier": "Burstable", "name": "Standard_B1ms"},
+            "storage": {"storageSizeGB": 64},
+            "backup": {"geoRedundantBackup": "Enabled"},
+        },
+    )
+    pe = ("azure-native:network:PrivateEndpoint", {})
+    est = cost.estimate(plan(pg, pe), table(), "r1")
+    keys = {line.item.key: line for line in est.lines}
+    assert keys["postgres/backup-geo"].item.idle_qty == 64
+    assert "r1 postgres/backup-geo" in est.missing  # no price in the test table: listed
+    assert keys["network/private-endpoint-data"].item.usage

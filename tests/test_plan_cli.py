@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
 from airflow_aks.cli import main as cli
 from airflow_aks.config.stack import read_stack_file
+from airflow_aks.estimate import cost
 from airflow_aks.offline import plan
 from airflow_aks.program import stack as program
 from tests.conftest import ROOT
@@ -162,3 +164,17 @@ def test_prod_plan_prints_the_post_create_step(prod_plan, dev_plan):
     assert "--enable-gateway-api --enable-app-routing-istio" in step
     assert step in summarize(prod_plan)
     assert post_create_steps(dev_plan) == []  # no entrance in dev
+
+
+def test_plan_with_a_year_old_price_table_warns_and_exits_0(tmp_path, capsys):
+    """Issue 25: an old price table must not stop `make plan`, the PR checks or deploys."""
+    data = json.loads(cost.DEFAULT_TABLE.read_text())
+    year_ago = (date.today() - timedelta(days=365)).isoformat()
+    for row in data["prices"]:
+        row["seen"] = year_ago
+    old = tmp_path / "prices.json"
+    old.write_text(json.dumps(data))
+    assert cli.main(["plan", "--stack", "dev", "--prices", str(old)]) == 0
+    out, err = capsys.readouterr()
+    assert "warning: price table" in err and "365 days old" in err
+    assert "WARNING: price table" in out and "365 days old" in out

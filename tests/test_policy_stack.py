@@ -606,7 +606,90 @@ AIRFLOW_CHART_ELSEWHERE = res(
     "kubernetes:helm.sh/v4:Chart", "other-airflow", {"chart": "airflow", "namespace": "byo"}
 )
 
+HIB_ID = urn(c.USER_ASSIGNED_IDENTITY, "hibernation-identity")
+HIB_ROLE = urn("azure-native:authorization:RoleDefinition", "hibernation-role")
+HIB_PG = urn(c.PG_SERVER, "postgres")
+HIB_GUID = "2fb45cbc-1088-5ce0-be1f-c5244981c43e"
+ROLE_DEFINITIONS = "/providers/Microsoft.Authorization/roleDefinitions"
+HIB_PG_ID = (
+    "/subscriptions/s/resourceGroups/rg/providers/Microsoft.DBforPostgreSQL/flexibleServers/psql"
+)
+
+
+def hibernation(actions: list[str], scope: str = HIB_PG_ID) -> list[Edit]:
+    """A sleep workflow acting as an identity that holds a custom role on the server."""
+    return [
+        add(
+            {
+                "urn": HIB_PG,
+                "type": c.PG_SERVER,
+                "name": "postgres",
+                "inputs": {"serverName": "psql"},
+            }
+        ),
+        add(
+            {
+                "urn": HIB_ID,
+                "type": c.USER_ASSIGNED_IDENTITY,
+                "name": "hibernation-identity",
+                "inputs": {},
+            }
+        ),
+        add(
+            {
+                "urn": HIB_ROLE,
+                "type": "azure-native:authorization:RoleDefinition",
+                "name": "hibernation-role",
+                "inputs": {"roleDefinitionId": HIB_GUID, "permissions": [{"actions": actions}]},
+            }
+        ),
+        add(
+            {
+                "urn": urn("azure-native:logic:Workflow", "hibernation-sleep"),
+                "type": "azure-native:logic:Workflow",
+                "name": "hibernation-sleep",
+                "inputs": {},
+                "propertyDependencies": {"identity": [HIB_ID]},
+            }
+        ),
+        add(
+            {
+                "urn": urn(c.ROLE_ASSIGNMENT, "hibernation-postgres"),
+                "type": c.ROLE_ASSIGNMENT,
+                "name": "hibernation-postgres",
+                "inputs": {
+                    "scope": scope,
+                    "roleDefinitionId": f"{ROLE_DEFINITIONS}/{HIB_GUID}",
+                },
+                "propertyDependencies": {
+                    "principalId": [HIB_ID],
+                    "roleDefinitionId": [HIB_ROLE],
+                    "scope": [HIB_PG],
+                },
+            }
+        ),
+    ]
+
+
+START_STOP = [
+    "Microsoft.DBforPostgreSQL/flexibleServers/start/action",
+    "Microsoft.DBforPostgreSQL/flexibleServers/stop/action",
+]
+
 STACK_CASES: list[StackCase] = [
+    sc_ok("identity-hibernation-start-stop-only", "no-schedule"),
+    sc_ok("identity-hibernation-start-stop-only", "start-stop", *hibernation(START_STOP)),
+    sc_bad(
+        "identity-hibernation-start-stop-only",
+        "delete-too",
+        *hibernation([*START_STOP, "Microsoft.DBforPostgreSQL/flexibleServers/delete"]),
+        urn=urn(c.ROLE_ASSIGNMENT, "hibernation-postgres"),
+    ),
+    sc_bad(
+        "identity-hibernation-start-stop-only",
+        "resource-group",
+        *hibernation(START_STOP, scope="/subscriptions/s/resourceGroups/rg"),
+    ),
     sc_ok("domain-identity-declared-scope", "no-domains"),
     sc_ok("domain-identity-declared-scope", "declared", *DOMAIN),
     sc_bad(

@@ -27,6 +27,7 @@ LINKERD: tuple[Stack, ...] = ("dev", "prod")
 KUMA: tuple[Stack, ...] = ("kuma",)
 PROD: tuple[Stack, ...] = ("prod",)
 GITOPS: tuple[Stack, ...] = ("dev", "prod")  # the Kuma example has no gitops section
+SLEEPS: tuple[Stack, ...] = ("dev", "kuma")  # dev-profile stacks hibernate by default
 TODAY = dt.date(2026, 12, 2)
 
 Export = dict[str, Any]
@@ -174,6 +175,15 @@ DCR_LINK = On("monitor:DataCollectionRuleAssociation")
 CP_LOGS = On("monitor:DiagnosticSetting", "aks-control-plane-logs")
 NET = On("authorization:RoleAssignment", "aks-subnet-network-contributor")
 OPS_NS = On("authorization:RoleAssignment", "gitops-operators-airflow")
+HIB_ROLE = On("authorization:RoleDefinition", "hibernation-role")
+HIB_AKS = On("authorization:RoleAssignment", "hibernation-cluster")
+HIB_PG = On("authorization:RoleAssignment", "hibernation-postgres")
+START_STOP = [
+    "Microsoft.ContainerService/managedClusters/start/action",
+    "Microsoft.ContainerService/managedClusters/stop/action",
+    "Microsoft.DBforPostgreSQL/flexibleServers/start/action",
+    "Microsoft.DBforPostgreSQL/flexibleServers/stop/action",
+]
 SCHED_FIC = On(
     "managedidentity:FederatedIdentityCredential", "airflow-control-plane-airflow-scheduler"
 )
@@ -379,6 +389,10 @@ WEAKENINGS: list[W] = [
     W("identity-read-role-where-read-suffices", "Secrets Officer for a reader", put(CP_KV, "roleDefinitionId", SECRETS_OFFICER)),
     W("identity-federated-audience", "foreign token audience", put(SCHED_FIC, "audiences", ["api://other"])),
     W("identity-federated-issuer-aks", "GitHub issuer trusted by a pod identity", put(SCHED_FIC, "issuer", "https://token.actions.githubusercontent.com")),
+    W("identity-hibernation-start-stop-only", "hibernation role may also write clusters", put(HIB_ROLE, "permissions", [{"actions": [*START_STOP, "Microsoft.ContainerService/managedClusters/write"]}]), SLEEPS, anywhere=True),
+    W("identity-hibernation-start-stop-only", "hibernation role is a wildcard", put(HIB_ROLE, "permissions", [{"actions": ["*"]}]), SLEEPS, anywhere=True),
+    W("identity-hibernation-start-stop-only", "hibernation grant on the resource group", _rg_scope(HIB_PG), SLEEPS),
+    W("identity-hibernation-start-stop-only", "hibernation identity holds Contributor", put(HIB_AKS, "roleDefinitionId", "/providers/Microsoft.Authorization/roleDefinitions/b24988ac-6180-42a0-ab88-20f7382dd24c"), SLEEPS),
     W("identity-federated-subject-serviceaccount", "wildcard subject", put(SCHED_FIC, "subject", "system:serviceaccount:airflow:*")),
     W("stack-federated-subject-has-serviceaccount", "subject names an unmanaged SA", put(SCHED_FIC, "subject", "system:serviceaccount:airflow:ghost")),
     W("stack-serviceaccount-client-id", "client-id annotation removed", drop(API_SA, ("metadata", "annotations", "azure.workload.identity/client-id"))),

@@ -68,14 +68,56 @@ def precheck(args: argparse.Namespace) -> None:
 def attach(export: dict[str, Any], args: argparse.Namespace) -> str:
     """Add ``cost`` and ``deployTime`` to the export; return their text report.
 
-    Raises :class:`cost.PriceTableError` for a malformed or stale table or bad load flags.
+    Raises :class:`cost.PriceTableError` for a malformed table or bad load flags; a stale
+    table is a warning on stderr (and in the report), never an error.
     """
     table = cost.load_table(Path(args.prices) if args.prices else None)
+    if table.stale:
+        print(f"warning: {table.stale}", file=sys.stderr)
     est = cost.estimate(export, table, cost.region_of(export), load_from(args))
     cp = deploy_time.critical_path(export)
     export["cost"] = est.export()
     export["deployTime"] = cp.export()
-    return cost.format_estimate(est) + "\n\n" + deploy_time.format_critical_path(cp)
+    return (
+        cost.format_estimate(est)
+        + sleep_notes(export)
+        + "\n\n"
+        + deploy_time.format_critical_path(cp)
+    )
+
+
+def sleep_notes(export: dict[str, Any]) -> str:
+    """What a hibernating stack's operator must know: how to wake it for a deploy, and the
+    DAG schedules in ``dags/`` that fire while it sleeps (warnings, never errors)."""
+    from airflow_aks.config.files import project_root
+    from airflow_aks.estimate import awake
+
+    window = awake.window_of(export)
+    if window is None:
+        return ""
+    days, wake, sleep = window
+    stack = export.get("stack", "<stack>")
+    lines = [
+        f"  hibernation: awake {', '.join(d[:3] for d in days)} {wake}-{sleep}; a stopped "
+        f"cluster refuses `pulumi up`: run `airflow-aks wake --stack {stack}` first "
+        "(and `airflow-aks sleep` after)",
+    ]
+    lines += [f"  warning: {w}" for w in awake.warnings(export, project_root() / "dags")]
+    return "\n" + "\n".join(lines)
+
+
+def refresh_query(p: cost.Price) -> str:
+    """The Retail Prices API query ``prices --refresh`` runs for a row, and what it keeps."""
+    from airflow_aks.estimate import retail_prices
+
+    if not p.meter:
+        return "none (no API meter: kept as sourced)"
+    keep = ", ".join(
+        f"{k}={p.meter[k]!r}" for k in ("productName", "skuName", "meterName") if k in p.meter
+    )
+    return f"$filter={retail_prices.odata_filter(p.meter, p.region)}" + (
+        f"; keep {keep}" if keep else ""
+    )
 
 
 def cmd_prices(args: argparse.Namespace) -> int:
@@ -83,15 +125,18 @@ def cmd_prices(args: argparse.Namespace) -> int:
 
     path = Path(args.table) if args.table else cost.DEFAULT_TABLE
     try:
-        # A refresh must be able to read a stale table: that is what it is for.
-        table = cost.load_table(path, check_age=not args.refresh)
+        table = cost.load_table(path)
     except cost.PriceTableError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    if table.stale:
+        print(f"warning: {table.stale}", file=sys.stderr)
     if not args.refresh:
         for p in table.prices:
             shown = "MISSING" if p.price is None else f"{p.price:g}/{p.unit}"
             print(f"{p.region:<11} {p.key:<42} {shown:<18} seen {p.seen}  {p.source[:60]}")
+            # What --refresh asks the Retail Prices API for this row (issue 25).
+            print(f"{'':11} refresh: {refresh_query(p)}")
         return 0
     try:
         new, outcomes = retail_prices.refresh(table)

@@ -226,11 +226,12 @@ def parser() -> argparse.ArgumentParser:
     cost_cli.add_plan_arguments(pl)
     policy_report.add_parser(sub)
     cost_cli.add_parser(sub)
+    from airflow_aks.cli import hibernate, preflight
     from airflow_aks.cli import pipeline as pipeline_cli
-    from airflow_aks.cli import preflight
 
     pipeline_cli.add_parser(sub)
     preflight.add_parser(sub).set_defaults(func=preflight.command)
+    hibernate.add_parsers(sub)
     return p
 
 

@@ -94,6 +94,17 @@ PROD: dict[str, Any] = {
     },
 }
 
+# Dev sleeps outside working hours (issue 25): Mon-Fri 07:00-19:00 Europe/Berlin awake.
+# Prod never sleeps unless a stack asks.
+DEV["hibernation"] = {
+    "enabled": True,
+    "timeZone": "Europe/Berlin",
+    "days": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"],
+    "wake": "07:00",
+    "sleep": "19:00",
+}
+PROD["hibernation"] = {"enabled": False}
+
 # keyVault / database / storage overrides live with their models.
 DEV.update(SECRETS_DEV_PROFILE)
 PROD.update(SECRETS_PROD_PROFILE)

@@ -34,6 +34,7 @@ from .credentials import credential_issues
 from .domains import DomainConfig, domain_issues, name_domains
 from .entrance import EntranceConfig, entrance_issues
 from .gitops import GitOpsConfig
+from .hibernation import HibernationConfig
 from .kinds import location_problem, tag_problems
 from .mesh import MeshConfig
 from .profiles import PROFILES
@@ -77,6 +78,7 @@ class StackConfig(StrictModel):
     gitops: GitOpsConfig = Field(default_factory=GitOpsConfig)
     entrance: EntranceConfig = Field(default_factory=EntranceConfig)
     domains: list[DomainConfig] = Field(default_factory=list)
+    hibernation: HibernationConfig = Field(default_factory=HibernationConfig)
 
     @field_validator("location")
     @classmethod

@@ -342,6 +342,11 @@ LINKED: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("vnetSubnetID", _JOIN, _AKS_PERMS),
         ("podSubnetID", _JOIN, _AKS_PERMS),
     ),
+    # Attaching a user-assigned identity to any resource is the identity's assign action
+    # (the linked action behind Managed Identity Operator; notes/first-contact.md 2026-12-07).
+    "azure-native:logic:Workflow": (
+        ("identity.userAssignedIdentities[]", _ASSIGN, "user-assigned identity attach"),
+    ),
     "azure-native:network:PrivateEndpoint": (("subnet.id", _JOIN, _PE_PERMS),),
     "azure-native:network:PrivateDnsZoneGroup": (
         ("privateDnsZoneConfigs[].privateDnsZoneId", _DNS_JOIN, "linked action (not re-read)"),

@@ -15,8 +15,9 @@ Analytics ingestion, Key Vault operations) are listed with their unit price.
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -27,7 +28,7 @@ from airflow_aks.config.yamlfile import read_json
 
 DEFAULT_TABLE = Path(__file__).resolve().parent / "data" / "prices.json"
 SCHEMA = 1
-UNITS = frozenset({"hour", "month", "GB-month", "GB", "10K", "vcore-hour"})
+UNITS = frozenset({"hour", "month", "GB-month", "GB", "10K", "vcore-hour", "execution"})
 
 # Premium SSD tiers by size (GiB), for Managed OS disks (Azure managed disk tiers).
 PREMIUM_TIERS: tuple[tuple[int, str], ...] = ((32, "P4"), (64, "P6"), (128, "P10"), (256, "P15"))
@@ -44,6 +45,7 @@ FREE_TYPES = frozenset(
         "azure-native:network:PrivateDnsZoneGroup",
         "azure-native:privatedns:VirtualNetworkLink",
         "azure-native:authorization:RoleAssignment",
+        "azure-native:authorization:RoleDefinition",
         "azure-native:managedidentity:UserAssignedIdentity",
         "azure-native:managedidentity:FederatedIdentityCredential",
         "azure-native:containerservice:MaintenanceConfiguration",
@@ -68,7 +70,7 @@ FREE_PREFIXES = ("kubernetes:", "random:", "azuread:", "tls:", "pulumi:", "comma
 
 
 class PriceTableError(ValueError):
-    """The price table is malformed or too old to trust."""
+    """The price table is malformed (an old table is a warning, not an error)."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,12 @@ class PriceTable:
     assumptions: dict[str, str]
     prices: list[Price]
     path: str = "<memory>"
+    stale: str | None = None
+    """Set when a priced row is older than ``maxAgeDays``: the warning to print.
+
+    A stale table still prices the plan: stopping every ``plan`` (and with it ``make plan``,
+    the PR checks and the deploy job) because list prices are a year old would block work
+    that has nothing to do with prices (issue 25)."""
 
     def lookup(self, region: str, key: str) -> Price | None:
         for want in (region, "*"):
@@ -133,13 +141,30 @@ def _err(path: str, where: str, msg: str) -> PriceTableError:
     return PriceTableError(f"price table {path}: {where}: {msg}")
 
 
-def parse_table(
-    data: Any, path: str = "<memory>", today: date | None = None, check_age: bool = True
-) -> PriceTable:
-    """Validate a decoded price table; refuse it when malformed or stale.
+def staleness(prices: Iterable[Price], max_age_days: int, today: date, path: str) -> str | None:
+    """The warning for a table whose oldest priced row is older than ``max_age_days`` (pure).
 
-    Stale = a priced row seen more than ``maxAgeDays`` before ``today`` (default: the
-    real date). The error says which row and how to refresh.
+    Names the oldest row, its age and how to refresh; None while every row is fresh enough.
+    """
+    priced = [p for p in prices if p.price is not None]
+    if not priced:
+        return None
+    oldest = min(priced, key=lambda p: (p.seen, p.region, p.key))
+    days = (today - oldest.seen).days
+    if days <= max_age_days:
+        return None
+    return (
+        f"price table {path} is {days} days old (oldest price {oldest.region} {oldest.key} "
+        f"seen {oldest.seen}, limit maxAgeDays={max_age_days}): the figures may be out of date; "
+        "run `airflow-aks prices --refresh` where the network is available"
+    )
+
+
+def parse_table(data: Any, path: str = "<memory>", today: date | None = None) -> PriceTable:
+    """Validate a decoded price table; refuse it when malformed.
+
+    Stale = a priced row seen more than ``maxAgeDays`` before ``today`` (default: the real
+    date): the table still loads, with :attr:`PriceTable.stale` set to the warning.
     """
     if not isinstance(data, dict):
         raise _err(path, "top level", "must be an object")
@@ -206,20 +231,11 @@ def parse_table(
             )
         )
     table = PriceTable("USD", float(hours), age, dict(assumptions), prices, path)
-    now = today or date.today()
-    for p in prices:
-        if check_age and p.price is not None and (now - p.seen).days > age:
-            raise PriceTableError(
-                f"price table {path} is stale: {p.region} {p.key} was seen {p.seen} "
-                f"({(now - p.seen).days} days ago, limit maxAgeDays={age}); "
-                "run `airflow-aks prices --refresh` where the network is available"
-            )
+    table.stale = staleness(prices, age, today or date.today(), path)
     return table
 
 
-def load_table(
-    path: Path | None = None, today: date | None = None, check_age: bool = True
-) -> PriceTable:
+def load_table(path: Path | None = None, today: date | None = None) -> PriceTable:
     """Read and validate the price table at ``path`` (default: the packaged one)."""
     p = path or DEFAULT_TABLE
     if not p.is_file():
@@ -228,7 +244,7 @@ def load_table(
         data = read_json(p)  # UTF-8, repeated keys refused
     except ConfigError as err:
         raise PriceTableError("; ".join(str(i) for i in err.issues)) from None
-    return parse_table(data, str(p), today, check_age)
+    return parse_table(data, str(p), today)
 
 
 # ---------------------------------------------------------------------------------------
@@ -247,6 +263,8 @@ class Item:
     unit: str
     usage: bool = False
     """Usage-based: shown with its unit price, summed only when a usage was given."""
+    sleeps: bool = False
+    """Billed only while awake: a hibernation schedule scales its idle hours."""
 
 
 @dataclass(frozen=True)
@@ -337,7 +355,7 @@ def items(export: Mapping[str, Any], region: str, load: Load, hours: float) -> l
         elif p.role == "gpu":
             extra = min(load.gpu_hours_per_day, p.max_nodes * 24) * days
         label = f"pool {p.name} ({p.vm_size}{', spot' if p.spot else ''})"
-        out.append(Item(label, key, region, idle, idle + extra, "hour"))
+        out.append(Item(label, key, region, idle, idle + extra, "hour", sleeps=True))
         if p.os_disk == "Managed":
             tier = premium_tier(p.os_disk_gb)
             dkey = f"disk/premium-ssd/{tier or p.os_disk_gb}"
@@ -347,7 +365,10 @@ def items(export: Mapping[str, Any], region: str, load: Load, hours: float) -> l
         t, inp = r["type"], r["inputs"]
         if t == "azure-native:containerservice:ManagedCluster":
             tier = (inp.get("sku") or {}).get("tier", "Free")
-            out.append(Item(f"AKS {tier} tier", f"aks/tier/{tier}", region, hours, hours, "hour"))
+            tier_key = f"aks/tier/{tier}"
+            out.append(
+                Item(f"AKS {tier} tier", tier_key, region, hours, hours, "hour", sleeps=True)
+            )
             net = inp.get("networkProfile") or {}
             if net.get("outboundType", "loadBalancer") == "loadBalancer":
                 lb, ip = "network/lb-standard", "network/public-ip-standard"
@@ -364,7 +385,13 @@ def items(export: Mapping[str, Any], region: str, load: Load, hours: float) -> l
                 q = vcpus * hours
                 out.append(
                     Item(
-                        "Defender for Containers", "defender/containers", region, q, q, "vcore-hour"
+                        "Defender for Containers",
+                        "defender/containers",
+                        region,
+                        q,
+                        q,
+                        "vcore-hour",
+                        sleeps=True,
                     )
                 )
         elif t == "azure-native:dbforpostgresql:Server":
@@ -373,16 +400,43 @@ def items(export: Mapping[str, Any], region: str, load: Load, hours: float) -> l
             n = 2 if ha else 1
             key = f"postgres/{sku.get('tier')}/{sku.get('name')}"
             label = f"PostgreSQL {sku.get('name')}{' + HA standby' if ha else ''}"
-            out.append(Item(label, key, region, n * hours, n * hours, "hour"))
+            out.append(Item(label, key, region, n * hours, n * hours, "hour", sleeps=True))
             gb = float((inp.get("storage") or {}).get("storageSizeGB") or 0) * n
             out.append(
                 Item(
                     f"PostgreSQL storage {gb:g} GB", "postgres/storage", region, gb, gb, "GB-month"
                 )
             )
+            if (inp.get("backup") or {}).get("geoRedundantBackup") == "Enabled":
+                # Backup size taken as the provisioned size (a full backup of the disk).
+                out.append(
+                    Item(
+                        f"PostgreSQL geo-redundant backup {gb:g} GB",
+                        "postgres/backup-geo",
+                        region,
+                        gb,
+                        gb,
+                        "GB-month",
+                    )
+                )
         elif t == "azure-native:network:PrivateEndpoint":
             pe = "network/private-endpoint"
             out.append(Item(f"private endpoint {r['name']}", pe, region, hours, hours, "hour"))
+            data = "network/private-endpoint-data"
+            label = f"private endpoint {r['name']} data processed"
+            out.append(Item(label, data, region, 0, 0, "GB", usage=True))
+        elif t == "azure-native:logic:Workflow":
+            runs = _workflow_actions_per_month(inp.get("definition"), hours)
+            out.append(
+                Item(
+                    f"Logic App {r['name']} action executions",
+                    "logic/consumption-action",
+                    region,
+                    runs,
+                    runs,
+                    "execution",
+                )
+            )
         elif t == "azure-native:privatedns:PrivateZone":
             z = "network/private-dns-zone"
             out.append(
@@ -428,6 +482,55 @@ def items(export: Mapping[str, Any], region: str, load: Load, hours: float) -> l
     return out
 
 
+def _recurrence(definition: Any) -> Mapping[str, Any] | None:
+    triggers = definition.get("triggers") if isinstance(definition, Mapping) else None
+    for trig in (triggers or {}).values():
+        if isinstance(trig, Mapping) and trig.get("type") == "Recurrence":
+            rec = trig.get("recurrence")
+            return rec if isinstance(rec, Mapping) else None
+    return None
+
+
+def _workflow_actions_per_month(definition: Any, hours: float) -> float:
+    """Trigger + action executions a month of a weekly Recurrence workflow (pure)."""
+    rec = _recurrence(definition)
+    if rec is None or rec.get("frequency") != "Week":
+        return 0.0
+    sched = rec.get("schedule") or {}
+    per_week = len(sched.get("weekDays") or []) * len(sched.get("hours") or [0])
+    actions = len((definition or {}).get("actions") or {})
+    return per_week * (1 + actions) * hours / (7 * 24)
+
+
+def awake_hours_per_week(export: Mapping[str, Any]) -> float | None:
+    """Hours a week the cluster and Postgres run under the plan's hibernation schedule.
+
+    Read from the wake (``.../start?``) and sleep (``.../stop?``) Logic App workflows the
+    plan registers: each wake day from the wake time to the sleep time. None: no schedule
+    (always on), or one the estimate cannot read."""
+    from airflow_aks.components.hibernation import awake_from_recurrences
+
+    found: dict[str, Mapping[str, Any]] = {}
+    for r in export["resources"]:
+        if r["type"] != "azure-native:logic:Workflow":
+            continue
+        definition = r["inputs"].get("definition")
+        rec = _recurrence(definition)
+        uris = json.dumps((definition or {}).get("actions") or {})
+        if rec is None:
+            continue
+        if "/start?" in uris:
+            found["wake"] = rec
+        elif "/stop?" in uris:
+            found["sleep"] = rec
+    if set(found) != {"wake", "sleep"}:
+        return None
+    try:
+        return awake_from_recurrences(found["wake"], found["sleep"])
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+
+
 def unpriced_types(export: Mapping[str, Any]) -> list[str]:
     """Custom resource types the estimate neither prices nor knows to be free."""
     priced = {
@@ -439,6 +542,7 @@ def unpriced_types(export: Mapping[str, Any]) -> list[str]:
         "azure-native:operationalinsights:Workspace",
         "azure-native:keyvault:Vault",
         "azure-native:storage:StorageAccount",
+        "azure-native:logic:Workflow",
     }
     seen = {r["type"] for r in export["resources"] if r["custom"]}
     return sorted(
@@ -454,6 +558,8 @@ class Line:
     unit_price: float | None
     source: str
     seen: str
+    awake: float = 1.0
+    """Share of the month the environment is awake (1.0: always on)."""
 
     @property
     def idle(self) -> float:
@@ -467,6 +573,16 @@ class Line:
             return 0.0
         return self.item.loaded_qty * self.unit_price
 
+    @property
+    def idle_hibernated(self) -> float:
+        """Idle cost under the schedule: sleeping items bill their awake share only."""
+        return self.idle * self.awake if self.item.sleeps else self.idle
+
+    @property
+    def loaded_hibernated(self) -> float:
+        """Loaded cost under the schedule: the load itself runs while awake, in full."""
+        return self.idle_hibernated + (self.loaded - self.idle)
+
 
 @dataclass
 class Estimate:
@@ -479,6 +595,10 @@ class Estimate:
     table: str
     oldest_seen: str
     missing: list[str] = field(default_factory=list)
+    stale: str | None = None
+    awake_hours: float | None = None
+    """Hours a month awake under the plan's hibernation schedule (None: always on)."""
+    hours_per_month: float = 730.0
 
     @property
     def idle(self) -> float:
@@ -487,6 +607,14 @@ class Estimate:
     @property
     def loaded(self) -> float:
         return sum(line.loaded for line in self.lines)
+
+    @property
+    def idle_hibernated(self) -> float:
+        return sum(line.idle_hibernated for line in self.lines)
+
+    @property
+    def loaded_hibernated(self) -> float:
+        return sum(line.loaded_hibernated for line in self.lines)
 
     def top(self, n: int = 5, scenario: str = "idle") -> list[Line]:
         def cost(line: Line) -> float:
@@ -503,6 +631,13 @@ class Estimate:
             "region": self.region,
             "monthlyIdle": round(self.idle, 2),
             "monthlyLoaded": round(self.loaded, 2),
+            "hibernation": None
+            if self.awake_hours is None
+            else {
+                "awakeHoursPerMonth": round(self.awake_hours, 1),
+                "monthlyIdle": round(self.idle_hibernated, 2),
+                "monthlyLoaded": round(self.loaded_hibernated, 2),
+            },
             "load": {
                 "taskPodHoursPerDay": self.load.task_pod_hours_per_day,
                 "taskPodsPerNode": self.load.task_pods_per_node,
@@ -518,6 +653,7 @@ class Estimate:
                     "loadedQuantity": round(line.item.loaded_qty, 4),
                     "unitPrice": line.unit_price,
                     "usageBased": line.item.usage,
+                    "stopsWhenAsleep": line.item.sleeps,
                     "monthlyIdle": round(line.idle, 2),
                     "monthlyLoaded": round(line.loaded, 2),
                     "source": line.source,
@@ -527,7 +663,11 @@ class Estimate:
             ],
             "missingPrices": self.missing,
             "unpricedTypes": self.unpriced,
-            "priceTable": {"path": self.table, "oldestSeen": self.oldest_seen},
+            "priceTable": {
+                "path": self.table,
+                "oldestSeen": self.oldest_seen,
+                "staleWarning": self.stale,
+            },
             "assumptions": self.assumptions,
         }
 
@@ -542,17 +682,19 @@ def estimate(
     load = load or Load()
     lines: list[Line] = []
     missing: set[str] = set()
+    week = awake_hours_per_week(export)
+    awake = 1.0 if week is None else min(week / (7 * 24), 1.0)
     for it in items(export, region, load, table.hours_per_month):
         p = table.lookup(region, it.key)
         if p is None or p.price is None:
             missing.add(f"{region} {it.key}" + (f": {p.missing}" if p and p.missing else ""))
-            lines.append(Line(it, None, "-", "-"))
+            lines.append(Line(it, None, "-", "-", awake))
             continue
         if p.unit != it.unit:
             raise PriceTableError(
                 f"{p.region} {p.key}: unit {p.unit!r}, the estimate needs {it.unit!r}"
             )
-        lines.append(Line(it, p.price, p.source, p.seen.isoformat()))
+        lines.append(Line(it, p.price, p.source, p.seen.isoformat(), awake))
     return Estimate(
         stack=str(export.get("stack", "")),
         region=region,
@@ -563,6 +705,9 @@ def estimate(
         table=Path(table.path).name,
         oldest_seen=table.oldest_seen.isoformat(),
         missing=sorted(missing),
+        stale=table.stale,
+        awake_hours=None if week is None else awake * table.hours_per_month,
+        hours_per_month=table.hours_per_month,
     )
 
 
@@ -587,12 +732,23 @@ def format_estimate(est: Estimate, top: int = 5) -> str:
     lines = [
         f"Monthly cost estimate ({est.region}, USD list prices, table {est.table}, "
         f"oldest price seen {est.oldest_seen}):",
-        f"  idle:   {_money(est.idle):>10}  (pools at their minimum, no task or GPU nodes)",
+        f"  idle:   {_money(est.idle):>10}  (always on; pools at their minimum, no task or GPU "
+        "nodes)",
         f"  loaded: {_money(est.loaded):>10}  ({ld.task_pod_hours_per_day:g} task-pod h/day"
         + (f" at {ld.task_pods_per_node}/node" if ld.task_pods_per_node else " at 1 pod/vCPU")
         + f", {ld.gpu_hours_per_day:g} GPU h/day)",
-        "  top items (idle):",
     ]
+    if est.awake_hours is not None:
+        lines += [
+            f"  with the hibernation schedule ({est.awake_hours:.1f} h awake of "
+            f"{est.hours_per_month:g} a month):",
+            f"    idle:   {_money(est.idle_hibernated):>10}  (cluster and Postgres compute "
+            "billed while awake only)",
+            f"    loaded: {_money(est.loaded_hibernated):>10}",
+        ]
+    lines.append("  top items (idle, always on):")
+    if est.stale:
+        lines.insert(1, f"  WARNING: {est.stale}")
     for line in est.top(top):
         share = line.idle / est.idle * 100 if est.idle else 0
         lines.append(f"    {_money(line.idle):>10}  {share:4.1f}%  {line.item.name}")

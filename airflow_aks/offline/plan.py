@@ -89,6 +89,9 @@ ARM_IDS: dict[str, str] = {
     + "/providers/Microsoft.KubernetesConfiguration/fluxConfigurations/{fluxConfigurationName}",
     "azure-native:authorization:RoleAssignment": "{scope}"
     + "/providers/Microsoft.Authorization/roleAssignments/{roleAssignmentName}",
+    "azure-native:authorization:RoleDefinition": "{scope}"
+    + "/providers/Microsoft.Authorization/roleDefinitions/{roleDefinitionId}",
+    "azure-native:logic:Workflow": _RG + "/providers/Microsoft.Logic/workflows/{workflowName}",
     "azure-native:insights:DiagnosticSetting": "{resourceUri}"
     + "/providers/Microsoft.Insights/diagnosticSettings/{name}",
     "azure-native:monitor:DiagnosticSetting": "{resourceUri}"

@@ -57,6 +57,7 @@ from airflow_aks.components.entrance import (
 )
 from airflow_aks.components.gitops import GitOpsArgs
 from airflow_aks.components.gpu import NvidiaDevicePluginArgs
+from airflow_aks.components.hibernation import HibernationArgs
 from airflow_aks.components.mesh import Mesh, MeshArgs
 from airflow_aks.components.scheduling import PodPlacementArgs, pool_placement
 from airflow_aks.components.secrets import VaultArgs
@@ -66,6 +67,7 @@ from airflow_aks.config.airflow import AirflowConfig
 from airflow_aks.config.aks import GpuPoolConfig, NodePoolConfig
 from airflow_aks.config.domains import DomainConfig, QuotaConfig, parse_host_port
 from airflow_aks.config.entrance import EntranceConfig
+from airflow_aks.config.hibernation import WINDOWS_ZONES
 from airflow_aks.config.mesh import MeshConfig
 from airflow_aks.config.stack import StackConfig
 
@@ -682,4 +684,30 @@ def gitops_args(
         version=g.extension_version,
         deploy_namespaces=list(namespaces),
         operators_group=g.operators_group,
+    )
+
+
+def hibernation_args(
+    cfg: StackConfig,
+    resource_group_name: pulumi.Input[str],
+    cluster_id: pulumi.Input[str],
+    server_id: pulumi.Input[str],
+) -> HibernationArgs | None:
+    """The awake window of ``cfg.hibernation`` for the cluster and the Postgres server;
+    None when the stack never sleeps (prod by default)."""
+    h = cfg.hibernation
+    if not h.enabled:
+        return None
+    return HibernationArgs(
+        resource_group_name=resource_group_name,
+        location=cfg.location,
+        cluster_id=cluster_id,
+        server_id=server_id,
+        days=list(h.days),
+        wake=h.wake,
+        sleep=h.sleep,
+        windows_time_zone=WINDOWS_ZONES[h.time_zone],
+        # Custom role names are unique per tenant: the stack's name triple keeps them apart.
+        role_name=f"{cfg.name_prefix}-{cfg.environment}-{cfg.location} hibernation start/stop",
+        tags=base_tags(cfg),
     )

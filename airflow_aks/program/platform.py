@@ -132,6 +132,10 @@ class Platform(pulumi.ComponentResource):
     """Storage account name."""
     log_container: pulumi.Output[str]
     """Blob container of the remote logs."""
+    hibernation_wake_workflow: pulumi.Output[str] | None
+    """Name of the Logic App that wakes the environment (when ``hibernation.enabled``)."""
+    hibernation_sleep_workflow: pulumi.Output[str] | None
+    """Name of the Logic App that stops it (when ``hibernation.enabled``)."""
     domain_namespaces: pulumi.Output[dict[str, str]] | None
     """Data domain -> its namespace (when ``domains`` are declared)."""
     airflow_namespace: pulumi.Output[str] | None

@@ -261,6 +261,24 @@ class PlatformMaintenanceWindowArgs(TypedDict, total=False):
     may set another)."""
 
 
+class PlatformHibernationArgs(TypedDict, total=False):
+    """When the environment is awake; stopped the rest of the week."""
+
+    enabled: bool
+    """``airflow-aks:hibernation.enabled`` Model default ``False`` (a profile may set another)."""
+    time_zone: str
+    """``airflow-aks:hibernation.timeZone`` Model default ``'Europe/Berlin'`` (a profile may
+    set another)."""
+    days: list[str]
+    """``airflow-aks:hibernation.days`` One of ``Monday``, ``Tuesday``, ``Wednesday``,
+    ``Thursday``, ``Friday``, ``Saturday``, ``Sunday``. Model default ``['Monday',
+    'Tuesday', 'Wednesday', 'Thursday', 'Friday']`` (a profile may set another)."""
+    wake: str
+    """``airflow-aks:hibernation.wake`` Model default ``'07:00'`` (a profile may set another)."""
+    sleep: str
+    """``airflow-aks:hibernation.sleep`` Model default ``'19:00'`` (a profile may set another)."""
+
+
 class PlatformDomainArgs(TypedDict, total=False):
     """One data domain."""
 
@@ -646,3 +664,5 @@ class PlatformArgs(TypedDict, total=False):
     """``airflow-aks:entrance``"""
     domains: list[PlatformDomainArgs]
     """``airflow-aks:domains``"""
+    hibernation: PlatformHibernationArgs
+    """``airflow-aks:hibernation``"""

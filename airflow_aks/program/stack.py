@@ -27,6 +27,7 @@ from airflow_aks.components.domains import DataDomain
 from airflow_aks.components.entrance import Entrance
 from airflow_aks.components.gitops import GitOps
 from airflow_aks.components.gpu import NvidiaDevicePlugin
+from airflow_aks.components.hibernation import Hibernation
 from airflow_aks.components.mesh import Mesh, build_mesh, installs_cert_manager
 from airflow_aks.components.secrets import Vault
 from airflow_aks.components.signin import EntraSignIn
@@ -235,6 +236,13 @@ def build(cfg: StackConfig) -> dict[str, Any]:
     outputs["meshProvider"] = mesh.provider
     state = build_state(cfg, cluster)
     outputs.update(state_outputs(state))
+    sleep_args = A.hibernation_args(
+        cfg, cluster.resource_group_name, cluster.cluster_id, state.database.server_id
+    )
+    if sleep_args is not None:  # issue 25: dev sleeps outside working hours
+        sleeper = Hibernation("hibernation", sleep_args, _opts())
+        outputs["hibernationWakeWorkflow"] = sleeper.wake_workflow_name
+        outputs["hibernationSleepWorkflow"] = sleeper.sleep_workflow_name
     domains = build_domains(cfg, cluster, mesh, state)
     if domains:
         outputs["domainNamespaces"] = {d["name"]: d["namespace"] for d in domains}

@@ -385,3 +385,110 @@ def no_credential_for_absent_pods(
     resources: list[dict[str, Any]], ctx: Context
 ) -> list[tuple[str, str]]:
     return _airflow_workloads.no_credential_for_absent_pods(resources, ctx)
+
+
+# ---------------------------------------------------------------------------- hibernation
+
+ROLE_DEFINITION = "azure-native:authorization:RoleDefinition"
+LOGIC_WORKFLOW = "azure-native:logic:Workflow"
+# The ARM operations the hibernation schedule calls (AKS REST Managed Clusters - Start/Stop,
+# PostgreSQL REST Servers - Start/Stop, read 2026-12-07); a POST needs no read permission.
+START_STOP_ACTIONS = frozenset(
+    {
+        "microsoft.containerservice/managedclusters/start/action",
+        "microsoft.containerservice/managedclusters/stop/action",
+        "microsoft.dbforpostgresql/flexibleservers/start/action",
+        "microsoft.dbforpostgresql/flexibleservers/stop/action",
+    }
+)
+START_STOP_TARGETS = (
+    "azure-native:containerservice:ManagedCluster",
+    "azure-native:dbforpostgresql:Server",
+)
+
+
+@stack_rule(
+    RULES,
+    name="identity-hibernation-start-stop-only",
+    level=MANDATORY,
+    mirrors="MCSB PA-7 (least privilege); Azure custom roles (actions per operation)",
+    description="""The identity a Logic App workflow acts as (the hibernation schedule) may
+    hold only a custom role whose actions are the start/stop actions of managed clusters and
+    Postgres flexible servers (no wildcard, no data actions, no built-in role), assigned on
+    exactly a cluster or server of this stack: a schedule that can stop the cluster must not
+    be able to change or delete it, or reach anything else.""",
+)
+def hibernation_start_stop_only(
+    resources: list[dict[str, Any]], ctx: Context
+) -> list[tuple[str, str]]:
+    by_urn = {str(r.get("urn")): r for r in resources}
+    acting = {u for r in resources if r.get("type") == LOGIC_WORKFLOW for u in _deps(r, "identity")}
+    targets = {str(r.get("urn")): r for r in resources if r.get("type") in START_STOP_TARGETS}
+    out: list[tuple[str, str]] = []
+    for grant in resources:
+        if grant.get("type") != ROLE_ASSIGNMENT:
+            continue
+        if not acting.intersection(_deps(grant, "principalId")):
+            continue
+        urn, props = str(grant.get("urn")), grant.get("inputs") or {}
+        roles = [by_urn[u] for u in _deps(grant, "roleDefinitionId") if u in by_urn]
+        roles = [r for r in roles if r.get("type") == ROLE_DEFINITION]
+        # The id must name the custom role itself (its GUID), not a built-in or foreign role.
+        literal = props.get("roleDefinitionId")
+        guids = {str((r.get("inputs") or {}).get("roleDefinitionId", "")).lower() for r in roles}
+        named = str(literal).lower().rstrip("/").rsplit("/", 1)[-1]
+        if not roles or (
+            isinstance(literal, str) and not is_unknown(literal) and named not in guids
+        ):
+            out.append(
+                (
+                    urn,
+                    "the hibernation identity holds a role that is not its own "
+                    "start/stop custom role: grant only that role",
+                )
+            )
+            continue
+        for role in roles:
+            for perm in as_list((role.get("inputs") or {}).get("permissions")):
+                perm = perm if isinstance(perm, Mapping) else {}
+                extra = sorted(
+                    str(a)
+                    for a in as_list(perm.get("actions"))
+                    if str(a).lower() not in START_STOP_ACTIONS
+                )
+                if extra:
+                    out.append(
+                        (
+                            urn,
+                            f"hibernation role {role.get('name')} allows "
+                            f"{', '.join(extra)}: only start/stop actions",
+                        )
+                    )
+                if as_list(perm.get("dataActions")):
+                    out.append((urn, f"hibernation role {role.get('name')} has data actions"))
+        scope = props.get("scope")
+        on = [t for t in _deps(grant, "scope") if t in targets]
+        if not on or is_unknown(scope) or not isinstance(scope, str):
+            if not on:
+                out.append(
+                    (
+                        urn,
+                        f"hibernation grant on {show(scope)}: scope it to the "
+                        "cluster or the Postgres server it starts and stops",
+                    )
+                )
+            continue
+        target = targets[on[0]]
+        ins = target.get("inputs") or {}
+        name = ins.get("resourceName") or ins.get("serverName") or target.get("name")
+        if not scope.lower().rstrip("/").endswith(f"/{name}".lower()) or (
+            "/providers/" not in scope.lower()
+        ):
+            out.append(
+                (
+                    urn,
+                    f"hibernation grant on {scope}: scope it to the cluster or "
+                    "the Postgres server itself, nothing wider",
+                )
+            )
+    return out
