@@ -1,4 +1,4 @@
-"""Hibernation (issue 25): schedule decisions, config, the component in the plan, the rule."""
+"""Hibernation: schedule decisions, config, the component in the plan, the rule."""
 
 from __future__ import annotations
 

@@ -135,7 +135,7 @@ def cmd_prices(args: argparse.Namespace) -> int:
         for p in table.prices:
             shown = "MISSING" if p.price is None else f"{p.price:g}/{p.unit}"
             print(f"{p.region:<11} {p.key:<42} {shown:<18} seen {p.seen}  {p.source[:60]}")
-            # What --refresh asks the Retail Prices API for this row (issue 25).
+            # What --refresh asks the Retail Prices API for this row.
             print(f"{'':11} refresh: {refresh_query(p)}")
         return 0
     try:

@@ -1,4 +1,4 @@
-"""``hibernation:`` — when a stack's cluster and Postgres server sleep (issue 25).
+"""``hibernation:`` — when a stack's cluster and Postgres server sleep.
 
 A weekly awake window in a named IANA time zone, e.g. Monday to Friday 07:00-19:00
 Europe/Berlin. Outside it the AKS cluster and the Postgres flexible server are stopped:

@@ -94,7 +94,7 @@ PROD: dict[str, Any] = {
     },
 }
 
-# Dev sleeps outside working hours (issue 25): Mon-Fri 07:00-19:00 Europe/Berlin awake.
+# Dev sleeps outside working hours: Mon-Fri 07:00-19:00 Europe/Berlin awake.
 # Prod never sleeps unless a stack asks.
 DEV["hibernation"] = {
     "enabled": True,

@@ -102,7 +102,7 @@ class PriceTable:
 
     A stale table still prices the plan: stopping every ``plan`` (and with it ``make plan``,
     the PR checks and the deploy job) because list prices are a year old would block work
-    that has nothing to do with prices (issue 25)."""
+    that has nothing to do with prices."""
 
     def lookup(self, region: str, key: str) -> Price | None:
         for want in (region, "*"):

@@ -239,7 +239,7 @@ def build(cfg: StackConfig) -> dict[str, Any]:
     sleep_args = A.hibernation_args(
         cfg, cluster.resource_group_name, cluster.cluster_id, state.database.server_id
     )
-    if sleep_args is not None:  # issue 25: dev sleeps outside working hours
+    if sleep_args is not None:  # dev sleeps outside working hours
         sleeper = Hibernation("hibernation", sleep_args, _opts())
         outputs["hibernationWakeWorkflow"] = sleeper.wake_workflow_name
         outputs["hibernationSleepWorkflow"] = sleeper.sleep_workflow_name
