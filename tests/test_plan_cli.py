@@ -167,7 +167,7 @@ def test_prod_plan_prints_the_post_create_step(prod_plan, dev_plan):
 
 
 def test_plan_with_a_year_old_price_table_warns_and_exits_0(tmp_path, capsys):
-    """Issue 25: an old price table must not stop `make plan`, the PR checks or deploys."""
+    """An old price table must not stop `make plan`, the PR checks or deploys."""
     data = json.loads(cost.DEFAULT_TABLE.read_text())
     year_ago = (date.today() - timedelta(days=365)).isoformat()
     for row in data["prices"]:
