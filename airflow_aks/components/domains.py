@@ -311,7 +311,25 @@ def container_scope(account_id: str, name: str) -> str:
 MeshRule = tuple[str, WorkloadSelector, tuple[Client, ...]]
 
 
-def mesh_rules(args: DataDomainArgs) -> list[MeshRule]:
+class DomainCallArgs(TypedDict, total=False):
+    """What :func:`mesh_rules` reads: a subset of :class:`DataDomainArgs` (any
+    DataDomainArgs fits), so a namespace that only runs tasks (Airflow's tasks namespace)
+    gets the same rules without a whole domain's args."""
+
+    namespace: Required[str]
+    airflow: Required[AirflowPeerArgs]
+    inbound: list[InboundArgs]
+
+
+class DomainTrafficArgs(DomainCallArgs, total=False):
+    """What :func:`network_policies` reads (also a subset of :class:`DataDomainArgs`)."""
+
+    cluster_cidrs: Required[list[str]]
+    outbound: list[OutboundArgs]
+    hosts: list[HostArgs]
+
+
+def mesh_rules(args: DomainCallArgs) -> list[MeshRule]:
     """``(rule name, target, clients)`` in the domain namespace: API server -> task-pod
     logs, and each declared inbound call (one rule per target port and labels)."""
     af = args["airflow"]
@@ -336,7 +354,7 @@ def mesh_rules(args: DataDomainArgs) -> list[MeshRule]:
 
 
 def network_policies(
-    args: DataDomainArgs,
+    args: DomainTrafficArgs,
     control_plane_namespace: str | None = None,
     control_plane_ports: Sequence[int] = (),
     inbound_proxy_ports: Sequence[int] = (),

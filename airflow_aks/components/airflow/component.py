@@ -525,7 +525,7 @@ def tasks_namespace_manifests(
             "namespace": V.tasks_namespace(inp),
             "airflow": airflow_peer(inp),
             "cluster_cidrs": list(np.get("cluster_cidrs") or ()),
-        },  # type: ignore[typeddict-item]
+        },
         needs.control_plane_namespace,
         needs.control_plane_ports,
         needs.inbound_proxy_ports,
@@ -792,7 +792,7 @@ class Airflow(pulumi.ComponentResource):
                 )
             peer = airflow_peer(inp)
             for rule_name, target, clients in mesh_rules(
-                {"namespace": tasks_ns_name, "airflow": peer}  # type: ignore[typeddict-item]
+                {"namespace": tasks_ns_name, "airflow": peer}
             ):
                 policies += mesh.allow(
                     f"{name}-tasks-{rule_name}",
