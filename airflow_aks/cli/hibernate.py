@@ -109,23 +109,15 @@ def add_parsers(sub: Any) -> None:
 def command(args: Any, *, post: Post | None = None) -> int:
     """Plan offline to find the two resources, then start or stop them (exit 1 when Azure
     refuses, 2 on bad configuration or a missing SDK)."""
-    from airflow_aks.cli.common import EXIT_CONFIG, EXIT_FAIL, EXIT_OK, stack_file
+    from airflow_aks.cli.common import EXIT_CONFIG, EXIT_FAIL, EXIT_OK, load_stack
     from airflow_aks.cli.preflight import subscription_id
-    from airflow_aks.config.base import ConfigError
-    from airflow_aks.config.stack import load, read_stack_file
     from airflow_aks.offline import plan
     from airflow_aks.program import stack as program
 
-    path = stack_file(args.stack, args.config)
-    if not path.is_file():
-        print(f"error: stack file {path} not found", file=sys.stderr)
+    loaded = load_stack(args.stack, args.config)
+    if loaded is None:
         return EXIT_CONFIG
-    try:
-        raw = read_stack_file(path)
-        load(raw, args.stack)
-    except ConfigError as err:
-        print(f"error: {path}: {err}", file=sys.stderr)
-        return EXIT_CONFIG
+    _, raw, _ = loaded
     sub = subscription_id(args.subscription, raw)
     if not sub:
         print(

@@ -13,9 +13,15 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from airflow_aks.cli.common import EXIT_CONFIG, EXIT_FAIL, EXIT_OK, project_root, stack_file
+from airflow_aks.cli.common import (
+    EXIT_CONFIG,
+    EXIT_FAIL,
+    EXIT_OK,
+    load_stack,
+    project_root,
+    stack_file,
+)
 from airflow_aks.config.base import ConfigError
-from airflow_aks.config.stack import load, read_stack_file
 
 __all__ = ["EXIT_CONFIG", "EXIT_FAIL", "EXIT_OK", "main", "project_root", "stack_file"]
 
@@ -78,7 +84,6 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if getattr(args, "tune_gc", False):
         plan.freeze_import_heap()
 
-    path = stack_file(args.stack, args.config)
     # Everything a plan will write or read besides the stack, checked before planning.
     if problem := output_path_problems(args) or diff_base_problem(args):
         print(f"error: {problem}", file=sys.stderr)
@@ -90,15 +95,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
     except cost_cli.cost.PriceTableError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_CONFIG
-    try:
-        if not path.is_file():
-            print(f"error: stack file {path} not found", file=sys.stderr)
-            return EXIT_CONFIG
-        raw = read_stack_file(path)
-        cfg = load(raw, args.stack)  # validate before anything registers
-    except ConfigError as err:
-        print(f"error: {path}: {err}", file=sys.stderr)
+    loaded = load_stack(args.stack, args.config)  # validate before anything registers
+    if loaded is None:
         return EXIT_CONFIG
+    path, raw, cfg = loaded
     try:
         result = plan.run(program.main, stack=args.stack, config=raw)
     except ConfigError as err:  # a config mistake only the program could see
