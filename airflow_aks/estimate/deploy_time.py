@@ -253,7 +253,7 @@ def format_critical_path(cp: CriticalPath) -> str:
         typ = s.type.split(":", 1)[-1]
         lines.append(f"    +{_mmss(s.start):>7}  {_mmss(s.seconds):>7}  {typ} {name}{mark}")
     lines.append(
-        "  durations: documented per-type table in airflow_aks/deploy_time.py; "
+        "  durations: documented per-type table in airflow_aks/estimate/deploy_time.py; "
         "'(estimate)' = no source yet"
     )
     return "\n".join(lines)
